@@ -1,0 +1,135 @@
+"""The one error hierarchy of Assay.
+
+Every layer raises these; the API layer renders them per dialect, and the engine turns them
+into item states (``engine/classify.py``). Foreign exceptions (SDK, HTTP, database) are mapped
+to the most specific class at the adapter that calls the foreign code.
+
+::
+
+    AssayError                      code                status
+    ├── ValidationFailed            validation_error    422   errors: [{loc, msg, type}]
+    ├── NotAuthenticated            unauthorized        401
+    ├── PermissionDenied            forbidden           403
+    ├── NotFound                    not_found           404   (other tenants' objects too)
+    ├── Conflict                    conflict            409
+    │   └── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
+    ├── ConfigurationError          configuration_error 400   (a missing extra, an unknown plugin)
+    ├── ProviderError               provider_error      502   infra: item -> infra_error
+    │   ├── ProviderRateLimited     retryable, retry_after
+    │   ├── ProviderUnavailable     retryable (5xx, connect, timeout)
+    │   └── ProviderRejected        not retryable (4xx other than 429)
+    ├── TargetError                 target_error        500   agent's fault: item -> errored
+    └── SandboxError                sandbox_error       502   infra: item -> infra_error
+
+Messages never contain secrets: adapters build them from status codes and field names, not
+from request bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+
+class AssayError(Exception):
+    code: str = "internal_error"
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(AssayError):
+    """Input broke a rule; ``errors`` lists each broken field as ``{loc, msg, type}``."""
+
+    code = "validation_error"
+    status = 422
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+    @classmethod
+    def for_field(cls, loc: tuple[str | int, ...], msg: str, kind: str = "value_error") -> ValidationFailed:
+        """One broken field, with the message naming it."""
+        return cls(f"{'.'.join(str(p) for p in loc)}: {msg}", [{"loc": list(loc), "msg": msg, "type": kind}])
+
+    @classmethod
+    def from_pydantic(cls, exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()) -> ValidationFailed:
+        """One error listing every field pydantic rejected, each message naming its limit."""
+        errors = [
+            {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        return cls(message, errors)
+
+
+class NotAuthenticated(AssayError):
+    code = "unauthorized"
+    status = 401
+
+
+class PermissionDenied(AssayError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(AssayError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(AssayError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class ConfigurationError(AssayError):
+    code = "configuration_error"
+    status = 400
+
+
+class ProviderError(AssayError):
+    """The model provider (or the network to it) failed; not the agent's fault."""
+
+    code = "provider_error"
+    status = 502
+    retryable = False
+
+
+class ProviderRateLimited(ProviderError):
+    retryable = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    retryable = True
+
+
+class ProviderRejected(ProviderError):
+    """A 4xx other than 429: retrying cannot help (bad key, unknown model, bad request)."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class TargetError(AssayError):
+    """The agent under test failed: raised, answered with an error, or answered garbage."""
+
+    code = "target_error"
+    status = 500
+
+
+class SandboxError(AssayError):
+    code = "sandbox_error"
+    status = 502

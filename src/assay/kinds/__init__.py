@@ -1,0 +1,1 @@
+"""Evaluation kinds. Each knows how to plan items, run one, and summarise the outcomes."""

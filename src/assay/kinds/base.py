@@ -1,0 +1,95 @@
+"""The Kind interface and the ItemContext a kind receives.
+
+A kind is a small module that knows three things: how to plan items from a spec, how to run
+one item, and how to summarise the outcomes. It never touches the store, the API or the
+engine; everything an item needs arrives in :class:`ItemContext`, so an item runs the same in
+the in-process runner and on a distributed worker.
+
+Contract for implementers:
+
+- ``validate_params`` turns the spec's ``params`` dict into the kind's ``Params`` model and
+  raises ``ValidationFailed`` naming the field (``num_iterations must be between 1 and 100``).
+- ``plan`` is pure and deterministic: the same spec gives the same items in the same order.
+- ``run_item`` returns an ``Outcome``. It lets ``ProviderError`` (infrastructure) and
+  ``TargetError`` (the agent's fault) propagate; the engine classifies them. It must not
+  retry, sleep for backoff or catch ``asyncio.CancelledError``.
+- ``summarise`` is pure: it gets every item (terminal) in ``seq`` order and returns the
+  kind's summary dict. Items in ``infra_error`` or ``cancelled`` are left out of scores and
+  counted apart.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from assay.core.errors import ValidationFailed
+from assay.core.llm import ChatRequest, ChatResponse
+from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Usage
+from assay.core.spec import EvaluationSpec, ItemPlan
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class TargetHandle(Protocol):
+    """What a kind sees of the target: the engine's retrying wrapper around a Target."""
+
+    in_process: bool
+
+    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse: ...
+
+
+class LLM(Protocol):
+    """A model a kind may call (the judge, a simulated user): retrying, rate limited."""
+
+    label: str
+
+    async def generate(self, request: ChatRequest) -> ChatResponse: ...
+
+
+@dataclass(frozen=True)
+class ItemContext:
+    evaluation_id: str
+    item_id: str
+    seq: int
+    attempt: int
+    spec: EvaluationSpec
+    target: TargetHandle
+    #: The judge model, when the spec names one (kinds with ``needs_judge``).
+    judge: LLM | None
+    #: USD cost of ``usage`` on the model labelled ``provider/model`` (0.0 when unknown).
+    cost: Callable[[str | None, Usage], float]
+
+
+class Kind(abc.ABC, Generic[P]):
+    name: ClassVar[str]
+    Params: type[P]
+    #: The engine must give ItemContext a judge.
+    needs_judge: ClassVar[bool] = False
+    #: Items of one evaluation running at once; 1 runs them in ``seq`` order, one at a time.
+    max_concurrency: ClassVar[int | None] = None
+
+    def validate_params(self, params: dict[str, Any]) -> P:
+        """Parse ``params`` into ``Params``; raises ValidationFailed naming each broken field."""
+        try:
+            return self.Params.model_validate(params)
+        except PydanticValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc) from None
+
+    @abc.abstractmethod
+    def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
+        """The items of an evaluation, in order."""
+
+    @abc.abstractmethod
+    async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
+        """Run one item and return its outcome."""
+
+    @abc.abstractmethod
+    def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
+        """The evaluation's summary from all its (terminal) items."""
+

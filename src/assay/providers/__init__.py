@@ -1,0 +1,1 @@
+"""LLM clients. Each maps its SDK's errors to ProviderError subclasses; SDKs load lazily."""

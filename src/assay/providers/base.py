@@ -1,0 +1,52 @@
+"""The ModelProvider interface: one required method, safe defaults for the rest.
+
+Contract for implementers:
+
+- ``generate`` sends one chat request and returns one ``ChatResponse`` with usage and
+  latency filled in. It does **not** retry: the engine owns retries, so SDK-level retries
+  must be turned off.
+- It raises only ``ProviderError`` subclasses: ``ProviderRateLimited`` (429, with
+  ``retry_after`` when the server gave one), ``ProviderUnavailable`` (5xx, connection errors,
+  timeouts) or ``ProviderRejected`` (any other 4xx: bad key, unknown model, bad request).
+  Messages carry status codes and the provider's error text, never the API key.
+- A provider instance is shared by every item that uses the same provider, base URL and key,
+  and is closed with ``aclose`` when the engine stops.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from pydantic import BaseModel, SecretStr
+
+from assay.core.llm import ChatRequest, ChatResponse
+
+
+class ProviderConfig(BaseModel):
+    """Where and as whom to call a provider; built from settings or an evaluation's secrets."""
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    #: Client-side timeout of one call, in seconds.
+    timeout: float = 120.0
+
+
+class ModelProvider(abc.ABC):
+    def __init__(self, model: str, config: ProviderConfig) -> None:
+        self.model = model
+        self.config = config
+
+    @abc.abstractmethod
+    async def generate(self, request: ChatRequest) -> ChatResponse:
+        """Run one chat completion; raises ProviderError subclasses only."""
+
+    def max_connections(self) -> int:
+        """How many calls may be in flight on one ``connection_key``."""
+        return 100
+
+    def connection_key(self) -> str:
+        """Calls that share this key share a concurrency limit (one account at one endpoint)."""
+        return "default"
+
+    async def aclose(self) -> None:
+        """Release connections. Safe to call twice."""

@@ -1,0 +1,66 @@
+"""Configuration. This is the only module that reads the environment.
+
+Everything else receives a ``Settings`` (or a part of it) as an argument, so tests and
+workers can build their own without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSAY_", extra="ignore", use_attribute_docstrings=True
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./assay.db"
+    """SQLAlchemy async URL; `postgresql+asyncpg://...` needs the `postgres` extra."""
+    data_dir: Path = Path(".assay")
+    """Where Assay keeps local state, such as the generated secret key."""
+    secret_key: SecretStr | None = None
+    """Fernet key that encrypts stored secrets; generated into data_dir on first start if unset."""
+    judge_model: str = "mock/judge"
+    """Default judge as `provider/model`, e.g. `openai/gpt-4o-mini`."""
+
+    workers: int = Field(default=100, ge=1, le=10_000)
+    """Items the in-process engine runs at once."""
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """How long a claimed item stays owned without renewal before another worker may take it."""
+    poll_interval: float = Field(default=0.2, gt=0)
+    """How often an idle engine looks for queued work, in seconds."""
+    item_timeout: float = Field(default=300.0, gt=0)
+    """Default deadline of one item, in seconds."""
+    max_retries: int = Field(default=3, ge=0, le=10)
+    """Default retries of a call that failed for infrastructure reasons (429, 5xx, connect)."""
+    retry_base_delay: float = Field(default=0.5, ge=0)
+    """First backoff delay in seconds; it doubles per retry, with jitter."""
+
+    eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
+    """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
+    price_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    """Per-model USD prices per million input and output tokens, e.g. {"openai/gpt-4o": [2.5, 10]}."""
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSAY_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "ASSAY_OPENAI_BASE_URL")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "ASSAY_ANTHROPIC_API_KEY"),
+    )
+    anthropic_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "ASSAY_ANTHROPIC_BASE_URL"),
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

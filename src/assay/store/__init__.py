@@ -1,0 +1,4 @@
+"""Persistence: SQLAlchemy 2 async tables, repositories and Alembic migrations.
+
+Nothing above this package touches the ORM; services call repository functions.
+"""

@@ -1,0 +1,1 @@
+"""Connectors to the agents under test. Every target returns one NormalizedResponse."""
