@@ -102,12 +102,17 @@ class ProviderError(AssayError):
     status = 502
     retryable = False
 
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        #: The HTTP status the provider answered with, when there was one.
+        self.status_code = status_code
+
 
 class ProviderRateLimited(ProviderError):
     retryable = True
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, status_code=429)
         self.retry_after = retry_after
 
 
@@ -117,10 +122,6 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderRejected(ProviderError):
     """A 4xx other than 429: retrying cannot help (bad key, unknown model, bad request)."""
-
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
 
 
 class TargetError(AssayError):

@@ -39,8 +39,6 @@ class NormalizedResponse(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     latency_ms: float = 0.0
     model: str | None = None
-    #: Peak Python memory during the call in bytes; only in-process targets can measure it.
-    memory_peak_bytes: int | None = None
 
 
 class Score(BaseModel):
