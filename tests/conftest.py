@@ -6,10 +6,12 @@ Helpers for building test data live in ``tests/factories.py`` and fakes in ``tes
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.factories import RunningAssay, fresh_postgres_database, make_settings, postgres_reachable, serve_assay
 from tests.fakes.openai_server import FakeLLM, serve_fake_llm
 
 _CLEARED_PREFIXES = ("ASSAY_", "OPENAI_", "ANTHROPIC_")
@@ -27,3 +29,32 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def fake_llm() -> Iterator[FakeLLM]:
     with serve_fake_llm() as fake:
         yield fake
+
+
+def _services_required() -> bool:
+    return os.environ.get("ASSAY_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Each storage test runs on SQLite and on a fresh PostgreSQL database.
+
+    PostgreSQL tests skip when the server is unreachable, unless ASSAY_REQUIRE_SERVICES=1
+    (as on CI), where they fail instead.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}"
+        return
+    if not postgres_reachable():
+        if _services_required():
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required (ASSAY_REQUIRE_SERVICES=1)")
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def assay(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[RunningAssay]:
+    """A running Assay on SQLite whose judge and OpenAI provider are the fake LLM."""
+    with serve_assay(make_settings(tmp_path, fake_llm=fake_llm)) as running:
+        yield running

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ASSAY_", extra="ignore", use_attribute_docstrings=True
+        env_prefix="ASSAY_", extra="ignore", use_attribute_docstrings=True, populate_by_name=True
     )
 
     database_url: str = "sqlite+aiosqlite:///./assay.db"
@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     retry_base_delay: float = Field(default=0.5, ge=0)
     """First backoff delay in seconds; it doubles per retry, with jitter."""
 
+    eval_run_wait_seconds: float = Field(default=3600.0, gt=0)
+    """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
     price_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)

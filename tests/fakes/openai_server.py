@@ -33,7 +33,9 @@ from fastapi.responses import JSONResponse
 @dataclass
 class FakeReply:
     content: str = ""
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)  # [{"name":..., "arguments": {...}}]
+    tool_calls: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # [{"name":..., "arguments": {...}}]
     status: int = 200
     latency: float = 0.0
     retry_after: float | None = None
@@ -79,7 +81,10 @@ class FakeLLM:
         return app
 
     async def _respond(
-        self, request: Request, body: dict[str, Any], render: Callable[[FakeReply, dict[str, Any]], dict[str, Any]]
+        self,
+        request: Request,
+        body: dict[str, Any],
+        render: Callable[[FakeReply, dict[str, Any]], dict[str, Any]],
     ) -> JSONResponse:
         with self._lock:
             self.requests.append(body)
@@ -89,8 +94,12 @@ class FakeLLM:
         if delay:
             await asyncio.sleep(delay)
         if reply.status != 200:
-            headers = {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}
-            error = {"error": {"message": f"injected {reply.status}", "type": "fake_error", "code": None}}
+            headers = (
+                {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}
+            )
+            error = {
+                "error": {"message": f"injected {reply.status}", "type": "fake_error", "code": None}
+            }
             return JSONResponse(error, status_code=reply.status, headers=headers)
         return JSONResponse(render(reply, body))
 
@@ -141,7 +150,14 @@ def anthropic_body(reply: FakeReply, body: dict[str, Any]) -> dict[str, Any]:
     if reply.content:
         content.append({"type": "text", "text": reply.content})
     for i, c in enumerate(reply.tool_calls):
-        content.append({"type": "tool_use", "id": f"toolu_{i}", "name": c["name"], "input": c.get("arguments", {})})
+        content.append(
+            {
+                "type": "tool_use",
+                "id": f"toolu_{i}",
+                "name": c["name"],
+                "input": c.get("arguments", {}),
+            }
+        )
     return {
         "id": f"msg_{uuid.uuid4().hex[:12]}",
         "type": "message",
@@ -162,11 +178,11 @@ def _bound_socket() -> socket.socket:
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
+def serve_in_thread(app: Any, lifespan: str = "off") -> Iterator[str]:
     """Serve an ASGI app on 127.0.0.1 in a thread; yields ``http://127.0.0.1:PORT``."""
     sock = _bound_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -205,7 +221,9 @@ def main() -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     print(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)  # noqa: T201
-    uvicorn.Server(uvicorn.Config(fake.app(), log_level="warning", lifespan="off")).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(fake.app(), log_level="warning", lifespan="off")).run(
+        sockets=[sock]
+    )
 
 
 if __name__ == "__main__":

@@ -52,12 +52,19 @@ class ValidationFailed(AssayError):
         self.errors = errors or []
 
     @classmethod
-    def for_field(cls, loc: tuple[str | int, ...], msg: str, kind: str = "value_error") -> ValidationFailed:
+    def for_field(
+        cls, loc: tuple[str | int, ...], msg: str, kind: str = "value_error"
+    ) -> ValidationFailed:
         """One broken field, with the message naming it."""
-        return cls(f"{'.'.join(str(p) for p in loc)}: {msg}", [{"loc": list(loc), "msg": msg, "type": kind}])
+        return cls(
+            f"{'.'.join(str(p) for p in loc)}: {msg}",
+            [{"loc": list(loc), "msg": msg, "type": kind}],
+        )
 
     @classmethod
-    def from_pydantic(cls, exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()) -> ValidationFailed:
+    def from_pydantic(
+        cls, exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()
+    ) -> ValidationFailed:
         """One error listing every field pydantic rejected, each message naming its limit."""
         errors = [
             {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()

@@ -92,4 +92,3 @@ class Kind(abc.ABC, Generic[P]):
     @abc.abstractmethod
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """The evaluation's summary from all its (terminal) items."""
-

@@ -48,5 +48,5 @@ class ModelProvider(abc.ABC):
         """Calls that share this key share a concurrency limit (one account at one endpoint)."""
         return "default"
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Release connections. Safe to call twice."""

@@ -7,7 +7,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from assay.core.errors import ConfigurationError
 
@@ -29,7 +34,9 @@ def create_engine(database_url: str) -> AsyncEngine:
                 "PostgreSQL needs its driver: pip install 'assay[postgres]'"
             ) from exc
         return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
-    raise ConfigurationError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+    raise ConfigurationError(
+        f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql"
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

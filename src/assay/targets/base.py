@@ -29,5 +29,5 @@ class Target(abc.ABC):
     async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
         """Run the agent once on ``input`` in a fresh session."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Release connections. Safe to call twice."""

@@ -1,0 +1,47 @@
+"""create_app(settings) -> FastAPI. No module-level app state: each app owns its container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assay import __version__
+from assay.api.dialects.eval_runs.router import router as eval_runs_router
+from assay.api.errors import install_error_handlers
+from assay.api.health import router as health_router
+from assay.api.v1.agents import router as agents_router
+from assay.services.container import open_container
+from assay.settings import Settings
+
+
+def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
+    """The Assay service.
+
+    On start it migrates the database and, unless ``run_workers`` is False, runs an
+    in-process engine that executes queued items.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container = await open_container(settings)
+        if run_workers:
+            await container.start_engine()
+        app.state.container = container
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    app = FastAPI(
+        title="Assay",
+        version=__version__,
+        description="Self-hosted evaluation of AI agents and models.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(agents_router)
+    app.include_router(eval_runs_router)
+    return app

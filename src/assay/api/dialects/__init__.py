@@ -1,0 +1,1 @@
+"""One folder per reference API: schemas, pure translators, a thin router, an error renderer."""

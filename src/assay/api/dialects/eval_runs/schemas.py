@@ -1,0 +1,89 @@
+"""Wire models exactly as seed 001 gives them (names, optionality, defaults, limits)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EvalType(StrEnum):
+    ACCURACY = "accuracy"
+    AGENT_AS_JUDGE = "agent_as_judge"
+    PERFORMANCE = "performance"
+    RELIABILITY = "reliability"
+
+
+class EvalRunInput(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, protected_namespaces=())
+
+    eval_type: EvalType
+    """Type of evaluation to run."""
+    input: str = Field(min_length=1)
+    """Input text/query for the evaluation."""
+    agent_id: str | None = None
+    """Agent ID to evaluate (a registered agent)."""
+    team_id: str | None = None
+    """Team ID to evaluate (a team is a registered agent too)."""
+    model_id: str | None = None
+    """Model ID: the model under test when no agent is given, else recorded (and used by openai-chat agents)."""
+    model_provider: str | None = None
+    """Model provider name (openai, anthropic, mock, ...)."""
+    additional_guidelines: str | None = None
+    additional_context: str | None = None
+    num_iterations: int = Field(default=1, ge=1, le=100)
+    """Number of times to run the evaluation; each iteration starts a fresh session."""
+    name: str | None = None
+    expected_output: str | None = None
+    """Expected output for accuracy evaluation."""
+    criteria: str | None = None
+    """Evaluation criteria for agent-as-judge evaluation."""
+    scoring_strategy: Literal["numeric", "binary"] | None = "binary"
+    """'numeric' (1-10 with threshold) or 'binary' (PASS/FAIL)."""
+    threshold: int | None = Field(default=7, ge=1, le=10)
+    """Score threshold for pass/fail (1-10), only used with numeric scoring."""
+    warmup_runs: int = Field(default=0, ge=0, le=10)
+    """Number of warmup runs before measuring performance."""
+    expected_tool_calls: list[str] | None = None
+    """Expected tool calls for reliability evaluation."""
+
+
+class EvalSchema(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    id: str
+    agent_id: str | None = None
+    model_id: str | None = None
+    model_provider: str | None = None
+    team_id: str | None = None
+    workflow_id: str | None = None
+    name: str | None = None
+    evaluated_component_name: str | None = None
+    eval_type: EvalType
+    eval_data: dict[str, Any]
+    eval_input: dict[str, Any] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class PaginationInfo(BaseModel):
+    page: int
+    limit: int
+    total_pages: int
+    total_count: int
+    search_time_ms: float
+
+
+class PaginatedEvalRuns(BaseModel):
+    data: list[EvalSchema]
+    meta: PaginationInfo
+
+
+class UpdateEvalRunRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class DeleteEvalRunsRequest(BaseModel):
+    eval_run_ids: list[str] = Field(min_length=1)

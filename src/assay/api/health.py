@@ -1,0 +1,28 @@
+"""Open endpoints: liveness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+
+from assay.api.deps import ContainerDep
+
+router = APIRouter(tags=["health"])
+
+REGISTRY = CollectorRegistry()
+EVALUATIONS_CREATED = Counter(
+    "assay_evaluations_created",
+    "Evaluations created, by kind and API",
+    ["kind", "api"],
+    registry=REGISTRY,
+)
+
+
+@router.get("/healthz", operation_id="health-healthz")
+async def healthz(container: ContainerDep) -> dict[str, object]:
+    return {"status": "ok", "workers": container.engine is not None}
+
+
+@router.get("/metrics", operation_id="health-metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

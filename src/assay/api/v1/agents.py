@@ -1,0 +1,66 @@
+"""/v1/agents: register, read, list and delete the agents evaluations run against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from assay.api.deps import ContainerDep, PrincipalDep
+from assay.services import agents as agent_service
+from assay.services.agents import AgentView
+
+router = APIRouter(prefix="/v1/agents", tags=["agents"])
+
+
+class AgentCreate(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    id: str | None = None
+    """Your id for the agent; generated when omitted. Unique within the organization."""
+    kind: str
+    """`openai-chat`, `http` or `python`."""
+    name: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    """The kind's settings (base_url, model, url, request_template, callable, ...)."""
+    secrets: dict[str, Any] = Field(default_factory=dict)
+    """Credentials (api_key, headers); stored encrypted and never returned."""
+
+
+class AgentList(BaseModel):
+    data: list[AgentView]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.post("", status_code=201, operation_id="agents-create")
+async def create_agent(
+    body: AgentCreate, container: ContainerDep, principal: PrincipalDep
+) -> AgentView:
+    return await agent_service.register_agent(
+        container, principal, body.kind, body.config, body.secrets, agent_id=body.id, name=body.name
+    )
+
+
+@router.get("", operation_id="agents-list")
+async def list_agents(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> AgentList:
+    agents, total = await agent_service.list_agents(container, principal, limit, offset)
+    return AgentList(data=agents, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{agent_id}", operation_id="agents-get")
+async def get_agent(agent_id: str, container: ContainerDep, principal: PrincipalDep) -> AgentView:
+    return await agent_service.get_agent(container, principal, agent_id)
+
+
+@router.delete("/{agent_id}", status_code=204, operation_id="agents-delete")
+async def delete_agent(agent_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+    await agent_service.delete_agent(container, principal, agent_id)
+    return Response(status_code=204)

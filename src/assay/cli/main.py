@@ -1,0 +1,17 @@
+"""The `assay` command."""
+
+from __future__ import annotations
+
+import typer
+
+from assay.cli import init, keys, serve, users
+
+app = typer.Typer(
+    help="Assay: self-hosted evaluation of AI agents and models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.command("init")(init.init)
+app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")

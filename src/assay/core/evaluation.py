@@ -1,0 +1,44 @@
+"""The evaluation as services hand it to APIs, the CLI and the UI (never an ORM row)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assay.core.spec import EvaluationSpec
+from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus
+
+
+class EvaluationView(BaseModel):
+    id: str
+    org_id: str
+    workspace_id: str
+    project_id: str
+    kind: str
+    name: str | None
+    collection: str
+    agent_id: str | None
+    spec: EvaluationSpec
+    labels: dict[str, Any] = Field(default_factory=dict)
+    status: EvaluationStatus
+    total_items: int
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    webhook_url: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    #: Items per state; filled by services that report progress.
+    item_counts: dict[str, int] = Field(default_factory=dict)
+
+    @property
+    def finished_items(self) -> int:
+        return sum(n for state, n in self.item_counts.items() if state in TERMINAL_ITEM_STATES)
+
+
+class EvaluationPage(BaseModel):
+    items: list[EvaluationView]
+    total: int

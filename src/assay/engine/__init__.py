@@ -1,0 +1,1 @@
+"""Claims and runs items with leases, limits, timeouts, retries and cancellation."""

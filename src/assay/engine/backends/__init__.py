@@ -1,0 +1,1 @@
+"""Execution backends: where item functions run. In-process asyncio is the default."""

@@ -1,0 +1,151 @@
+"""What the engine builds once per evaluation: the kind, the target, the judge, the costs.
+
+Providers are pooled for the engine's lifetime (one client per provider, endpoint and key),
+so a thousand items share one connection pool. Targets are built per evaluation from the
+spec and the evaluation's decrypted secrets, and closed when it finishes. Both reach kinds
+only through retrying, rate-limited wrappers: kinds never retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+
+from assay.core.llm import ChatRequest, ChatResponse
+from assay.core.outcome import NormalizedResponse, Usage
+from assay.core.spec import EvaluationSpec, ModelRef
+from assay.engine.limits import Limits
+from assay.engine.retry import RetryPolicy, call_with_retries
+from assay.kinds._registry import get_kind
+from assay.kinds.base import Kind
+from assay.providers._registry import get_provider
+from assay.providers.base import ModelProvider, ProviderConfig
+from assay.providers.pricing import cost_usd
+from assay.settings import Settings
+from assay.targets._registry import create_target
+from assay.targets.base import Target
+
+
+class ProviderPool:
+    """One provider instance per (provider, model, endpoint, key); closed with the engine."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._providers: dict[tuple[str, str, str | None, str], ModelProvider] = {}
+
+    def get(self, ref: ModelRef, overrides: dict[str, Any] | None = None) -> ModelProvider:
+        config = self._config(ref, overrides or {})
+        key_digest = hashlib.sha256(
+            config.api_key.get_secret_value().encode() if config.api_key else b""
+        ).hexdigest()
+        cache_key = (ref.provider, ref.model, config.base_url, key_digest)
+        provider = self._providers.get(cache_key)
+        if provider is None:
+            provider = self._providers[cache_key] = get_provider(ref, config)
+        return provider
+
+    def _config(self, ref: ModelRef, overrides: dict[str, Any]) -> ProviderConfig:
+        """Per-evaluation credentials win over the server's; the server's over nothing."""
+        defaults: dict[str, tuple[SecretStr | None, str | None]] = {
+            "openai": (self._settings.openai_api_key, self._settings.openai_base_url),
+            "anthropic": (self._settings.anthropic_api_key, self._settings.anthropic_base_url),
+        }
+        api_key, base_url = defaults.get(ref.provider, (None, None))
+        if overrides.get("api_key"):
+            api_key = SecretStr(str(overrides["api_key"]))
+        return ProviderConfig(
+            api_key=api_key, base_url=overrides.get("base_url") or ref.base_url or base_url
+        )
+
+    async def aclose(self) -> None:
+        for provider in self._providers.values():
+            await provider.aclose()
+        self._providers.clear()
+
+
+class RetryingLLM:
+    """A provider as kinds see it: limited per connection and retried on infrastructure errors."""
+
+    def __init__(
+        self, provider: ModelProvider, label: str, limits: Limits, policy: RetryPolicy
+    ) -> None:
+        self.label = label
+        self._provider = provider
+        self._limits = limits
+        self._policy = policy
+
+    async def generate(self, request: ChatRequest) -> ChatResponse:
+        async def once() -> ChatResponse:
+            async with self._limits.acquire(
+                "provider", self._provider.connection_key(), self._provider.max_connections()
+            ):
+                return await self._provider.generate(request)
+
+        return await call_with_retries(once, self._policy)
+
+
+class RetryingTarget:
+    def __init__(self, target: Target, policy: RetryPolicy) -> None:
+        self.in_process = target.in_process
+        self._target = target
+        self._policy = policy
+
+    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+        return await call_with_retries(
+            lambda: self._target.invoke(input, session_id=session_id), self._policy
+        )
+
+
+@dataclass
+class EvaluationRuntime:
+    spec: EvaluationSpec
+    kind: Kind[Any]
+    target: Target
+    target_handle: RetryingTarget
+    judge: RetryingLLM | None
+    price_overrides: dict[str, tuple[float, float]]
+
+    def cost(self, label: str | None, usage: Usage) -> float:
+        return cost_usd(label, usage, self.price_overrides)
+
+    async def aclose(self) -> None:
+        await self.target.aclose()
+
+
+def build_runtime(
+    spec: EvaluationSpec,
+    secrets: dict[str, Any],
+    pool: ProviderPool,
+    limits: Limits,
+    settings: Settings,
+) -> EvaluationRuntime:
+    """Rebuild everything an evaluation's items need from its spec; raises ConfigurationError."""
+    policy = RetryPolicy(max_retries=spec.limits.max_retries, base_delay=settings.retry_base_delay)
+    provider_secrets: dict[str, Any] = secrets.get("providers", {})
+
+    def make_provider(ref: ModelRef, config: ProviderConfig) -> ModelProvider:
+        """The target's own credentials first, then the evaluation's, then the server's."""
+        own = {
+            "api_key": config.api_key.get_secret_value() if config.api_key else None,
+            "base_url": config.base_url,
+        }
+        return pool.get(
+            ref, provider_secrets.get(ref.provider, {}) | {k: v for k, v in own.items() if v}
+        )
+
+    target = create_target(spec.target, secrets.get("target", {}), make_provider)
+    judge = None
+    if spec.judge is not None:
+        provider = pool.get(spec.judge, provider_secrets.get(spec.judge.provider))
+        judge = RetryingLLM(provider, spec.judge.label, limits, policy)
+    return EvaluationRuntime(
+        spec=spec,
+        kind=get_kind(spec.kind),
+        target=target,
+        target_handle=RetryingTarget(target, policy),
+        judge=judge,
+        price_overrides=settings.price_overrides,
+    )

@@ -1,0 +1,126 @@
+"""``accuracy``: an LLM judge scores the agent's output 1-10 against an expected output.
+
+Agno's ``AccuracyEval`` over the eval-runs API. Each iteration runs the input in a fresh
+session and asks the judge for a score; an item passes when its score is at least 7
+(``PASS_SCORE``, the bottom of the rubric's "mostly accurate" band). The summary is Agno's
+``AccuracyResult`` (``results``, ``avg_score``, ``mean_score``, ``min_score``, ``max_score``,
+``std_dev_score``) plus Assay's ``confidence_interval_95``, ``counts`` and ``usage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+from typing_extensions import override
+
+from assay.core.outcome import ItemRecord, Outcome, Score
+from assay.core.spec import EvaluationSpec, ItemPlan
+from assay.kinds._eval_runs import (
+    LOWEST_SCORE,
+    EvalRunKind,
+    EvalRunParams,
+    count_items,
+    failure_reason,
+    is_agent_failure,
+    is_scored,
+    item_metrics,
+    judge_trace,
+    ordered,
+    require_judge,
+    response_trace,
+    score_stats,
+    usage_summary,
+)
+from assay.kinds.base import ItemContext
+from assay.scoring import stats
+from assay.scoring.judge import Judge
+
+#: An item passes when the judge scores it at least this (on 1-10).
+PASS_SCORE = 7
+
+
+class AccuracyParams(EvalRunParams):
+    expected_output: str = Field(min_length=1)
+    """The correct answer; the judge takes it as ground truth."""
+    additional_guidelines: str | None = None
+    """Extra instructions for the judge."""
+    additional_context: str | None = None
+    """Background the judge may use (documents, facts)."""
+
+
+class AccuracyKind(EvalRunKind[AccuracyParams]):
+    name = "accuracy"
+    label = "accuracy"
+    Params = AccuracyParams
+    needs_judge = True
+
+    @override
+    async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
+        """Run the target once and have the judge score its output against the expected one."""
+        params = self.validate_params(ctx.spec.params)
+        response = await ctx.target.invoke(params.input, session_id=ctx.item_id)
+        verdict = await Judge(require_judge(ctx, self.label)).accuracy(
+            params.input,
+            response.output,
+            params.expected_output,
+            guidelines=params.additional_guidelines,
+            context=params.additional_context,
+        )
+        score = verdict.score if verdict.score is not None else LOWEST_SCORE
+        passed = score >= PASS_SCORE
+        return Outcome(
+            passed=passed,
+            scores=[
+                Score(
+                    name="accuracy", value=score, scale="1-10", passed=passed, reason=verdict.reason
+                )
+            ],
+            metrics=item_metrics(ctx, response, verdict),
+            trace={**response_trace(params.input, response), "judge": judge_trace(ctx, verdict)},
+            data={
+                "input": params.input,
+                "output": response.output,
+                "expected_output": params.expected_output,
+                "score": score,
+                "reason": verdict.reason,
+            },
+        )
+
+    @override
+    def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
+        """Agno's AccuracyResult over the scored items, plus a t interval of the mean score."""
+        params = self.validate_params(spec.params)
+        results: list[dict[str, Any]] = []
+        for item in ordered(items):
+            if not is_scored(item):
+                continue
+            if is_agent_failure(item) or item.outcome is None:
+                results.append(
+                    {
+                        "input": params.input,
+                        "output": "",
+                        "expected_output": params.expected_output,
+                        "score": LOWEST_SCORE,
+                        "reason": failure_reason(item),
+                    }
+                )
+            else:
+                results.append(dict(item.outcome.data))
+        scores = [float(result["score"]) for result in results]
+        summary = score_stats(scores)
+        interval = stats.mean_ci95(scores)
+        return {
+            "results": results,
+            "avg_score": summary["avg_score"],
+            "mean_score": summary["avg_score"],
+            "min_score": summary["min_score"],
+            "max_score": summary["max_score"],
+            "std_dev_score": summary["std_dev_score"],
+            "confidence_interval_95": (
+                {"lower": interval.lower, "upper": interval.upper} if interval else None
+            ),
+            "counts": count_items(items),
+            "usage": usage_summary(items),
+        }

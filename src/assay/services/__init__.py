@@ -1,0 +1,1 @@
+"""Use cases shared by every API dialect, the CLI and the web UI; the only layer above the store."""

@@ -1,0 +1,117 @@
+"""Registered agents: the targets that evaluations refer to by id."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from assay.core.errors import Conflict, NotFound, ValidationFailed
+from assay.core.ids import new_id
+from assay.core.principal import Principal, Role
+from assay.core.spec import TargetSpec
+from assay.services.access import require_role
+from assay.services.container import Container
+from assay.store.repositories import agents as agent_rows
+from assay.store.tables import Agent
+from assay.targets._registry import validate_agent_config
+
+_AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+
+
+class AgentView(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    config: dict[str, Any]
+    #: Names of the stored secrets; their values are never returned.
+    secret_fields: list[str] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(agent: Agent, secret_fields: list[str]) -> AgentView:
+    return AgentView(
+        id=agent.id,
+        kind=agent.kind,
+        name=agent.name,
+        config=agent.config,
+        secret_fields=secret_fields,
+        created_at=agent.created_at,
+        updated_at=agent.updated_at,
+    )
+
+
+async def register_agent(
+    container: Container,
+    principal: Principal,
+    kind: str,
+    config: dict[str, Any],
+    secrets: dict[str, Any],
+    agent_id: str | None = None,
+    name: str | None = None,
+) -> AgentView:
+    """Validate and store an agent; its secrets are encrypted. A taken id is a Conflict."""
+    require_role(principal, Role.MEMBER)
+    if agent_id is not None and not _AGENT_ID.match(agent_id):
+        raise ValidationFailed.for_field(
+            ("id",),
+            "must be 1-200 characters of letters, digits and . _ : - (starting with a letter or digit)",
+        )
+    config, secrets = validate_agent_config(kind, config, secrets)
+    async with container.sessions.begin() as session:
+        agent_id = agent_id or new_id()
+        if await agent_rows.get_agent(session, principal.org_id, agent_id) is not None:
+            raise Conflict(f"an agent with id {agent_id!r} already exists")
+        agent = Agent(
+            org_id=principal.org_id,
+            id=agent_id,
+            kind=kind,
+            name=name,
+            config=config,
+            secrets_enc=container.secrets.seal(secrets),
+        )
+        session.add(agent)
+    return _view(agent, sorted(secrets))
+
+
+async def get_agent(container: Container, principal: Principal, agent_id: str) -> AgentView:
+    async with container.sessions() as session:
+        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id!r} not found")
+        return _view(agent, sorted(container.secrets.open(agent.secrets_enc)))
+
+
+async def list_agents(
+    container: Container, principal: Principal, limit: int, offset: int
+) -> tuple[list[AgentView], int]:
+    async with container.sessions() as session:
+        rows, total = await agent_rows.list_agents(session, principal.org_id, limit, offset)
+        return [_view(a, sorted(container.secrets.open(a.secrets_enc))) for a in rows], total
+
+
+async def delete_agent(container: Container, principal: Principal, agent_id: str) -> None:
+    """Delete an agent; evaluations that ran on it keep their snapshot of its config."""
+    require_role(principal, Role.MEMBER)
+    async with container.sessions.begin() as session:
+        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id!r} not found")
+        await agent_rows.delete_agent(session, agent)
+
+
+async def resolve_target(
+    container: Container, principal: Principal, agent_id: str, field: str = "agent_id"
+) -> tuple[TargetSpec, dict[str, Any]]:
+    """The agent as a target spec plus its decrypted secrets; NotFound names the field."""
+    async with container.sessions() as session:
+        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        if agent is None:
+            raise NotFound(f"{field}: agent {agent_id!r} not found")
+        spec = TargetSpec(
+            kind=agent.kind, agent_id=agent.id, name=agent.name, config=dict(agent.config)
+        )
+        return spec, container.secrets.open(agent.secrets_enc)

@@ -1,0 +1,54 @@
+"""The long-lived parts a service call needs: settings, database, secret box, engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from assay.settings import Settings
+from assay.store.db import create_engine, session_factory
+from assay.store.migrate import upgrade
+from assay.store.secrets import SecretBox, load_secret_box
+
+if TYPE_CHECKING:
+    from assay.engine.backends.inprocess import InProcessEngine
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: AsyncEngine
+    secrets: SecretBox
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    #: The in-process engine, when this process runs items; None for `serve --no-workers`.
+    engine: InProcessEngine | None = None
+
+    def __post_init__(self) -> None:
+        self.sessions = session_factory(self.db)
+
+    def notify_work(self) -> None:
+        """Tell a local engine that items were queued, so it claims them at once."""
+        if self.engine is not None:
+            self.engine.notify()
+
+    async def start_engine(self) -> None:
+        from assay.engine.backends.inprocess import InProcessEngine
+
+        self.engine = InProcessEngine(self.settings, self.db, self.secrets)
+        await self.engine.start()
+
+    async def aclose(self) -> None:
+        if self.engine is not None:
+            await self.engine.stop()
+            self.engine = None
+        await self.db.dispose()
+
+
+async def open_container(settings: Settings, *, migrate: bool = True) -> Container:
+    """Connect to the database (migrating it to the newest schema) and load the secret key."""
+    db = create_engine(settings.database_url)
+    if migrate:
+        await upgrade(db)
+    return Container(settings=settings, db=db, secrets=load_secret_box(settings))

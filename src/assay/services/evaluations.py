@@ -1,0 +1,208 @@
+"""Evaluations: create (plan + store + enqueue), read, list, rename, delete, cancel, wait."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from assay.core.errors import InvalidTransition, NotFound
+from assay.core.evaluation import EvaluationPage, EvaluationView
+from assay.core.ids import new_id
+from assay.core.principal import Principal, Role
+from assay.core.spec import EvaluationSpec
+from assay.core.states import EvaluationStatus
+from assay.engine.planner import plan_evaluation
+from assay.services.access import require_role
+from assay.services.container import Container
+from assay.store.repositories import evaluations as evaluation_rows
+from assay.store.repositories import items as item_rows
+from assay.store.repositories import tenancy
+
+
+def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> EvaluationView:
+    return EvaluationView(
+        id=row.id,
+        org_id=row.org_id,
+        workspace_id=row.workspace_id,
+        project_id=row.project_id,
+        kind=row.kind,
+        name=row.name,
+        collection=row.collection,
+        agent_id=row.agent_id,
+        spec=EvaluationSpec.model_validate(row.spec),
+        labels=row.labels or {},
+        status=EvaluationStatus(row.status),
+        total_items=row.total_items,
+        summary=row.summary,
+        error=row.error,
+        webhook_url=row.webhook_url,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        item_counts=item_counts or {},
+    )
+
+
+async def create_evaluation(
+    container: Container,
+    principal: Principal,
+    spec: EvaluationSpec,
+    *,
+    secrets: dict[str, Any] | None = None,
+    collection: str = "native",
+    labels: dict[str, Any] | None = None,
+    webhook_url: str | None = None,
+) -> EvaluationView:
+    """Validate, plan and store an evaluation with its items in one transaction, then enqueue.
+
+    Raises ValidationFailed (naming the field) before anything is written.
+    """
+    require_role(principal, Role.MEMBER)
+    spec, plans = plan_evaluation(spec, container.settings.judge_model)
+    now = datetime.now(UTC)
+    evaluation_id = new_id()
+    async with container.sessions.begin() as session:
+        if principal.workspace_id is not None:
+            workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
+            if workspace is None:
+                raise NotFound("the key's workspace no longer exists")
+        else:
+            workspace = await tenancy.ensure_workspace(
+                session, principal.org_id, tenancy.DEFAULT_SLUG
+            )
+        project = await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
+        conn = await session.connection()
+        await evaluation_rows.insert_evaluation(
+            conn,
+            {
+                "id": evaluation_id,
+                "org_id": principal.org_id,
+                "workspace_id": workspace.id,
+                "project_id": project.id,
+                "kind": spec.kind,
+                "name": spec.name,
+                "collection": collection,
+                "agent_id": spec.target.agent_id,
+                "spec": spec.model_dump(mode="json"),
+                "labels": labels or {},
+                "status": EvaluationStatus.PENDING.value,
+                "total_items": len(plans),
+                "webhook_url": webhook_url,
+                "secrets_enc": container.secrets.seal(secrets or {}),
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        await item_rows.insert_items(conn, evaluation_id, plans, spec.limits.max_attempts, now)
+    container.notify_work()
+    return await get_evaluation(container, principal, evaluation_id)
+
+
+async def get_evaluation(
+    container: Container, principal: Principal, evaluation_id: str, *, with_counts: bool = False
+) -> EvaluationView:
+    """One evaluation of the caller's organization; another tenant's is NotFound."""
+    async with container.db.connect() as conn:
+        row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
+        if row is None:
+            raise NotFound(f"evaluation {evaluation_id!r} not found")
+        counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
+    return view_from_row(row, counts)
+
+
+async def list_evaluations(
+    container: Container,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    filters: dict[str, Any] | None = None,
+    kinds: Sequence[str] | None = None,
+    newest_first: bool = True,
+    sort_by: str = "created_at",
+) -> EvaluationPage:
+    async with container.db.connect() as conn:
+        rows, total = await evaluation_rows.list_evaluations(
+            conn,
+            principal.org_id,
+            filters or {},
+            limit,
+            offset,
+            newest_first=newest_first,
+            sort_by=sort_by,
+            kinds=kinds,
+            workspace_id=principal.workspace_id,
+        )
+    return EvaluationPage(items=[view_from_row(r) for r in rows], total=total)
+
+
+async def rename_evaluation(
+    container: Container, principal: Principal, evaluation_id: str, name: str
+) -> EvaluationView:
+    require_role(principal, Role.MEMBER)
+    await get_evaluation(container, principal, evaluation_id)
+    async with container.db.begin() as conn:
+        await evaluation_rows.update_evaluation(
+            conn, evaluation_id, name=name, updated_at=datetime.now(UTC)
+        )
+    return await get_evaluation(container, principal, evaluation_id)
+
+
+async def delete_evaluations(
+    container: Container, principal: Principal, evaluation_ids: Sequence[str]
+) -> int:
+    """Delete evaluations with their items; ids of other tenants are ignored. Returns how many."""
+    require_role(principal, Role.MEMBER)
+    async with container.db.begin() as conn:
+        return await evaluation_rows.delete_evaluations(conn, principal.org_id, evaluation_ids)
+
+
+async def cancel_evaluation(
+    container: Container, principal: Principal, evaluation_id: str
+) -> EvaluationView:
+    """Stop queued items now and running ones within a poll interval; finished ones are kept.
+
+    Raises InvalidTransition when the evaluation already ended.
+    """
+    require_role(principal, Role.MEMBER)
+    now = datetime.now(UTC)
+    async with container.db.begin() as conn:
+        row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
+        if row is None:
+            raise NotFound(f"evaluation {evaluation_id!r} not found")
+        if EvaluationStatus(row.status).is_terminal:
+            raise InvalidTransition(f"evaluation is already {row.status} and cannot be cancelled")
+        await evaluation_rows.update_evaluation(
+            conn,
+            evaluation_id,
+            status=EvaluationStatus.CANCELLED.value,
+            completed_at=now,
+            updated_at=now,
+        )
+        await item_rows.cancel_queued(conn, evaluation_id, now)
+    return await get_evaluation(container, principal, evaluation_id, with_counts=True)
+
+
+async def wait_for_evaluation(
+    container: Container, principal: Principal, evaluation_id: str, timeout: float | None = None
+) -> EvaluationView:
+    """Poll until the evaluation is terminal and summarised, with growing intervals.
+
+    Raises TimeoutError after ``timeout`` seconds. A cancelled evaluation is returned once
+    its running items have stopped and its summary is written.
+    """
+    delay = 0.02
+    async with asyncio.timeout(timeout):
+        while True:
+            view = await get_evaluation(container, principal, evaluation_id)
+            if view.status.is_terminal and (
+                view.summary is not None or view.status is EvaluationStatus.FAILED
+            ):
+                return view
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 0.5)

@@ -1,0 +1,63 @@
+"""API keys: random, shown once, stored as a hash, scoped to an organization (and workspace)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from assay.core.errors import NotAuthenticated, ValidationFailed
+from assay.core.principal import Principal, Role
+from assay.services.container import Container
+from assay.store.repositories import tenancy
+
+KEY_PREFIX = "assay_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_role(value: str, field: str = "role") -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise ValidationFailed.for_field(
+            (field,), f"must be one of {known}, got {value!r}"
+        ) from None
+
+
+async def create_key(
+    container: Container, org_slug: str, workspace_slug: str | None, role: Role
+) -> str:
+    """Create the organization (and workspace) if missing; return the new key, shown only now."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    async with container.sessions.begin() as session:
+        org = await tenancy.ensure_org(session, org_slug)
+        workspace = await tenancy.ensure_workspace(
+            session, org.id, workspace_slug or tenancy.DEFAULT_SLUG
+        )
+        await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
+        await tenancy.add_key(
+            session,
+            org.id,
+            workspace.id if workspace_slug else None,
+            role.value,
+            hash_key(key),
+            key[: len(KEY_PREFIX) + 4],
+        )
+    return key
+
+
+async def authenticate(container: Container, authorization: str | None) -> Principal:
+    """Resolve ``Authorization: Bearer <key>``; any problem is the same 401 (no key oracle)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("missing bearer token: send Authorization: Bearer <api key>")
+    async with container.sessions() as session:
+        key = await tenancy.find_key(session, hash_key(token.strip()))
+    if key is None:
+        raise NotAuthenticated("invalid API key")
+    return Principal(
+        org_id=key.org_id, workspace_id=key.workspace_id, role=Role(key.role), key_id=key.id
+    )

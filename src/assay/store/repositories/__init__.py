@@ -1,0 +1,1 @@
+"""Repository functions: the only code that builds SQL. Each takes a session or connection."""

@@ -1,0 +1,142 @@
+"""Evaluation rows: create with their items, read within a tenant, list, rename, delete, finish."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assay.core.states import EvaluationStatus
+from assay.store.tables import Evaluation
+
+evaluations = Evaluation.__table__
+_ACTIVE = [EvaluationStatus.PENDING.value, EvaluationStatus.RUNNING.value]
+
+
+async def insert_evaluation(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(evaluations).values(**values))
+
+
+async def get_evaluation(
+    conn: AsyncConnection, evaluation_id: str, org_id: str | None = None
+) -> Row[Any] | None:
+    """The row, or None; with ``org_id`` another tenant's evaluation is invisible."""
+    query = select(evaluations).where(evaluations.c.id == evaluation_id)
+    if org_id is not None:
+        query = query.where(evaluations.c.org_id == org_id)
+    return (await conn.execute(query)).first()
+
+
+async def list_evaluations(
+    conn: AsyncConnection,
+    org_id: str,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    newest_first: bool = True,
+    sort_by: str = "created_at",
+    kinds: Sequence[str] | None = None,
+    workspace_id: str | None = None,
+) -> tuple[list[Row[Any]], int]:
+    """A page of an organization's evaluations; ``filters`` are column equalities, labels too."""
+    conditions = [evaluations.c.org_id == org_id]
+    if workspace_id is not None:
+        conditions.append(evaluations.c.workspace_id == workspace_id)
+    if kinds:
+        conditions.append(evaluations.c.kind.in_(list(kinds)))
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if key in evaluations.c:
+            conditions.append(evaluations.c[key] == value)
+        else:
+            conditions.append(evaluations.c.labels[key].as_string() == str(value))
+    column = evaluations.c[sort_by]
+    order = (
+        (column.desc(), evaluations.c.id.desc())
+        if newest_first
+        else (column.asc(), evaluations.c.id.asc())
+    )
+    rows = await conn.execute(
+        select(evaluations).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    )
+    total = await conn.scalar(select(func.count()).select_from(evaluations).where(*conditions))
+    return list(rows.all()), int(total or 0)
+
+
+async def update_evaluation(conn: AsyncConnection, evaluation_id: str, **values: Any) -> None:
+    await conn.execute(
+        update(evaluations).where(evaluations.c.id == evaluation_id).values(**values)
+    )
+
+
+async def delete_evaluations(conn: AsyncConnection, org_id: str, ids: Sequence[str]) -> int:
+    result = await conn.execute(
+        delete(evaluations).where(evaluations.c.org_id == org_id, evaluations.c.id.in_(list(ids)))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_running(conn: AsyncConnection, evaluation_ids: Sequence[str], now: datetime) -> None:
+    await conn.execute(
+        update(evaluations)
+        .where(
+            evaluations.c.id.in_(list(evaluation_ids)),
+            evaluations.c.status == EvaluationStatus.PENDING.value,
+        )
+        .values(status=EvaluationStatus.RUNNING.value, started_at=now, updated_at=now)
+    )
+
+
+async def finish_evaluation(
+    conn: AsyncConnection, evaluation_id: str, summary: dict[str, Any], now: datetime
+) -> bool:
+    """Complete an active evaluation with its summary; a cancelled one keeps its status.
+
+    Returns True when this call made the evaluation terminal (so exactly one caller, among
+    several workers, sends the completion webhook).
+    """
+    completed = await conn.execute(
+        update(evaluations)
+        .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
+        .values(
+            status=EvaluationStatus.COMPLETED.value,
+            summary=summary,
+            completed_at=now,
+            updated_at=now,
+        )
+    )
+    if completed.rowcount:  # type: ignore[attr-defined]
+        return True
+    await conn.execute(
+        update(evaluations)
+        .where(evaluations.c.id == evaluation_id, evaluations.c.summary.is_(None))
+        .values(summary=summary, updated_at=now)
+    )
+    return False
+
+
+async def fail_evaluation(
+    conn: AsyncConnection, evaluation_id: str, error: str, now: datetime
+) -> bool:
+    result = await conn.execute(
+        update(evaluations)
+        .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
+        .values(status=EvaluationStatus.FAILED.value, error=error, completed_at=now, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancelled_among(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> set[str]:
+    """Which of these evaluations are no longer active (cancelled, failed or deleted)."""
+    if not evaluation_ids:
+        return set()
+    rows = await conn.execute(
+        select(evaluations.c.id).where(
+            evaluations.c.id.in_(list(evaluation_ids)), evaluations.c.status.in_(_ACTIVE)
+        )
+    )
+    return set(evaluation_ids) - {row[0] for row in rows.all()}

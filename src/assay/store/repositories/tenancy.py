@@ -1,0 +1,101 @@
+"""Organizations, workspaces, projects, users and API keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.core.ids import new_id
+from assay.store.tables import ApiKey, Organization, Project, User, Workspace
+
+DEFAULT_SLUG = "default"
+
+
+async def get_org(session: AsyncSession, slug: str) -> Organization | None:
+    result: Organization | None = await session.scalar(
+        select(Organization).where(Organization.slug == slug)
+    )
+    return result
+
+
+async def ensure_org(session: AsyncSession, slug: str) -> Organization:
+    org = await get_org(session, slug)
+    if org is None:
+        org = Organization(id=new_id(), slug=slug, name=slug)
+        session.add(org)
+        await session.flush()
+    return org
+
+
+async def get_workspace(session: AsyncSession, org_id: str, slug: str) -> Workspace | None:
+    result: Workspace | None = await session.scalar(
+        select(Workspace).where(Workspace.org_id == org_id, Workspace.slug == slug)
+    )
+    return result
+
+
+async def ensure_workspace(session: AsyncSession, org_id: str, slug: str) -> Workspace:
+    workspace = await get_workspace(session, org_id, slug)
+    if workspace is None:
+        workspace = Workspace(id=new_id(), org_id=org_id, slug=slug, name=slug)
+        session.add(workspace)
+        await session.flush()
+    return workspace
+
+
+async def ensure_project(session: AsyncSession, workspace: Workspace, slug: str) -> Project:
+    project: Project | None = await session.scalar(
+        select(Project).where(Project.workspace_id == workspace.id, Project.slug == slug)
+    )
+    if project is None:
+        project = Project(
+            id=new_id(), org_id=workspace.org_id, workspace_id=workspace.id, slug=slug, name=slug
+        )
+        session.add(project)
+        await session.flush()
+    return project
+
+
+async def get_workspace_by_id(session: AsyncSession, workspace_id: str) -> Workspace | None:
+    return await session.get(Workspace, workspace_id)
+
+
+async def add_key(
+    session: AsyncSession,
+    org_id: str,
+    workspace_id: str | None,
+    role: str,
+    key_hash: str,
+    prefix: str,
+) -> ApiKey:
+    key = ApiKey(
+        id=new_id(),
+        org_id=org_id,
+        workspace_id=workspace_id,
+        role=role,
+        key_hash=key_hash,
+        prefix=prefix,
+    )
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def find_key(session: AsyncSession, key_hash: str) -> ApiKey | None:
+    result: ApiKey | None = await session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None))
+    )
+    return result
+
+
+async def upsert_user(session: AsyncSession, org_id: str, email: str, role: str) -> User:
+    user: User | None = await session.scalar(
+        select(User).where(User.org_id == org_id, User.email == email)
+    )
+    if user is None:
+        user = User(id=new_id(), org_id=org_id, email=email, role=role)
+        session.add(user)
+    else:
+        user.role = role
+    await session.flush()
+    return user

@@ -1,0 +1,130 @@
+"""Killing the server mid-evaluation loses nothing: a restart finishes every item exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from assay.store.db import create_engine
+from assay.store.tables import Item
+from tests.api.eval_runs_helpers import register_chat_agent, script_agent_and_judge
+from tests.factories import make_key, make_settings, wait_until
+from tests.fakes.openai_server import FakeLLM
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def assay_process(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assay", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+async def _wait_healthy(url: str) -> None:
+    async def up() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{url}/healthz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await wait_until(up, timeout=30)
+
+
+async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, fake_llm: FakeLLM):
+    script_agent_and_judge(fake_llm)
+    slow = fake_llm.handler
+    assert slow is not None
+    fake_llm.handler = lambda body: (reply := slow(body), setattr(reply, "latency", 0.15))[0]
+    settings = make_settings(tmp_path, fake_llm=fake_llm)
+    env = {
+        **os.environ,
+        "ASSAY_DATABASE_URL": settings.database_url,
+        "ASSAY_DATA_DIR": str(settings.data_dir),
+        "ASSAY_JUDGE_MODEL": "openai/judge",
+        "OPENAI_API_KEY": "sk-test-secret",
+        "OPENAI_BASE_URL": fake_llm.url,
+        "ASSAY_LEASE_SECONDS": "1",
+        "ASSAY_WORKERS": "4",
+        "ASSAY_POLL_INTERVAL": "0.05",
+    }
+    key = await make_key(settings)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    iterations = 30
+    log = tmp_path / "server.log"
+
+    with assay_process(env, port, log) as first:
+        await _wait_healthy(url)
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+            await register_chat_agent(client, fake_llm)
+            post = asyncio.create_task(
+                client.post(
+                    "/eval-runs",
+                    json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent", "num_iterations": iterations},
+                )
+            )
+
+            async def some_finished() -> bool:
+                runs = (await client.get("/eval-runs")).json()["data"]
+                return bool(runs) and runs[0]["eval_data"].get("items_finished", 0) >= 8
+
+            await wait_until(some_finished, timeout=30)
+            run_id = (await client.get("/eval-runs")).json()["data"][0]["id"]
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+            with pytest.raises(httpx.TransportError):
+                await post
+
+    db = create_engine(settings.database_url)
+    async with db.connect() as conn:
+        states = [row.state for row in (await conn.execute(select(Item.state))).all()]
+    assert "agent_running" in states, "the kill should leave items mid-flight"
+
+    with assay_process(env, port, log):
+        await _wait_healthy(url)
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+            async def finished() -> bool:
+                return "results" in (await client.get(f"/eval-runs/{run_id}")).json()["eval_data"]
+
+            await wait_until(finished, timeout=60)
+            data = (await client.get(f"/eval-runs/{run_id}")).json()["eval_data"]
+
+    assert data["counts"]["total"] == iterations and data["counts"]["scored"] == iterations
+    assert len(data["results"]) == iterations
+    async with db.connect() as conn:
+        rows = (await conn.execute(select(Item.state, Item.attempts, Item.lease_owner))).all()
+    await db.dispose()
+    assert len(rows) == iterations
+    assert all(row.state == "passed" and row.lease_owner is None for row in rows)
+    assert any(row.attempts == 2 for row in rows), "items in flight at the kill ran again"

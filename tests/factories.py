@@ -1,0 +1,99 @@
+"""Builders for test data and running services. Data goes through services, so it obeys
+the same validation as real input."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from assay.api.app import create_app
+from assay.core.principal import Role
+from assay.services.container import open_container
+from assay.services.keys import create_key
+from assay.settings import Settings
+from tests.fakes.openai_server import FakeLLM, serve_in_thread
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None, fake_llm: FakeLLM | None = None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url or f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
+        "data_dir": tmp_path / "data",
+        "judge_model": "mock/judge",
+        "poll_interval": 0.05,
+        "retry_base_delay": 0.01,
+    }
+    if fake_llm is not None:
+        values |= {"judge_model": "openai/judge", "openai_api_key": "sk-test-secret", "openai_base_url": fake_llm.url}
+    return Settings(**(values | overrides))
+
+
+async def make_key(settings: Settings, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None) -> str:
+    container = await open_container(settings)
+    try:
+        return await create_key(container, org, workspace, role)
+    finally:
+        await container.aclose()
+
+
+@dataclass
+class RunningAssay:
+    url: str
+    settings: Settings
+
+    def client(self, key: str | None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+
+    async def key(self, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None) -> str:
+        return await make_key(self.settings, org, role, workspace)
+
+
+@contextmanager
+def serve_assay(settings: Settings, run_workers: bool = True) -> Iterator[RunningAssay]:
+    """The real app under uvicorn on 127.0.0.1, in a thread, with its lifespan (migrations, engine)."""
+    with serve_in_thread(create_app(settings, run_workers=run_workers), lifespan="on") as url:
+        yield RunningAssay(url=url, settings=settings)
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test; dropped afterwards."""
+    import asyncpg
+
+    name = f"assay_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="test")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="test")
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Poll an async predicate until it is true; fail the test after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not await predicate():
+            await asyncio.sleep(interval)

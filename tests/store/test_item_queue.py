@@ -1,0 +1,111 @@
+"""The lease protocol of the item queue, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assay.core.ids import new_id
+from assay.core.spec import ItemPlan
+from assay.core.states import ItemState
+from assay.store.db import create_engine
+from assay.store.migrate import upgrade
+from assay.store.repositories import evaluations, items
+from assay.store.repositories.items import FinishedItem
+from assay.store.tables import Item, Organization, Project, Workspace
+
+LEASE = 30.0
+
+
+@pytest.fixture
+async def db(any_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(any_database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def _evaluation_with_items(db: AsyncEngine, n: int, max_attempts: int = 3) -> str:
+    now = datetime.now(UTC)
+    org, ws, project, evaluation = new_id(), new_id(), new_id(), new_id()
+    async with db.begin() as conn:
+        await conn.execute(Organization.__table__.insert().values(id=org, slug=org, name=org, created_at=now))
+        await conn.execute(Workspace.__table__.insert().values(id=ws, org_id=org, slug="default", name="default", created_at=now))
+        await conn.execute(Project.__table__.insert().values(id=project, org_id=org, workspace_id=ws, slug="default", name="default", created_at=now))
+        await evaluations.insert_evaluation(
+            conn,
+            {
+                "id": evaluation, "org_id": org, "workspace_id": ws, "project_id": project, "kind": "accuracy",
+                "spec": {}, "status": "pending", "total_items": n, "created_at": now, "updated_at": now,
+            },
+        )
+        await items.insert_items(conn, evaluation, [ItemPlan(input={"i": i}) for i in range(n)], max_attempts, now)
+    return evaluation
+
+
+async def _claim(db: AsyncEngine, owner: str, n: int, now: datetime | None = None):
+    async with db.begin() as conn:
+        return await items.claim_items(conn, owner, n, LEASE, now or datetime.now(UTC))
+
+
+async def test_concurrent_claims_never_hand_one_item_to_two_owners(db: AsyncEngine):
+    await _evaluation_with_items(db, 40)
+    batches = await asyncio.gather(*[_claim(db, f"worker-{i}", 7) for i in range(8)])
+    claimed = [c.id for batch in batches for c in batch]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+async def test_claims_follow_seq_order(db: AsyncEngine):
+    await _evaluation_with_items(db, 5)
+    first = await _claim(db, "w", 2)
+    second = await _claim(db, "w", 10)
+    assert [c.seq for c in first] == [0, 1] and [c.seq for c in second] == [2, 3, 4]
+    assert all(c.attempts == 1 for c in first + second)
+
+
+async def test_a_stale_owner_cannot_overwrite_the_outcome_of_the_new_owner(db: AsyncEngine):
+    evaluation = await _evaluation_with_items(db, 1)
+    (stale,) = await _claim(db, "stale")
+    later = datetime.now(UTC) + timedelta(seconds=LEASE + 1)
+    async with db.begin() as conn:
+        assert await items.reap_expired(conn, later) == {evaluation}
+    (fresh,) = await _claim(db, "fresh", 1, later)
+    assert fresh.id == stale.id and fresh.attempts == 2
+    async with db.begin() as conn:
+        await items.record_outcomes(conn, "fresh", [FinishedItem(fresh.id, evaluation, ItemState.PASSED, {"by": "fresh"}, None)], later)
+        await items.record_outcomes(conn, "stale", [FinishedItem(stale.id, evaluation, ItemState.FAILED, {"by": "stale"}, None)], later)
+    async with db.connect() as conn:
+        row = (await conn.execute(select(Item.state, Item.outcome, Item.lease_owner))).one()
+    assert (row.state, row.outcome, row.lease_owner) == ("passed", {"by": "fresh"}, None)
+
+
+async def test_an_item_whose_workers_keep_dying_ends_in_infra_error(db: AsyncEngine):
+    evaluation = await _evaluation_with_items(db, 1, max_attempts=2)
+    now = datetime.now(UTC)
+    for attempt in range(2):
+        now += timedelta(seconds=LEASE + 1)
+        assert len(await _claim(db, f"doomed-{attempt}", 1, now)) == 1
+    now += timedelta(seconds=LEASE + 1)
+    async with db.begin() as conn:
+        await items.reap_expired(conn, now)
+        assert await items.unfinished_evaluations(conn, [evaluation]) == set()
+    async with db.connect() as conn:
+        row = (await conn.execute(select(Item.state, Item.error))).one()
+    assert row.state == "infra_error" and row.error["code"] == "lease_lost"
+
+
+async def test_renewed_leases_are_not_reaped_and_released_items_keep_their_attempt(db: AsyncEngine):
+    await _evaluation_with_items(db, 2)
+    claimed = await _claim(db, "w", 2)
+    later = datetime.now(UTC) + timedelta(seconds=LEASE - 1)
+    async with db.begin() as conn:
+        await items.renew_leases(conn, "w", LEASE, later)
+        assert await items.reap_expired(conn, later + timedelta(seconds=2)) == set()
+        await items.release_items(conn, "w", [claimed[0].id])
+    (again,) = await _claim(db, "w2", 1)
+    assert again.id == claimed[0].id and again.attempts == 1
