@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import RunningAssay, fresh_postgres_database, make_settings, postgres_reachable, serve_assay
+from tests.factories import (
+    RunningAssay,
+    fresh_postgres_database,
+    make_settings,
+    postgres_reachable,
+    serve_assay,
+)
 from tests.fakes.openai_server import FakeLLM, serve_fake_llm
 
 _CLEARED_PREFIXES = ("ASSAY_", "OPENAI_", "ANTHROPIC_")

@@ -22,7 +22,12 @@ from assay.settings import Settings
 from tests.fakes.openai_server import FakeLLM, serve_in_thread
 
 
-def make_settings(tmp_path: Path, database_url: str | None = None, fake_llm: FakeLLM | None = None, **overrides: Any) -> Settings:
+def make_settings(
+    tmp_path: Path,
+    database_url: str | None = None,
+    fake_llm: FakeLLM | None = None,
+    **overrides: Any,
+) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url or f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
         "data_dir": tmp_path / "data",
@@ -31,11 +36,17 @@ def make_settings(tmp_path: Path, database_url: str | None = None, fake_llm: Fak
         "retry_base_delay": 0.01,
     }
     if fake_llm is not None:
-        values |= {"judge_model": "openai/judge", "openai_api_key": "sk-test-secret", "openai_base_url": fake_llm.url}
+        values |= {
+            "judge_model": "openai/judge",
+            "openai_api_key": "sk-test-secret",
+            "openai_base_url": fake_llm.url,
+        }
     return Settings(**(values | overrides))
 
 
-async def make_key(settings: Settings, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None) -> str:
+async def make_key(
+    settings: Settings, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None
+) -> str:
     container = await open_container(settings)
     try:
         return await create_key(container, org, workspace, role)
@@ -52,7 +63,9 @@ class RunningAssay:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
-    async def key(self, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None) -> str:
+    async def key(
+        self, org: str = "default", role: Role = Role.ADMIN, workspace: str | None = None
+    ) -> str:
         return await make_key(self.settings, org, role, workspace)
 
 

@@ -28,7 +28,13 @@ def script_agent_and_judge(
     def handler(body: dict[str, Any]) -> FakeReply:
         if is_judge_request(body):
             return FakeReply(content=json.dumps(verdict), prompt_tokens=200, completion_tokens=30)
-        return FakeReply(content=answer, tool_calls=tool_calls or [], status=agent_status, prompt_tokens=20, completion_tokens=8)
+        return FakeReply(
+            content=answer,
+            tool_calls=tool_calls or [],
+            status=agent_status,
+            prompt_tokens=20,
+            completion_tokens=8,
+        )
 
     fake.handler = handler
 
@@ -41,14 +47,20 @@ def judge_requests(fake: FakeLLM) -> list[dict[str, Any]]:
     return [r for r in fake.requests if is_judge_request(r)]
 
 
-async def register_chat_agent(client: httpx.AsyncClient, fake: FakeLLM, agent_id: str = "calc-agent") -> dict[str, Any]:
+async def register_chat_agent(
+    client: httpx.AsyncClient, fake: FakeLLM, agent_id: str = "calc-agent"
+) -> dict[str, Any]:
     response = await client.post(
         "/v1/agents",
         json={
             "id": agent_id,
             "kind": "openai-chat",
             "name": "Calculator agent",
-            "config": {"base_url": fake.url, "model": "agent-model", "system_prompt": "You do arithmetic."},
+            "config": {
+                "base_url": fake.url,
+                "model": "agent-model",
+                "system_prompt": "You do arithmetic.",
+            },
             "secrets": {"api_key": "sk-agent-secret"},
         },
     )

@@ -14,13 +14,30 @@ from tests.factories import RunningAssay
 from tests.fakes.openai_server import FakeLLM
 
 SEED_RESPONSE_FIELDS = {
-    "id", "agent_id", "model_id", "model_provider", "team_id", "workflow_id", "name",
-    "evaluated_component_name", "eval_type", "eval_data", "eval_input", "created_at", "updated_at",
+    "id",
+    "agent_id",
+    "model_id",
+    "model_provider",
+    "team_id",
+    "workflow_id",
+    "name",
+    "evaluated_component_name",
+    "eval_type",
+    "eval_data",
+    "eval_input",
+    "created_at",
+    "updated_at",
 }
 
 
-async def test_accuracy_run_judges_every_iteration_against_the_expected_output(assay: RunningAssay, fake_llm: FakeLLM):
-    script_agent_and_judge(fake_llm, answer="12 times 7 is 84.", verdict={"score": 9, "passed": True, "reason": "84 is right"})
+async def test_accuracy_run_judges_every_iteration_against_the_expected_output(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    script_agent_and_judge(
+        fake_llm,
+        answer="12 times 7 is 84.",
+        verdict={"score": 9, "passed": True, "reason": "84 is right"},
+    )
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
@@ -38,10 +55,17 @@ async def test_accuracy_run_judges_every_iteration_against_the_expected_output(a
     assert response.status_code == 200, response.text
     run = response.json()
     assert set(run) == SEED_RESPONSE_FIELDS
-    assert run["eval_type"] == "accuracy" and run["agent_id"] == "calc-agent" and run["name"] == "times table"
+    assert (
+        run["eval_type"] == "accuracy"
+        and run["agent_id"] == "calc-agent"
+        and run["name"] == "times table"
+    )
     data = run["eval_data"]
     assert [r["score"] for r in data["results"]] == [9, 9, 9]
-    assert data["results"][0]["output"] == "12 times 7 is 84." and data["results"][0]["reason"] == "84 is right"
+    assert (
+        data["results"][0]["output"] == "12 times 7 is 84."
+        and data["results"][0]["reason"] == "84 is right"
+    )
     assert data["avg_score"] == data["mean_score"] == data["min_score"] == data["max_score"] == 9
     assert data["std_dev_score"] == 0
     assert data["counts"]["scored"] == 3 and data["counts"]["infra_error"] == 0
@@ -61,10 +85,22 @@ async def test_accuracy_run_judges_every_iteration_against_the_expected_output(a
 
 
 async def test_accuracy_with_a_bad_answer_scores_low(assay: RunningAssay, fake_llm: FakeLLM):
-    script_agent_and_judge(fake_llm, answer="It is 74.", verdict={"score": 2, "passed": False, "reason": "74 is wrong"})
+    script_agent_and_judge(
+        fake_llm, answer="It is 74.", verdict={"score": 2, "passed": False, "reason": "74 is wrong"}
+    )
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
-        run = (await client.post("/eval-runs", json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent"})).json()
+        run = (
+            await client.post(
+                "/eval-runs",
+                json={
+                    "eval_type": "accuracy",
+                    "input": "12*7?",
+                    "expected_output": "84",
+                    "agent_id": "calc-agent",
+                },
+            )
+        ).json()
     assert run["eval_data"]["avg_score"] == 2
     assert run["eval_data"]["results"][0]["reason"] == "74 is wrong"
 
@@ -82,7 +118,13 @@ async def test_agent_as_judge_applies_the_scoring_strategy_and_threshold(
     assay: RunningAssay, fake_llm: FakeLLM, strategy, verdict, threshold, passed, score
 ):
     script_agent_and_judge(fake_llm, verdict=verdict)
-    body = {"eval_type": "agent_as_judge", "input": "Hi", "criteria": "Be polite", "agent_id": "calc-agent", "scoring_strategy": strategy}
+    body = {
+        "eval_type": "agent_as_judge",
+        "input": "Hi",
+        "criteria": "Be polite",
+        "agent_id": "calc-agent",
+        "scoring_strategy": strategy,
+    }
     if threshold is not None:
         body["threshold"] = threshold
     async with assay.client(await assay.key()) as client:
@@ -91,20 +133,32 @@ async def test_agent_as_judge_applies_the_scoring_strategy_and_threshold(
     assert response.status_code == 200, response.text
     run = response.json()
     result = run["eval_data"]["results"][0]
-    assert result["passed"] is passed and result["score"] == score and result["criteria"] == "Be polite"
+    assert (
+        result["passed"] is passed
+        and result["score"] == score
+        and result["criteria"] == "Be polite"
+    )
     assert run["eval_data"]["pass_rate"] == (100.0 if passed else 0.0)
     assert run["eval_data"]["run_id"] == run["id"]
     assert run["eval_input"]["scoring_strategy"] == strategy
     assert run["eval_input"]["threshold"] == (7 if strategy == "numeric" else None)
 
 
-async def test_performance_runs_warmups_unmeasured_and_reports_time_only_for_a_remote_agent(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_performance_runs_warmups_unmeasured_and_reports_time_only_for_a_remote_agent(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     script_agent_and_judge(fake_llm)
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
             "/eval-runs",
-            json={"eval_type": "performance", "input": "What is 2+2?", "agent_id": "calc-agent", "num_iterations": 3, "warmup_runs": 2},
+            json={
+                "eval_type": "performance",
+                "input": "What is 2+2?",
+                "agent_id": "calc-agent",
+                "num_iterations": 3,
+                "warmup_runs": 2,
+            },
         )
     assert response.status_code == 200, response.text
     data = response.json()["eval_data"]
@@ -116,13 +170,22 @@ async def test_performance_runs_warmups_unmeasured_and_reports_time_only_for_a_r
     assert response.json()["eval_input"] == {"num_iterations": 3, "warmup_runs": 2}
 
 
-async def test_reliability_passes_when_the_expected_tools_are_called(assay: RunningAssay, fake_llm: FakeLLM):
-    script_agent_and_judge(fake_llm, answer="", tool_calls=[{"name": "multiply", "arguments": {"a": 12, "b": 7}}])
+async def test_reliability_passes_when_the_expected_tools_are_called(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    script_agent_and_judge(
+        fake_llm, answer="", tool_calls=[{"name": "multiply", "arguments": {"a": 12, "b": 7}}]
+    )
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
             "/eval-runs",
-            json={"eval_type": "reliability", "input": "12*7?", "agent_id": "calc-agent", "expected_tool_calls": ["multiply"]},
+            json={
+                "eval_type": "reliability",
+                "input": "12*7?",
+                "agent_id": "calc-agent",
+                "expected_tool_calls": ["multiply"],
+            },
         )
     assert response.status_code == 200, response.text
     data = response.json()["eval_data"]
@@ -130,39 +193,68 @@ async def test_reliability_passes_when_the_expected_tools_are_called(assay: Runn
     assert data["passed_tool_calls"] == ["multiply"] and data["failed_tool_calls"] == []
 
 
-async def test_reliability_fails_on_an_unexpected_or_missing_tool_call(assay: RunningAssay, fake_llm: FakeLLM):
-    script_agent_and_judge(fake_llm, answer="", tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 2}}])
+async def test_reliability_fails_on_an_unexpected_or_missing_tool_call(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    script_agent_and_judge(
+        fake_llm, answer="", tool_calls=[{"name": "add", "arguments": {"a": 1, "b": 2}}]
+    )
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
             "/eval-runs",
-            json={"eval_type": "reliability", "input": "12*7?", "agent_id": "calc-agent", "expected_tool_calls": ["multiply"]},
+            json={
+                "eval_type": "reliability",
+                "input": "12*7?",
+                "agent_id": "calc-agent",
+                "expected_tool_calls": ["multiply"],
+            },
         )
     data = response.json()["eval_data"]
     assert data["eval_status"] == "FAILED"
     assert data["failed_tool_calls"] == ["add"] and data["missing_tool_calls"] == ["multiply"]
 
 
-async def test_a_bare_model_is_evaluated_through_its_provider(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_a_bare_model_is_evaluated_through_its_provider(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     script_agent_and_judge(fake_llm, answer="84")
     async with assay.client(await assay.key()) as client:
         response = await client.post(
             "/eval-runs",
-            json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "model_provider": "OpenAI", "model_id": "gpt-test"},
+            json={
+                "eval_type": "accuracy",
+                "input": "12*7?",
+                "expected_output": "84",
+                "model_provider": "OpenAI",
+                "model_id": "gpt-test",
+            },
         )
     assert response.status_code == 200, response.text
     run = response.json()
-    assert run["model_id"] == "gpt-test" and run["model_provider"] == "OpenAI" and run["agent_id"] is None
+    assert (
+        run["model_id"] == "gpt-test"
+        and run["model_provider"] == "OpenAI"
+        and run["agent_id"] is None
+    )
     assert agent_requests(fake_llm)[0]["model"] == "gpt-test"
 
 
-async def test_provider_outages_are_retried_then_reported_apart_from_scores(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_provider_outages_are_retried_then_reported_apart_from_scores(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     script_agent_and_judge(fake_llm, agent_status=503)
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
             "/eval-runs",
-            json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent", "num_iterations": 2},
+            json={
+                "eval_type": "accuracy",
+                "input": "12*7?",
+                "expected_output": "84",
+                "agent_id": "calc-agent",
+                "num_iterations": 2,
+            },
         )
     assert response.status_code == 200, response.text
     data = response.json()["eval_data"]
@@ -172,7 +264,9 @@ async def test_provider_outages_are_retried_then_reported_apart_from_scores(assa
     assert len(agent_requests(fake_llm)) == 8
 
 
-async def test_a_rate_limited_call_is_retried_and_the_iteration_still_counts(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_a_rate_limited_call_is_retried_and_the_iteration_still_counts(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     from tests.fakes.openai_server import FakeReply
 
     script_agent_and_judge(fake_llm)
@@ -180,19 +274,33 @@ async def test_a_rate_limited_call_is_retried_and_the_iteration_still_counts(ass
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
-            "/eval-runs", json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent"}
+            "/eval-runs",
+            json={
+                "eval_type": "accuracy",
+                "input": "12*7?",
+                "expected_output": "84",
+                "agent_id": "calc-agent",
+            },
         )
     data = response.json()["eval_data"]
     assert data["counts"]["scored"] == 1 and data["counts"]["infra_error"] == 0
     assert data["avg_score"] == 9
 
 
-async def test_an_agent_that_crashes_counts_as_the_agents_failure(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_an_agent_that_crashes_counts_as_the_agents_failure(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     script_agent_and_judge(fake_llm, agent_status=500)
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post(
-            "/eval-runs", json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent"}
+            "/eval-runs",
+            json={
+                "eval_type": "accuracy",
+                "input": "12*7?",
+                "expected_output": "84",
+                "agent_id": "calc-agent",
+            },
         )
     data = response.json()["eval_data"]
     assert data["counts"]["errored"] == 1 and data["counts"]["infra_error"] == 0

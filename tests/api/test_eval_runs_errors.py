@@ -8,7 +8,12 @@ from tests.api.eval_runs_helpers import register_chat_agent, script_agent_and_ju
 from tests.factories import RunningAssay
 from tests.fakes.openai_server import FakeLLM
 
-BASE = {"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent"}
+BASE = {
+    "eval_type": "accuracy",
+    "input": "12*7?",
+    "expected_output": "84",
+    "agent_id": "calc-agent",
+}
 
 
 @pytest.mark.parametrize(
@@ -16,10 +21,36 @@ BASE = {"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "age
     [
         ({"num_iterations": 0}, "num_iterations", "greater than or equal to 1"),
         ({"num_iterations": 101}, "num_iterations", "less than or equal to 100"),
-        ({"eval_type": "agent_as_judge", "criteria": "c", "scoring_strategy": "numeric", "threshold": 0}, "threshold", "greater than or equal to 1"),
-        ({"eval_type": "agent_as_judge", "criteria": "c", "scoring_strategy": "numeric", "threshold": 11}, "threshold", "less than or equal to 10"),
-        ({"eval_type": "performance", "warmup_runs": 11}, "warmup_runs", "less than or equal to 10"),
-        ({"eval_type": "performance", "warmup_runs": -1}, "warmup_runs", "greater than or equal to 0"),
+        (
+            {
+                "eval_type": "agent_as_judge",
+                "criteria": "c",
+                "scoring_strategy": "numeric",
+                "threshold": 0,
+            },
+            "threshold",
+            "greater than or equal to 1",
+        ),
+        (
+            {
+                "eval_type": "agent_as_judge",
+                "criteria": "c",
+                "scoring_strategy": "numeric",
+                "threshold": 11,
+            },
+            "threshold",
+            "less than or equal to 10",
+        ),
+        (
+            {"eval_type": "performance", "warmup_runs": 11},
+            "warmup_runs",
+            "less than or equal to 10",
+        ),
+        (
+            {"eval_type": "performance", "warmup_runs": -1},
+            "warmup_runs",
+            "greater than or equal to 0",
+        ),
         ({"input": ""}, "input", "at least 1 character"),
         ({"eval_type": "speed"}, "eval_type", "accuracy"),
         ({"scoring_strategy": "fuzzy"}, "scoring_strategy", "numeric"),
@@ -42,12 +73,26 @@ async def test_out_of_range_fields_are_rejected_naming_the_field_and_limit(
     [
         ({"eval_type": "accuracy", "input": "q", "agent_id": "calc-agent"}, "expected_output"),
         ({"eval_type": "agent_as_judge", "input": "q", "agent_id": "calc-agent"}, "criteria"),
-        ({"eval_type": "reliability", "input": "q", "agent_id": "calc-agent"}, "expected_tool_calls"),
+        (
+            {"eval_type": "reliability", "input": "q", "agent_id": "calc-agent"},
+            "expected_tool_calls",
+        ),
         ({"eval_type": "accuracy", "input": "q", "expected_output": "a"}, "agent_id"),
-        ({"eval_type": "accuracy", "input": "q", "expected_output": "a", "agent_id": "calc-agent", "team_id": "t"}, "team_id"),
+        (
+            {
+                "eval_type": "accuracy",
+                "input": "q",
+                "expected_output": "a",
+                "agent_id": "calc-agent",
+                "team_id": "t",
+            },
+            "team_id",
+        ),
     ],
 )
-async def test_fields_required_by_the_eval_type_are_named(assay: RunningAssay, fake_llm: FakeLLM, body, field):
+async def test_fields_required_by_the_eval_type_are_named(
+    assay: RunningAssay, fake_llm: FakeLLM, body, field
+):
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
         response = await client.post("/eval-runs", json=body)
@@ -74,7 +119,9 @@ async def test_unknown_store_or_table_is_a_clear_404(assay: RunningAssay, fake_l
     assert good.status_code == 200
 
 
-async def test_list_filters_paginates_and_sorts_newest_first(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_list_filters_paginates_and_sorts_newest_first(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     script_agent_and_judge(fake_llm, tool_calls=[{"name": "multiply", "arguments": {}}])
     async with assay.client(await assay.key()) as client:
         await register_chat_agent(client, fake_llm)
@@ -85,7 +132,12 @@ async def test_list_filters_paginates_and_sorts_newest_first(assay: RunningAssay
             ids.append(run.json()["id"])
         reliability = await client.post(
             "/eval-runs",
-            json={"eval_type": "reliability", "input": "q", "agent_id": "other-agent", "expected_tool_calls": ["multiply"]},
+            json={
+                "eval_type": "reliability",
+                "input": "q",
+                "agent_id": "other-agent",
+                "expected_tool_calls": ["multiply"],
+            },
         )
         page1 = (await client.get("/eval-runs", params={"limit": 2, "page": 1})).json()
         page2 = (await client.get("/eval-runs", params={"limit": 2, "page": 2})).json()
@@ -93,7 +145,12 @@ async def test_list_filters_paginates_and_sorts_newest_first(assay: RunningAssay
         by_type = (await client.get("/eval-runs", params={"eval_types": "accuracy"})).json()
         oldest_first = (await client.get("/eval-runs", params={"sort_order": "asc"})).json()
         bad_type = await client.get("/eval-runs", params={"eval_types": "accuracy,nope"})
-    assert page1["meta"] == page1["meta"] | {"page": 1, "limit": 2, "total_pages": 2, "total_count": 4}
+    assert page1["meta"] == page1["meta"] | {
+        "page": 1,
+        "limit": 2,
+        "total_pages": 2,
+        "total_count": 4,
+    }
     assert [r["id"] for r in page1["data"]] == [reliability.json()["id"], ids[2]]
     assert [r["id"] for r in page2["data"]] == [ids[1], ids[0]]
     assert [r["id"] for r in by_agent["data"]] == [reliability.json()["id"]]
@@ -110,7 +167,9 @@ async def test_get_rename_and_delete_a_run(assay: RunningAssay, fake_llm: FakeLL
         fetched = await client.get(f"/eval-runs/{run['id']}")
         renamed = await client.patch(f"/eval-runs/{run['id']}", json={"name": "renamed"})
         empty_name = await client.patch(f"/eval-runs/{run['id']}", json={"name": ""})
-        deleted = await client.request("DELETE", "/eval-runs", json={"eval_run_ids": [run["id"], "not-there"]})
+        deleted = await client.request(
+            "DELETE", "/eval-runs", json={"eval_run_ids": [run["id"], "not-there"]}
+        )
         gone = await client.get(f"/eval-runs/{run['id']}")
         no_ids = await client.request("DELETE", "/eval-runs", json={"eval_run_ids": []})
     assert fetched.status_code == 200 and fetched.json()["eval_data"] == run["eval_data"]

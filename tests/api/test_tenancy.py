@@ -13,17 +13,37 @@ async def test_another_organizations_objects_are_invisible(assay: RunningAssay, 
     key_b = await assay.key("org-b")
     async with assay.client(key_a) as a, assay.client(key_b) as b:
         await register_chat_agent(a, fake_llm, agent_id="shared-name")
-        run = (await a.post("/eval-runs", json={"eval_type": "accuracy", "input": "q", "expected_output": "84", "agent_id": "shared-name"})).json()
+        run = (
+            await a.post(
+                "/eval-runs",
+                json={
+                    "eval_type": "accuracy",
+                    "input": "q",
+                    "expected_output": "84",
+                    "agent_id": "shared-name",
+                },
+            )
+        ).json()
 
         assert (await b.get(f"/eval-runs/{run['id']}")).status_code == 404
         assert (await b.get("/eval-runs")).json()["meta"]["total_count"] == 0
         assert (await b.patch(f"/eval-runs/{run['id']}", json={"name": "mine"})).status_code == 404
-        assert (await b.request("DELETE", "/eval-runs", json={"eval_run_ids": [run["id"]]})).status_code == 204
+        assert (
+            await b.request("DELETE", "/eval-runs", json={"eval_run_ids": [run["id"]]})
+        ).status_code == 204
         assert (await b.get("/v1/agents/shared-name")).status_code == 404
         assert (await b.delete("/v1/agents/shared-name")).status_code == 404
         assert (await b.get("/v1/agents")).json()["total"] == 0
         # B may use the same agent id for its own agent, and cannot run A's.
-        missing = await b.post("/eval-runs", json={"eval_type": "accuracy", "input": "q", "expected_output": "84", "agent_id": "shared-name"})
+        missing = await b.post(
+            "/eval-runs",
+            json={
+                "eval_type": "accuracy",
+                "input": "q",
+                "expected_output": "84",
+                "agent_id": "shared-name",
+            },
+        )
         assert missing.status_code == 404
         await register_chat_agent(b, fake_llm, agent_id="shared-name")
 
@@ -47,6 +67,11 @@ async def test_a_reviewer_key_can_read_but_not_create(assay: RunningAssay, fake_
     async with assay.client(await assay.key(role=Role.REVIEWER)) as reviewer:
         assert (await reviewer.get("/eval-runs")).status_code == 200
         response = await reviewer.post(
-            "/v1/agents", json={"id": "x", "kind": "openai-chat", "config": {"base_url": fake_llm.url, "model": "m"}}
+            "/v1/agents",
+            json={
+                "id": "x",
+                "kind": "openai-chat",
+                "config": {"base_url": fake_llm.url, "model": "m"},
+            },
         )
     assert response.status_code == 403 and response.json()["type"] == "forbidden"

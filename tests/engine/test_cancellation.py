@@ -33,7 +33,13 @@ async def test_cancel_stops_queued_and_running_items(tmp_path: Path, fake_llm: F
             post = asyncio.create_task(
                 client.post(
                     "/eval-runs",
-                    json={"eval_type": "accuracy", "input": "q", "expected_output": "84", "agent_id": "calc-agent", "num_iterations": 10},
+                    json={
+                        "eval_type": "accuracy",
+                        "input": "q",
+                        "expected_output": "84",
+                        "agent_id": "calc-agent",
+                        "num_iterations": 10,
+                    },
                 )
             )
 
@@ -55,5 +61,7 @@ async def test_cancel_stops_queued_and_running_items(tmp_path: Path, fake_llm: F
     assert response.status_code == 200
     counts = response.json()["eval_data"]["counts"]
     assert counts["cancelled"] == 10 and counts["scored"] == 0
-    assert stopped_after < 1.5, "running items stop within a poll interval, not when their calls end"
+    assert stopped_after < 1.5, (
+        "running items stop within a poll interval, not when their calls end"
+    )
     assert len(agent_requests(fake_llm)) == 2, "queued items never started"

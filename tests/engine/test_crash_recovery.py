@@ -90,7 +90,13 @@ async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, 
             post = asyncio.create_task(
                 client.post(
                     "/eval-runs",
-                    json={"eval_type": "accuracy", "input": "12*7?", "expected_output": "84", "agent_id": "calc-agent", "num_iterations": iterations},
+                    json={
+                        "eval_type": "accuracy",
+                        "input": "12*7?",
+                        "expected_output": "84",
+                        "agent_id": "calc-agent",
+                        "num_iterations": iterations,
+                    },
                 )
             )
 

@@ -48,9 +48,7 @@ class CalculatorTarget:
 class CannedTarget:
     """A remote-looking target replaying canned responses or raising canned errors, in order."""
 
-    def __init__(
-        self, *replies: NormalizedResponse | Exception, in_process: bool = False
-    ) -> None:
+    def __init__(self, *replies: NormalizedResponse | Exception, in_process: bool = False) -> None:
         self.replies = list(replies)
         self.in_process = in_process
         self.sessions: list[str] = []

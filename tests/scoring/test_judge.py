@@ -1,29 +1,32 @@
 import json
+from typing import Any
 
 import pytest
+from assay.providers.openai import OpenAIProvider
 
 from assay.core.errors import ProviderRejected
 from assay.providers.base import ProviderConfig
-from assay.providers.openai import OpenAIProvider
 from assay.scoring.judge import Judge, escape_section
-from tests.fakes.openai_server import FakeLLM, FakeReply
+from tests.fakes.openai_server import FakeLLM
 
 
 @pytest.fixture
 def judge(fake_llm: FakeLLM) -> Judge:
-    return Judge(OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url)))
+    return Judge(
+        OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url))
+    )
 
 
-def verdict_json(**fields) -> str:
+def verdict_json(**fields: Any) -> str:
     return json.dumps({"score": None, "passed": None, "reason": "because", **fields})
 
 
-def last_user(body: dict) -> str:
-    return [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
+def last_user(body: dict[str, Any]) -> str:
+    return str([m for m in body["messages"] if m["role"] == "user"][-1]["content"])
 
 
-def system(body: dict) -> str:
-    return [m for m in body["messages"] if m["role"] == "system"][0]["content"]
+def system(body: dict[str, Any]) -> str:
+    return str([m for m in body["messages"] if m["role"] == "system"][0]["content"])
 
 
 async def test_accuracy_sends_tagged_sections_in_json_mode_at_temperature_zero(judge, fake_llm):
@@ -51,7 +54,9 @@ async def test_accuracy_sends_tagged_sections_in_json_mode_at_temperature_zero(j
 
 
 async def test_fenced_json_surrounded_by_prose_is_parsed(judge, fake_llm):
-    fake_llm.push('Here is my verdict:\n```json\n{"score": 9, "passed": null, "reason": "ok"}\n```\nDone.')
+    fake_llm.push(
+        'Here is my verdict:\n```json\n{"score": 9, "passed": null, "reason": "ok"}\n```\nDone.'
+    )
 
     verdict = await judge.accuracy("q", "a", "a")
 
@@ -89,7 +94,10 @@ async def test_unusable_reply_is_reasked_once_with_the_problem_and_the_sections(
     assert second["messages"][2]["content"] == "Looks good to me!"
     correction = last_user(second)
     assert "could not be used" in correction and "no JSON object" in correction
-    assert "<output>\n5\n</output>" in correction and "<expected_output>\n4\n</expected_output>" in correction
+    assert (
+        "<output>\n5\n</output>" in correction
+        and "<expected_output>\n4\n</expected_output>" in correction
+    )
     assert second["response_format"] == {"type": "json_object"}
 
 

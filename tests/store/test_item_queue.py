@@ -34,17 +34,42 @@ async def _evaluation_with_items(db: AsyncEngine, n: int, max_attempts: int = 3)
     now = datetime.now(UTC)
     org, ws, project, evaluation = new_id(), new_id(), new_id(), new_id()
     async with db.begin() as conn:
-        await conn.execute(Organization.__table__.insert().values(id=org, slug=org, name=org, created_at=now))
-        await conn.execute(Workspace.__table__.insert().values(id=ws, org_id=org, slug="default", name="default", created_at=now))
-        await conn.execute(Project.__table__.insert().values(id=project, org_id=org, workspace_id=ws, slug="default", name="default", created_at=now))
+        await conn.execute(
+            Organization.__table__.insert().values(id=org, slug=org, name=org, created_at=now)
+        )
+        await conn.execute(
+            Workspace.__table__.insert().values(
+                id=ws, org_id=org, slug="default", name="default", created_at=now
+            )
+        )
+        await conn.execute(
+            Project.__table__.insert().values(
+                id=project,
+                org_id=org,
+                workspace_id=ws,
+                slug="default",
+                name="default",
+                created_at=now,
+            )
+        )
         await evaluations.insert_evaluation(
             conn,
             {
-                "id": evaluation, "org_id": org, "workspace_id": ws, "project_id": project, "kind": "accuracy",
-                "spec": {}, "status": "pending", "total_items": n, "created_at": now, "updated_at": now,
+                "id": evaluation,
+                "org_id": org,
+                "workspace_id": ws,
+                "project_id": project,
+                "kind": "accuracy",
+                "spec": {},
+                "status": "pending",
+                "total_items": n,
+                "created_at": now,
+                "updated_at": now,
             },
         )
-        await items.insert_items(conn, evaluation, [ItemPlan(input={"i": i}) for i in range(n)], max_attempts, now)
+        await items.insert_items(
+            conn, evaluation, [ItemPlan(input={"i": i}) for i in range(n)], max_attempts, now
+        )
     return evaluation
 
 
@@ -77,8 +102,18 @@ async def test_a_stale_owner_cannot_overwrite_the_outcome_of_the_new_owner(db: A
     (fresh,) = await _claim(db, "fresh", 1, later)
     assert fresh.id == stale.id and fresh.attempts == 2
     async with db.begin() as conn:
-        await items.record_outcomes(conn, "fresh", [FinishedItem(fresh.id, evaluation, ItemState.PASSED, {"by": "fresh"}, None)], later)
-        await items.record_outcomes(conn, "stale", [FinishedItem(stale.id, evaluation, ItemState.FAILED, {"by": "stale"}, None)], later)
+        await items.record_outcomes(
+            conn,
+            "fresh",
+            [FinishedItem(fresh.id, evaluation, ItemState.PASSED, {"by": "fresh"}, None)],
+            later,
+        )
+        await items.record_outcomes(
+            conn,
+            "stale",
+            [FinishedItem(stale.id, evaluation, ItemState.FAILED, {"by": "stale"}, None)],
+            later,
+        )
     async with db.connect() as conn:
         row = (await conn.execute(select(Item.state, Item.outcome, Item.lease_owner))).one()
     assert (row.state, row.outcome, row.lease_owner) == ("passed", {"by": "fresh"}, None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import typer
@@ -31,8 +32,15 @@ def run_with_container(
         finally:
             await container.aclose()
 
-    try:
+    with exit_on_error():
         return asyncio.run(main())
+
+
+@contextmanager
+def exit_on_error() -> Iterator[None]:
+    """Print an AssayError's message (never a traceback) and exit 2."""
+    try:
+        yield
     except AssayError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}")
+        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
         raise typer.Exit(2) from None

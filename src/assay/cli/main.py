@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import init, keys, serve, users
+from assay.cli import init, keys, quickstart, run, serve, users
 
 app = typer.Typer(
     help="Assay: self-hosted evaluation of AI agents and models.",
@@ -13,5 +13,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("init")(init.init)
+app.command("run")(run.run)
+app.command("quickstart")(quickstart.quickstart)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")

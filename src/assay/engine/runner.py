@@ -27,6 +27,7 @@ async def run_item(claimed: ClaimedItem, runtime: EvaluationRuntime) -> Finished
         target=runtime.target_handle,
         judge=runtime.judge,
         cost=runtime.cost,
+        params=runtime.params,
     )
     try:
         async with asyncio.timeout(runtime.spec.limits.item_timeout_s):

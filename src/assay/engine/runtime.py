@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from assay.core.llm import ChatRequest, ChatResponse
 from assay.core.outcome import NormalizedResponse, Usage
@@ -103,6 +103,7 @@ class RetryingTarget:
 class EvaluationRuntime:
     spec: EvaluationSpec
     kind: Kind[Any]
+    params: BaseModel
     target: Target
     target_handle: RetryingTarget
     judge: RetryingLLM | None
@@ -141,9 +142,11 @@ def build_runtime(
     if spec.judge is not None:
         provider = pool.get(spec.judge, provider_secrets.get(spec.judge.provider))
         judge = RetryingLLM(provider, spec.judge.label, limits, policy)
+    kind = get_kind(spec.kind)
     return EvaluationRuntime(
         spec=spec,
-        kind=get_kind(spec.kind),
+        kind=kind,
+        params=kind.validate_params(spec.params),
         target=target,
         target_handle=RetryingTarget(target, policy),
         judge=judge,

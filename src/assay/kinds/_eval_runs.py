@@ -119,6 +119,8 @@ def _friendly_error(model: type[BaseModel], error: Any, label: str) -> dict[str,
         msg = f"{name} must be an integer"
     elif kind == "string_type":
         msg = f"{name} must be a string"
+    elif kind == "list_type":
+        msg = f"{name} must be a list"
     return {"loc": loc, "msg": msg, "type": kind}
 
 

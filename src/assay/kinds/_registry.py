@@ -24,6 +24,7 @@ _BUILTINS: dict[str, str] = {
     "agent_as_judge": "assay.kinds.agent_as_judge:AgentAsJudgeKind",
     "performance": "assay.kinds.performance:PerformanceKind",
     "reliability": "assay.kinds.reliability:ReliabilityKind",
+    "match": "assay.kinds.match:MatchKind",
 }
 
 _instances: dict[str, Kind[Any]] = {}

@@ -64,6 +64,8 @@ class ItemContext:
     judge: LLM | None
     #: USD cost of ``usage`` on the model labelled ``provider/model`` (0.0 when unknown).
     cost: Callable[[str | None, Usage], float]
+    #: The spec's params, already validated by the kind once per evaluation (not per item).
+    params: BaseModel | None = None
 
 
 class Kind(abc.ABC, Generic[P]):

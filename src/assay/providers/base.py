@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from assay.core.llm import ChatRequest, ChatResponse
 
@@ -27,6 +27,8 @@ class ProviderConfig(BaseModel):
 
     api_key: SecretStr | None = None
     base_url: str | None = None
+    #: Extra non-secret headers sent with every call (an openai-chat agent's own headers).
+    headers: dict[str, str] = Field(default_factory=dict)
     #: Client-side timeout of one call, in seconds.
     timeout: float = 120.0
 

@@ -1,0 +1,99 @@
+"""`assay run FILE.yaml`: run checks locally (no server), show progress and a verdict table.
+
+Exit codes: 0 all checks passed, 1 a check failed its threshold, 2 the file or a setting is
+wrong. ``--json`` prints machine-readable results instead of the table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assay.cli.common import console, exit_on_error, run_with_container
+from assay.services.container import Container
+from assay.services.runs import CheckResult, RunFile, load_run_file, run_checks
+
+
+def execute(run: RunFile, as_json: bool) -> None:
+    """Run the checks with a progress bar (unless JSON), print results, exit 1 on a failure."""
+
+    async def work(container: Container) -> list[CheckResult]:
+        await container.start_engine()
+        if as_json:
+            return await run_checks(container, run)
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(run.name or "evaluating", total=None)
+            return await run_checks(
+                container,
+                run,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+
+    results = run_with_container(work)
+    failed = [r for r in results if not r.verdict.passed]
+    if as_json:
+        typer.echo(json.dumps([_as_dict(r) for r in results], indent=2, default=str))
+    else:
+        console.print(_table(run, results))
+        summary = (
+            "all checks passed" if not failed else f"{len(failed)} of {len(results)} checks failed"
+        )
+        console.print(f"[{'red' if failed else 'green'}]{summary}[/]")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _as_dict(result: CheckResult) -> dict[str, object]:
+    view = result.evaluation
+    return {
+        "id": view.id,
+        "kind": view.kind,
+        "name": view.name,
+        "input": view.spec.params.get("input"),
+        "status": view.status.value,
+        "passed": result.verdict.passed,
+        "headline": result.verdict.headline,
+        "summary": view.summary,
+        "error": view.error,
+    }
+
+
+def _table(run: RunFile, results: list[CheckResult]) -> Table:
+    table = Table(title=run.name or "Assay results", show_lines=False)
+    table.add_column("kind", style="cyan", no_wrap=True)
+    table.add_column("input")
+    table.add_column("result")
+    table.add_column("verdict", no_wrap=True)
+    for result in results:
+        view = result.evaluation
+        table.add_row(
+            view.kind,
+            str(view.spec.params.get("input", ""))[:48],
+            result.verdict.headline,
+            "[green]PASS[/]" if result.verdict.passed else "[red]FAIL[/]",
+        )
+    return table
+
+
+def run(
+    file: Annotated[
+        Path,
+        typer.Argument(help="A YAML run file: target, judge, checks.", exists=True, dir_okay=False),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Run the checks of FILE locally and exit 1 if any fails its threshold."""
+    with exit_on_error():
+        run_file = load_run_file(file)
+    execute(run_file, as_json)

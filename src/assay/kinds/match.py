@@ -1,0 +1,115 @@
+"""``match``: a data set of cases, each answer checked by a rule, no judge.
+
+Where a rule can decide (the expected answer is known and must appear exactly, as a
+substring, or match a pattern), a judge adds cost, latency and noise. Each case is one item
+(times ``num_iterations``), so large data sets run concurrently and resume after a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import override
+
+from assay.core.errors import ValidationFailed
+from assay.core.outcome import ItemRecord, Outcome, Score
+from assay.core.spec import EvaluationSpec, ItemPlan
+from assay.kinds._eval_runs import count_items, item_metrics, pass_rate_percent, response_trace, usage_summary, wilson_percent
+from assay.kinds.base import ItemContext, Kind
+
+#: Failures listed in the summary; the rest stay on their items.
+MAX_LISTED_FAILURES = 20
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: str = Field(min_length=1)
+    expected_output: str
+
+
+class MatchParams(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    cases: list[Case] = Field(min_length=1, max_length=100_000)
+    """The inputs and their expected answers."""
+    mode: Literal["exact", "includes", "regex"] = "exact"
+    """`exact`: the whole answer equals the expected one; `includes`: it contains it; `regex`: it matches it as a pattern."""
+    case_sensitive: bool = False
+    """Compare letters' case too (exact and includes trim surrounding whitespace either way)."""
+    num_iterations: int = Field(default=1, ge=1, le=100)
+    """Runs of every case, each in a fresh session."""
+
+
+def matches(output: str, expected: str, mode: str, case_sensitive: bool) -> bool:
+    """True when ``output`` satisfies ``expected`` under ``mode``."""
+    if mode == "regex":
+        return re.search(expected, output, 0 if case_sensitive else re.IGNORECASE) is not None
+    got, want = output.strip(), expected.strip()
+    if not case_sensitive:
+        got, want = got.casefold(), want.casefold()
+    return got == want if mode == "exact" else want in got
+
+
+class MatchKind(Kind[MatchParams]):
+    name = "match"
+    Params = MatchParams
+
+    @override
+    def validate_params(self, params: dict[str, Any]) -> MatchParams:
+        parsed = super().validate_params(params)
+        if parsed.mode == "regex":
+            for index, case in enumerate(parsed.cases):
+                try:
+                    re.compile(case.expected_output)
+                except re.error as exc:
+                    raise ValidationFailed.for_field(
+                        ("cases", index, "expected_output"), f"is not a valid regular expression: {exc}"
+                    ) from None
+        return parsed
+
+    @override
+    def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
+        params = self.validate_params(spec.params)
+        return [
+            ItemPlan(input={"case": index, "iteration": iteration})
+            for index in range(len(params.cases))
+            for iteration in range(1, params.num_iterations + 1)
+        ]
+
+    @override
+    async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
+        params = ctx.params if isinstance(ctx.params, MatchParams) else self.validate_params(ctx.spec.params)
+        case = params.cases[item.input["case"]]
+        response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
+        passed = matches(response.output, case.expected_output, params.mode, params.case_sensitive)
+        return Outcome(
+            passed=passed,
+            scores=[Score(name=f"match_{params.mode}", value=1.0 if passed else 0.0, scale="binary", passed=passed)],
+            metrics=item_metrics(ctx, response),
+            trace=response_trace(case.input, response),
+            data={"case": item.input["case"], "output": response.output, "passed": passed},
+        )
+
+    @override
+    def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
+        params = MatchParams.model_validate(spec.params)
+        counts = count_items(items)
+        failures = []
+        for item in sorted(items, key=lambda i: i.seq):
+            if item.state in ("failed", "errored", "timed_out") and len(failures) < MAX_LISTED_FAILURES:
+                case = params.cases[item.input["case"]]
+                output = item.outcome.data.get("output") if item.outcome else None
+                reason = item.error.message if item.error else "the answer did not match"
+                failures.append({"input": case.input, "expected_output": case.expected_output, "output": output, "reason": reason})
+        return {
+            "mode": params.mode,
+            "pass_rate": pass_rate_percent(counts["passed"], counts["scored"]),
+            "pass_rate_ci95": wilson_percent(counts["passed"], counts["scored"]),
+            "failures": failures,
+            "counts": counts,
+            "usage": usage_summary(items),
+        }

@@ -1,0 +1,181 @@
+"""Local runs of an evaluation file (``assay run FILE.yaml``, ``assay quickstart``).
+
+A run file names one target and a list of checks (an evaluation kind, its params and an
+optional threshold). The checks run through the same engine and store as the service, in
+this process, and each gets a verdict so CI can fail the build on a regression.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assay.core.errors import ValidationFailed
+from assay.core.evaluation import EvaluationView
+from assay.core.principal import Principal, Role
+from assay.core.spec import EvaluationSpec, Limits, ModelRef, TargetSpec
+from assay.engine.planner import plan_evaluation
+from assay.services import agents as agent_service
+from assay.services import evaluations as evaluation_service
+from assay.services.container import Container
+from assay.services.verdicts import Verdict, verdict_for
+from assay.store.repositories import tenancy
+from assay.targets._registry import validate_agent_config
+
+
+class RunTarget(BaseModel):
+    """Exactly one of: a registered ``agent`` id, a ``model`` (provider/model), or an inline agent ``kind``."""
+
+    model_config = ConfigDict(
+        extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
+    )
+
+    agent: str | None = None
+    model: str | None = None
+    kind: str | None = None
+    """Inline agent kind: `openai-chat`, `http` or `python`."""
+    name: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, Any] = Field(default_factory=dict)
+    system_prompt: str | None = None
+    """For a model target: its system prompt."""
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    kind: str
+    """`accuracy`, `agent_as_judge`, `performance` or `reliability`."""
+    name: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    min_score: float | None = Field(default=None, ge=1, le=10)
+    """Accuracy and numeric judging: the lowest acceptable mean score (default 7)."""
+    min_pass_rate: float | None = Field(default=None, ge=0, le=100)
+    """Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default 100)."""
+    max_mean_seconds: float | None = Field(default=None, gt=0)
+    """Performance: the slowest acceptable mean run time."""
+
+
+class RunFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str | None = None
+    target: RunTarget
+    judge: str | None = None
+    """The judge as provider/model; defaults to ASSAY_JUDGE_MODEL."""
+    checks: list[Check] = Field(min_length=1)
+
+
+class CheckResult(BaseModel):
+    check: Check
+    evaluation: EvaluationView
+    verdict: Verdict
+
+
+def load_run_file(path: Path) -> RunFile:
+    """Parse and validate a YAML run file; errors name the file and the field."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValidationFailed(f"{path}: cannot read it as YAML: {exc}") from None
+    try:
+        return RunFile.model_validate(data)
+    except ValidationError as exc:
+        failure = ValidationFailed.from_pydantic(exc)
+        raise ValidationFailed(f"{path}: {failure.message}", failure.errors) from None
+
+
+async def local_principal(container: Container) -> Principal:
+    """The CLI acts as an admin of the default organization of the local database."""
+    async with container.sessions.begin() as session:
+        org = await tenancy.ensure_org(session, tenancy.DEFAULT_SLUG)
+        workspace = await tenancy.ensure_workspace(session, org.id, tenancy.DEFAULT_SLUG)
+        await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
+    return Principal(org_id=org.id, workspace_id=None, role=Role.ADMIN)
+
+
+async def _target(
+    container: Container, principal: Principal, target: RunTarget
+) -> tuple[TargetSpec, dict[str, Any]]:
+    chosen = [name for name in ("agent", "model", "kind") if getattr(target, name)]
+    if len(chosen) != 1:
+        raise ValidationFailed.for_field(("target",), "give exactly one of agent, model or kind")
+    if target.agent:
+        return await agent_service.resolve_target(
+            container, principal, target.agent, "target.agent"
+        )
+    if target.model:
+        ref = ModelRef.parse(target.model, field="target.model").model_copy(
+            update={"system_prompt": target.system_prompt}
+        )
+        return TargetSpec(kind="model", name=target.name or target.model, model=ref), target.secrets
+    assert target.kind
+    config, secrets = validate_agent_config(target.kind, target.config, target.secrets)
+    return TargetSpec(kind=target.kind, name=target.name, config=config), secrets
+
+
+async def start_checks(
+    container: Container, run: RunFile
+) -> tuple[Principal, list[EvaluationView]]:
+    """Validate every check first (nothing is stored if one is bad), then create them all."""
+    principal = await local_principal(container)
+    target, secrets = await _target(container, principal, run.target)
+    judge = ModelRef.parse(run.judge, field="judge") if run.judge else None
+    specs = [
+        EvaluationSpec(
+            kind=check.kind,
+            name=check.name or run.name,
+            target=target,
+            judge=judge,
+            params=check.params,
+            limits=Limits(
+                item_timeout_s=container.settings.item_timeout,
+                max_retries=container.settings.max_retries,
+            ),
+        )
+        for check in run.checks
+    ]
+    for index, spec in enumerate(specs):
+        try:
+            plan_evaluation(spec, container.settings.judge_model)
+        except ValidationFailed as exc:
+            errors = [e | {"loc": ["checks", index, *e["loc"]]} for e in exc.errors]
+            raise ValidationFailed(
+                f"checks[{index}] ({spec.kind}): {exc.message}", errors
+            ) from None
+    views = [
+        await evaluation_service.create_evaluation(
+            container, principal, spec, secrets={"target": secrets}, collection="cli"
+        )
+        for spec in specs
+    ]
+    return principal, views
+
+
+async def run_checks(
+    container: Container,
+    run: RunFile,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[CheckResult]:
+    """Run every check to completion in this process; ``on_progress(finished, total)`` items."""
+    principal, views = await start_checks(container, run)
+    total = sum(v.total_items for v in views)
+    while True:
+        current = [
+            await evaluation_service.get_evaluation(container, principal, v.id, with_counts=True)
+            for v in views
+        ]
+        if on_progress is not None:
+            on_progress(sum(v.finished_items for v in current), total)
+        if all(v.status.is_terminal and (v.summary is not None or v.error) for v in current):
+            break
+        await asyncio.sleep(0.1)
+    return [
+        CheckResult(check=c, evaluation=v, verdict=verdict_for(v, c))
+        for c, v in zip(run.checks, current, strict=True)
+    ]

@@ -1,0 +1,225 @@
+"""The catalogue of target kinds: validating an agent's configuration, and building targets.
+
+Kind ``model`` is a bare model (``TargetSpec.model``); every other kind is an *agent kind*
+described by an :class:`AgentKind`: a ``Config`` model of its non-secret settings, a
+``Secrets`` model, and a factory. The built-ins are ``openai-chat``, ``http`` and ``python``.
+A name that is not built in is looked up in the ``assay.targets`` entry-point group (name =
+kind name, value = ``pkg.module:attribute`` naming an ``AgentKind``); the group is read only
+on such a miss. Built-in names win; two entry points with one name are an error naming both.
+
+Configuration is validated twice: when an agent is registered (``validate_agent_config``,
+raising ``ValidationFailed`` for the API), and again when a worker builds the target from the
+stored snapshot (``create_target``, raising ``ConfigurationError``: a snapshot that passed once
+but fails here means this worker differs, e.g. a plugin or agent module is missing).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from pydantic import BaseModel, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from assay.core.errors import ConfigurationError, ValidationFailed
+from assay.core.spec import ModelRef, TargetSpec
+from assay.providers.base import ModelProvider, ProviderConfig
+from assay.targets.base import Target
+from assay.targets.http import HTTPConfig, HTTPSecrets, HTTPTarget
+from assay.targets.model import ModelTarget
+from assay.targets.openai_chat import OpenAIChatConfig, OpenAIChatSecrets, OpenAIChatTarget
+from assay.targets.python import PythonConfig, PythonSecrets, PythonTarget
+
+ENTRY_POINT_GROUP = "assay.targets"
+#: The kind whose target is ``TargetSpec.model`` rather than a registered agent.
+MODEL_KIND = "model"
+
+MakeProvider = Callable[[ModelRef, ProviderConfig], ModelProvider]
+"""Builds (or reuses) a provider; the caller owns it and closes it, never the target."""
+
+C = TypeVar("C", bound=BaseModel)
+S = TypeVar("S", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class AgentKind(Generic[C, S]):
+    """One agent kind: what its configuration looks like and how to build its target."""
+
+    config: type[C]
+    """Non-secret settings, stored in plain text and shown back; should forbid extra keys."""
+    secrets: type[S]
+    """Credentials, stored encrypted and never shown back."""
+    create: Callable[[C, S, MakeProvider], Target]
+
+
+class AgentConfig(NamedTuple):
+    """An agent's validated settings as plain JSON, ready to store."""
+
+    config: dict[str, Any]
+    secrets: dict[str, Any]
+
+
+def _create_openai_chat(
+    config: OpenAIChatConfig, secrets: OpenAIChatSecrets, make_provider: MakeProvider
+) -> Target:
+    ref = ModelRef(provider="openai", model=config.model, base_url=config.base_url)
+    provider_config = ProviderConfig(
+        api_key=secrets.api_key, base_url=config.base_url, headers=config.headers
+    )
+    return OpenAIChatTarget(
+        make_provider(ref, provider_config),
+        system_prompt=config.system_prompt,
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+    )
+
+
+def _create_http(config: HTTPConfig, secrets: HTTPSecrets, _: MakeProvider) -> Target:
+    return HTTPTarget(
+        config, secret_headers={k: v.get_secret_value() for k, v in secrets.headers.items()}
+    )
+
+
+def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: MakeProvider) -> Target:
+    return PythonTarget(config.callable)
+
+
+_BUILTINS: dict[str, AgentKind[Any, Any]] = {
+    "openai-chat": AgentKind(OpenAIChatConfig, OpenAIChatSecrets, _create_openai_chat),
+    "http": AgentKind(HTTPConfig, HTTPSecrets, _create_http),
+    "python": AgentKind(PythonConfig, PythonSecrets, _create_python),
+}
+_loaded: dict[str, AgentKind[Any, Any]] = {}
+_lock = threading.Lock()
+
+
+def known_target_kinds() -> list[str]:
+    """Every kind a ``TargetSpec`` may name, ``model`` included, sorted; imports nothing."""
+    return sorted({MODEL_KIND, *_agent_kind_names()})
+
+
+def validate_agent_config(
+    kind: str, config: dict[str, Any], secrets: dict[str, Any]
+) -> AgentConfig:
+    """Check an agent's settings before they are stored.
+
+    Returns the config with every default filled in (a complete snapshot) and the secrets
+    that were given, both as plain JSON.
+
+    Raises:
+        ValidationFailed: the kind is unknown (loc ``kind``, listing the known kinds), or a
+            field is wrong (loc ``config.<field>`` or ``secrets.<field>``; a ``python``
+            callable that does not import is ``config.callable``). Messages never contain
+            secret values.
+    """
+    agent_kind = _agent_kind(kind)
+    parsed_config = _parse(agent_kind.config, config, "config")
+    parsed_secrets = _parse(agent_kind.secrets, secrets, "secrets")
+    return AgentConfig(
+        config=parsed_config.model_dump(mode="json"),
+        secrets=_reveal(parsed_secrets.model_dump(exclude_defaults=True)),
+    )
+
+
+def create_target(spec: TargetSpec, secrets: dict[str, Any], make_provider: MakeProvider) -> Target:
+    """Build the target a spec describes; the caller closes it with ``aclose``.
+
+    For kind ``model``, ``secrets`` may hold provider credentials (``api_key``,
+    ``base_url``); for an agent kind it holds the agent's own secrets.
+
+    Raises:
+        ConfigurationError: the kind is unknown here, ``model`` has no ``spec.model``, or
+            the stored configuration no longer validates on this worker.
+    """
+    if spec.kind == MODEL_KIND:
+        return _create_model(spec, secrets, make_provider)
+    try:
+        agent_kind = _agent_kind(spec.kind)
+        config = _parse(agent_kind.config, spec.config, "config")
+        parsed_secrets = _parse(agent_kind.secrets, secrets, "secrets")
+    except ValidationFailed as exc:
+        raise ConfigurationError(f"target {spec.kind!r}: {exc.message}") from exc
+    return agent_kind.create(config, parsed_secrets, make_provider)
+
+
+def _create_model(spec: TargetSpec, secrets: dict[str, Any], make_provider: MakeProvider) -> Target:
+    ref = spec.model
+    if ref is None:
+        raise ConfigurationError("target.model is required when target.kind is 'model'")
+    api_key = secrets.get("api_key")
+    provider_config = ProviderConfig(
+        api_key=SecretStr(str(api_key)) if api_key else None,
+        base_url=secrets.get("base_url") or ref.base_url,
+    )
+    return ModelTarget(
+        make_provider(ref, provider_config),
+        system_prompt=ref.system_prompt,
+        temperature=ref.temperature,
+        max_tokens=ref.max_tokens,
+    )
+
+
+def _parse(model: type[C], data: dict[str, Any], prefix: str) -> C:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed.from_pydantic(exc, prefix=(prefix,)) from exc
+
+
+def _reveal(value: Any) -> Any:
+    """Secret values as plain strings, for encrypted storage (the only place they go)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
+
+
+def _agent_kind(name: str) -> AgentKind[Any, Any]:
+    if name in _BUILTINS:
+        return _BUILTINS[name]
+    with _lock:
+        agent_kind = _loaded.get(name)
+        if agent_kind is None:
+            agent_kind = _loaded[name] = _load(name)
+        return agent_kind
+
+
+def _agent_kind_names() -> set[str]:
+    return set(_BUILTINS) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load(name: str) -> AgentKind[Any, Any]:
+    entry_point = _entry_point(name)
+    try:
+        loaded = entry_point.load()
+    except Exception as exc:  # a broken plugin may fail to import in any way
+        raise ConfigurationError(
+            f"target kind {name!r} ({entry_point.value}) failed to load: {exc}"
+        ) from exc
+    if not isinstance(loaded, AgentKind):
+        raise ConfigurationError(
+            f"target kind {name!r} ({entry_point.value}) is a {type(loaded).__name__}, "
+            "not an AgentKind"
+        )
+    return loaded
+
+
+def _entry_point(name: str) -> EntryPoint:
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+    if not matches:
+        raise ValidationFailed.for_field(
+            ("kind",),
+            f"unknown agent kind {name!r}; known kinds: {', '.join(sorted(_agent_kind_names()))}",
+        )
+    sources = sorted({ep.value for ep in matches})
+    if len(sources) > 1:
+        raise ConfigurationError(
+            f"target kind {name!r} is registered twice: {' and '.join(sources)}"
+        )
+    return matches[0]

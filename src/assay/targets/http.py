@@ -1,0 +1,299 @@
+"""An agent behind any JSON HTTP endpoint (registry name ``http``).
+
+The request body is a template, any JSON value, whose strings have ``{{input}}`` and
+``{{session_id}}`` substituted. The response is read with dot paths that may index lists
+(``choices.0.message.content``), so most agent APIs fit without code.
+
+Failures are classified at this boundary (see ``targets/base.py``):
+
+=============================================  ======================================
+what happened                                  raised
+=============================================  ======================================
+429                                            ``ProviderRateLimited`` (Retry-After)
+502 / 503 / 504, connect errors, timeouts      ``ProviderUnavailable``
+any other non-2xx status                       ``TargetError`` (status, body excerpt)
+a body that is not JSON, a missing output      ``TargetError`` naming the path
+=============================================  ======================================
+
+Secret headers are sent but never appear in an error message, even when the agent echoes
+them back in its body.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
+from typing_extensions import override
+
+from assay.core.errors import ProviderRateLimited, ProviderUnavailable, TargetError
+from assay.core.outcome import NormalizedResponse, ToolCall, Usage
+from assay.targets.base import Target
+
+#: Statuses that mean a proxy or load balancer in front of the agent is failing.
+INFRASTRUCTURE_STATUSES = frozenset({502, 503, 504})
+#: How much of an error body goes into a message.
+EXCERPT_CHARS = 200
+REDACTED = "***"
+
+
+def _default_template() -> JsonValue:
+    return {"input": "{{input}}", "session_id": "{{session_id}}"}
+
+
+class HTTPConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    url: str
+    """The agent's endpoint, `http://` or `https://`."""
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    request_template: JsonValue = Field(default_factory=_default_template)
+    """The JSON body; strings containing `{{input}}` or `{{session_id}}` are substituted."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Non-secret headers; put credentials in the secret `headers` instead."""
+    timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds to wait for a connection or for the next part of the response (infrastructure)."""
+    output_path: str = Field(default="output", min_length=1)
+    """Dot path of the answer text in the response, e.g. `choices.0.message.content`."""
+    tool_calls_path: str | None = "tool_calls"
+    """Dot path of the list of tool calls; missing in a response means no tool calls."""
+    tool_name_key: str = Field(default="name", min_length=1)
+    """Dot path of the tool name inside one tool call, e.g. `function.name`."""
+    tool_args_key: str = Field(default="arguments", min_length=1)
+    """Dot path of the arguments inside one tool call: an object or a JSON string."""
+    usage_input_tokens_path: str | None = None
+    usage_output_tokens_path: str | None = None
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        try:
+            url = httpx.URL(value)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"is not a URL: {exc}") from exc
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value
+
+
+class HTTPSecrets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """Headers that carry credentials, e.g. `Authorization`."""
+
+
+class HTTPTarget(Target):
+    def __init__(self, config: HTTPConfig, secret_headers: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        secret_headers = dict(secret_headers or {})
+        self._secret_values = [v for v in secret_headers.values() if v]
+        self._client = httpx.AsyncClient(
+            timeout=config.timeout,
+            headers={"accept": "application/json", **config.headers, **secret_headers},
+        )
+        url = httpx.URL(config.url)
+        #: The URL as shown in messages: no query string or user info, which may hold tokens.
+        self._shown_url = f"{url.scheme}://{url.netloc.decode()}{url.path}"
+
+    @override
+    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+        """POST the filled-in template once and read the answer from the JSON response.
+
+        Raises:
+            ProviderRateLimited: the agent answered 429.
+            ProviderUnavailable: 502/503/504, a connection error or a timeout.
+            TargetError: any other error status, a non-JSON body, or no value at
+                ``output_path``; a malformed tool call, argument or token count.
+        """
+        body = substitute(self.config.request_template, input=input, session_id=session_id)
+        started = time.perf_counter()
+        response = await self._send(body)
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._raise_for_status(response)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise TargetError(
+                f"the agent's response is not JSON (HTTP {response.status_code}): "
+                f"{self._excerpt(response.text)!r}"
+            ) from exc
+        output = self._output(data)
+        tool_calls = self._tool_calls(data)
+        reply: dict[str, Any] = {"role": "assistant", "content": output}
+        if tool_calls:
+            reply["tool_calls"] = [c.model_dump(exclude_none=True) for c in tool_calls]
+        return NormalizedResponse(
+            output=output,
+            tool_calls=tool_calls,
+            messages=[{"role": "user", "content": input}, reply],
+            usage=Usage(
+                input_tokens=self._token_count(data, self.config.usage_input_tokens_path),
+                output_tokens=self._token_count(data, self.config.usage_output_tokens_path),
+            ),
+            latency_ms=latency_ms,
+        )
+
+    @override
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _send(self, body: JsonValue) -> httpx.Response:
+        where = f"{self.config.method} {self._shown_url}"
+        try:
+            return await self._client.request(self.config.method, self.config.url, json=body)
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailable(
+                f"{where} timed out after {self.config.timeout:g}s ({type(exc).__name__})"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(f"{where} failed: {type(exc).__name__}: {exc}") from exc
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        excerpt = self._excerpt(response.text)
+        if status == 429:
+            raise ProviderRateLimited(
+                f"the agent answered HTTP 429: {excerpt!r}",
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
+            )
+        if status in INFRASTRUCTURE_STATUSES:
+            raise ProviderUnavailable(f"the agent answered HTTP {status}: {excerpt!r}", status)
+        raise TargetError(f"the agent answered HTTP {status}: {excerpt!r}")
+
+    def _excerpt(self, text: str) -> str:
+        """The start of a body, with any secret header value the agent echoed blanked out."""
+        for secret in self._secret_values:
+            text = text.replace(secret, REDACTED)
+        return text[:EXCERPT_CHARS]
+
+    def _output(self, data: Any) -> str:
+        path = self.config.output_path
+        try:
+            value = resolve_path(data, path)
+        except LookupError as exc:
+            raise TargetError(f"the agent's response has no value at output_path {path!r}") from exc
+        if value is None:
+            raise TargetError(f"the agent's response has null at output_path {path!r}")
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def _tool_calls(self, data: Any) -> list[ToolCall]:
+        path = self.config.tool_calls_path
+        if path is None:
+            return []
+        try:
+            calls = resolve_path(data, path)
+        except LookupError:
+            return []
+        if calls is None:
+            return []
+        if not isinstance(calls, list):
+            raise TargetError(f"tool_calls_path {path!r} holds {type(calls).__name__}, not a list")
+        return [self._tool_call(call, f"{path}.{i}") for i, call in enumerate(calls)]
+
+    def _tool_call(self, call: Any, where: str) -> ToolCall:
+        name_key, args_key = self.config.tool_name_key, self.config.tool_args_key
+        try:
+            name = resolve_path(call, name_key)
+        except LookupError:
+            name = None
+        if not isinstance(name, str):
+            raise TargetError(f"the tool call at {where} has no string at {name_key!r}")
+        try:
+            arguments = resolve_path(call, args_key)
+        except LookupError:
+            arguments = None
+        call_id = call.get("id") if isinstance(call, dict) else None
+        return ToolCall(
+            name=name,
+            arguments=tool_arguments(arguments, f"{where}.{args_key}"),
+            id=call_id if isinstance(call_id, str) else None,
+        )
+
+    def _token_count(self, data: Any, path: str | None) -> int:
+        if path is None:
+            return 0
+        try:
+            value = resolve_path(data, path)
+        except LookupError:
+            return 0
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise TargetError(f"the token count at {path!r} is not a whole number: {value!r}")
+        return value
+
+
+def substitute(template: JsonValue, *, input: str, session_id: str) -> JsonValue:
+    """The template with ``{{input}}`` and ``{{session_id}}`` replaced in every string value."""
+    if isinstance(template, str):
+        return template.replace("{{input}}", input).replace("{{session_id}}", session_id)
+    if isinstance(template, list):
+        return [substitute(v, input=input, session_id=session_id) for v in template]
+    if isinstance(template, dict):
+        return {k: substitute(v, input=input, session_id=session_id) for k, v in template.items()}
+    return template
+
+
+def resolve_path(data: Any, path: str) -> Any:
+    """The value at a dot path; a segment indexes a list when it is an integer.
+
+    Raises:
+        LookupError: a key is missing, an index is out of range, or a segment meets a
+            value that is neither an object nor a list.
+    """
+    value = data
+    for segment in path.split("."):
+        if isinstance(value, dict) and segment in value:
+            value = value[segment]
+        elif isinstance(value, list) and segment.lstrip("-").isdigit():
+            value = value[int(segment)]  # IndexError is a LookupError
+        else:
+            raise LookupError(path)
+    return value
+
+
+def tool_arguments(value: Any, where: str) -> dict[str, Any]:
+    """Arguments given as an object, a JSON string of one (OpenAI's style), or nothing."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise TargetError(f"the tool arguments at {where!r} are not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise TargetError(
+            f"the tool arguments at {where!r} are {type(value).__name__}, not an object"
+        )
+    return value
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """Retry-After as seconds from now: a number of seconds or an HTTP date, else None."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
