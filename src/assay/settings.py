@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     retry_base_delay: float = Field(default=0.5, ge=0)
     """First backoff delay in seconds; it doubles per retry, with jitter."""
 
+    python_agent_modules: list[str] = Field(default_factory=lambda: ["assay.examples"])
+    """Module prefixes whose functions API clients may register as `python` agents (they run
+    inside the server); `*` allows any, for a trusted single-user server."""
     eval_run_wait_seconds: float = Field(default=3600.0, gt=0)
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})

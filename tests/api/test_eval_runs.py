@@ -306,3 +306,63 @@ async def test_an_agent_that_crashes_counts_as_the_agents_failure(
     assert data["counts"]["errored"] == 1 and data["counts"]["infra_error"] == 0
     assert data["results"][0]["score"] == 1
     assert len(agent_requests(fake_llm)) == 1  # the agent's own failure is not retried
+
+
+async def test_an_agents_own_headers_reach_it_during_a_run(assay: RunningAssay, fake_llm: FakeLLM):
+    script_agent_and_judge(fake_llm)
+    async with assay.client(await assay.key()) as client:
+        created = await client.post(
+            "/v1/agents",
+            json={
+                "id": "tagged",
+                "kind": "openai-chat",
+                "config": {
+                    "base_url": fake_llm.url,
+                    "model": "agent-model",
+                    "headers": {"X-Team": "blue"},
+                },
+                "secrets": {"api_key": "sk-agent-secret"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        await client.post(
+            "/eval-runs", json={"eval_type": "performance", "input": "q", "agent_id": "tagged"}
+        )
+    assert fake_llm.headers[0]["x-team"] == "blue"
+    assert fake_llm.headers[0]["authorization"] == "Bearer sk-agent-secret"
+
+
+async def test_a_python_agent_runs_in_process_and_its_memory_is_measured(assay: RunningAssay):
+    async with assay.client(await assay.key()) as client:
+        created = await client.post(
+            "/v1/agents",
+            json={
+                "id": "calculator",
+                "kind": "python",
+                "config": {"callable": "assay.examples.calculator:agent"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        response = await client.post(
+            "/eval-runs",
+            json={
+                "eval_type": "performance",
+                "input": "What is 12 times 7?",
+                "agent_id": "calculator",
+                "num_iterations": 3,
+            },
+        )
+    data = response.json()["eval_data"]
+    assert data["memory_measured"] is True and len(data["memory_usages"]) == 3
+    assert all(m > 0 for m in data["memory_usages"])
+
+
+async def test_python_agents_outside_the_allowed_modules_are_refused(assay: RunningAssay):
+    async with assay.client(await assay.key()) as client:
+        response = await client.post(
+            "/v1/agents",
+            json={"id": "shell", "kind": "python", "config": {"callable": "os:system"}},
+        )
+        listed = (await client.get("/v1/agents")).json()
+    assert response.status_code == 403 and "ASSAY_PYTHON_AGENT_MODULES" in response.json()["detail"]
+    assert listed["total"] == 0

@@ -100,12 +100,17 @@ async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, 
                 )
             )
 
+            async def created() -> bool:
+                return bool((await client.get("/eval-runs")).json()["data"])
+
+            await wait_until(created, timeout=30)
+            run_id = (await client.get("/eval-runs")).json()["data"][0]["id"]
+
             async def some_finished() -> bool:
-                runs = (await client.get("/eval-runs")).json()["data"]
-                return bool(runs) and runs[0]["eval_data"].get("items_finished", 0) >= 8
+                progress = (await client.get(f"/eval-runs/{run_id}")).json()["eval_data"]
+                return int(progress.get("items_finished", 0)) >= 8
 
             await wait_until(some_finished, timeout=30)
-            run_id = (await client.get("/eval-runs")).json()["data"][0]["id"]
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
             with pytest.raises(httpx.TransportError):

@@ -1,14 +1,15 @@
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from assay.providers.openai import OpenAIProvider
 
 from assay.core.errors import TargetError, ValidationFailed
 from assay.core.spec import ItemPlan
 from assay.core.states import ItemState
 from assay.kinds.agent_as_judge import AgentAsJudgeKind
 from assay.providers.base import ProviderConfig
+from assay.providers.openai import OpenAIProvider
 from assay.scoring import stats
 from tests.fakes.openai_server import FakeLLM
 from tests.kinds.support import (
@@ -25,10 +26,10 @@ PARAMS = {"input": "What is 12 times 7?", "criteria": "States the product as a n
 
 
 @pytest.fixture
-def openai_judge(fake_llm: FakeLLM) -> LabelledLLM:
-    return LabelledLLM(
-        OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url))
-    )
+async def openai_judge(fake_llm: FakeLLM) -> AsyncIterator[LabelledLLM]:
+    provider = OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url))
+    yield LabelledLLM(provider)
+    await provider.aclose()
 
 
 def test_defaults_are_binary_with_threshold_seven():

@@ -2,6 +2,10 @@ import pytest
 
 from assay.core.outcome import NormalizedResponse
 from assay.examples.calculator import DIVIDE_BY_ZERO, QUESTIONS, REFUSAL, agent
+from assay.kinds.accuracy import AccuracyKind
+from assay.providers.base import ProviderConfig
+from assay.providers.mock import MockProvider
+from tests.kinds.support import CalculatorTarget, LabelledLLM, make_spec, run_evaluation
 
 
 @pytest.mark.parametrize(
@@ -54,12 +58,21 @@ def test_anything_else_is_politely_declined_without_tools():
     }
 
 
-def test_quickstart_questions_show_passes_and_the_deliberate_failure():
-    outcomes = [agent(q.input, "s")["output"] == q.expected_output for q in QUESTIONS]
-    tools = [
-        [c["name"] for c in agent(q.input, "s")["tool_calls"]] == q.expected_tool_calls
-        for q in QUESTIONS
-    ]
+def test_quickstart_questions_call_the_expected_tools():
+    for question in QUESTIONS:
+        called = [c["name"] for c in agent(question.input, "s")["tool_calls"]]
+        assert called == question.expected_tool_calls, question.input
 
-    assert outcomes.count(False) == 1
-    assert all(tools)
+
+async def test_quickstart_questions_fail_only_on_the_deliberate_flaw_under_the_mock_judge():
+    judge = LabelledLLM(MockProvider("judge", ProviderConfig()), label="mock/judge")
+    failing = []
+    for question in QUESTIONS:
+        spec = make_spec(
+            "accuracy", {"input": question.input, "expected_output": question.expected_output}
+        )
+        _, summary = await run_evaluation(AccuracyKind(), spec, CalculatorTarget(), judge)
+        if summary["counts"]["failed"]:
+            failing.append(question.input)
+
+    assert failing == ["What is 7 divided by 2?"]

@@ -1,20 +1,21 @@
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from assay.providers.openai import OpenAIProvider
 
 from assay.core.errors import ProviderRejected
 from assay.providers.base import ProviderConfig
+from assay.providers.openai import OpenAIProvider
 from assay.scoring.judge import Judge, escape_section
 from tests.fakes.openai_server import FakeLLM
 
 
 @pytest.fixture
-def judge(fake_llm: FakeLLM) -> Judge:
-    return Judge(
-        OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url))
-    )
+async def judge(fake_llm: FakeLLM) -> AsyncIterator[Judge]:
+    provider = OpenAIProvider("judge-model", ProviderConfig(api_key="test", base_url=fake_llm.url))
+    yield Judge(provider)
+    await provider.aclose()
 
 
 def verdict_json(**fields: Any) -> str:

@@ -28,7 +28,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, error: ProviderError) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
-        backoff = self.base_delay * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
+        backoff = self.base_delay * (2.0 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
         if isinstance(error, ProviderRateLimited) and error.retry_after is not None:
             backoff = max(backoff, error.retry_after)
         return min(backoff, MAX_DELAY)

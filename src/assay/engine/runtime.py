@@ -30,34 +30,39 @@ from assay.targets.base import Target
 
 
 class ProviderPool:
-    """One provider instance per (provider, model, endpoint, key); closed with the engine."""
+    """One provider instance per (provider, model, endpoint, key, headers); closed with the engine."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._providers: dict[tuple[str, str, str | None, str], ModelProvider] = {}
+        self._providers: dict[tuple[object, ...], ModelProvider] = {}
 
-    def get(self, ref: ModelRef, overrides: dict[str, Any] | None = None) -> ModelProvider:
-        config = self._config(ref, overrides or {})
-        key_digest = hashlib.sha256(
-            config.api_key.get_secret_value().encode() if config.api_key else b""
-        ).hexdigest()
-        cache_key = (ref.provider, ref.model, config.base_url, key_digest)
+    def get(self, ref: ModelRef, config: ProviderConfig | None = None) -> ModelProvider:
+        config = self._with_server_defaults(ref, config or ProviderConfig())
+        key = config.api_key.get_secret_value() if config.api_key else ""
+        cache_key = (
+            ref.provider,
+            ref.model,
+            config.base_url,
+            hashlib.sha256(key.encode()).hexdigest(),
+            tuple(sorted(config.headers.items())),
+        )
         provider = self._providers.get(cache_key)
         if provider is None:
             provider = self._providers[cache_key] = get_provider(ref, config)
         return provider
 
-    def _config(self, ref: ModelRef, overrides: dict[str, Any]) -> ProviderConfig:
-        """Per-evaluation credentials win over the server's; the server's over nothing."""
+    def _with_server_defaults(self, ref: ModelRef, config: ProviderConfig) -> ProviderConfig:
+        """What the caller gave wins; then the model reference's URL; then the server's settings."""
         defaults: dict[str, tuple[SecretStr | None, str | None]] = {
             "openai": (self._settings.openai_api_key, self._settings.openai_base_url),
             "anthropic": (self._settings.anthropic_api_key, self._settings.anthropic_base_url),
         }
         api_key, base_url = defaults.get(ref.provider, (None, None))
-        if overrides.get("api_key"):
-            api_key = SecretStr(str(overrides["api_key"]))
-        return ProviderConfig(
-            api_key=api_key, base_url=overrides.get("base_url") or ref.base_url or base_url
+        return config.model_copy(
+            update={
+                "api_key": config.api_key or api_key,
+                "base_url": config.base_url or ref.base_url or base_url,
+            }
         )
 
     async def aclose(self) -> None:
@@ -125,22 +130,33 @@ def build_runtime(
 ) -> EvaluationRuntime:
     """Rebuild everything an evaluation's items need from its spec; raises ConfigurationError."""
     policy = RetryPolicy(max_retries=spec.limits.max_retries, base_delay=settings.retry_base_delay)
-    provider_secrets: dict[str, Any] = secrets.get("providers", {})
+    provider_secrets: dict[str, dict[str, Any]] = secrets.get("providers", {})
+
+    def evaluation_config(provider: str) -> ProviderConfig:
+        """Credentials given with the evaluation for a provider (e.g. a per-run API key)."""
+        given = provider_secrets.get(provider, {})
+        api_key = given.get("api_key")
+        return ProviderConfig(
+            api_key=SecretStr(api_key) if api_key else None, base_url=given.get("base_url")
+        )
 
     def make_provider(ref: ModelRef, config: ProviderConfig) -> ModelProvider:
         """The target's own credentials first, then the evaluation's, then the server's."""
-        own = {
-            "api_key": config.api_key.get_secret_value() if config.api_key else None,
-            "base_url": config.base_url,
-        }
+        fallback = evaluation_config(ref.provider)
         return pool.get(
-            ref, provider_secrets.get(ref.provider, {}) | {k: v for k, v in own.items() if v}
+            ref,
+            config.model_copy(
+                update={
+                    "api_key": config.api_key or fallback.api_key,
+                    "base_url": config.base_url or fallback.base_url,
+                }
+            ),
         )
 
     target = create_target(spec.target, secrets.get("target", {}), make_provider)
     judge = None
     if spec.judge is not None:
-        provider = pool.get(spec.judge, provider_secrets.get(spec.judge.provider))
+        provider = pool.get(spec.judge, evaluation_config(spec.judge.provider))
         judge = RetryingLLM(provider, spec.judge.label, limits, policy)
     kind = get_kind(spec.kind)
     return EvaluationRuntime(

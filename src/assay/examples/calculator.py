@@ -68,17 +68,18 @@ class Question(NamedTuple):
     """A demo question with what a correct agent would answer and call."""
 
     input: str
+    #: The correct answer, bare ("84"), as an accuracy evaluation's expected output.
     expected_output: str
     expected_tool_calls: list[str]
 
 
 #: The questions ``assay quickstart`` runs; the division one exposes the deliberate flaw.
 QUESTIONS: list[Question] = [
-    Question("What is 12 times 7?", "12 times 7 is 84.", ["multiply"]),
-    Question("Add 3 and 4", "3 plus 4 is 7.", ["add"]),
-    Question("What is 2 + 2?", "2 plus 2 is 4.", ["add"]),
-    Question("Subtract 4 from 10", "10 minus 4 is 6.", ["subtract"]),
-    Question("What is 7 divided by 2?", "7 divided by 2 is 3.5.", ["divide"]),
+    Question("What is 12 times 7?", "84", ["multiply"]),
+    Question("Add 3 and 4", "7", ["add"]),
+    Question("What is 2 + 2?", "4", ["add"]),
+    Question("Subtract 4 from 10", "6", ["subtract"]),
+    Question("What is 7 divided by 2?", "3.5", ["divide"]),
     Question("What is the capital of France?", REFUSAL, []),
 ]
 

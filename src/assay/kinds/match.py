@@ -17,7 +17,14 @@ from typing_extensions import override
 from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import count_items, item_metrics, pass_rate_percent, response_trace, usage_summary, wilson_percent
+from assay.kinds._eval_runs import (
+    count_items,
+    item_metrics,
+    pass_rate_percent,
+    response_trace,
+    usage_summary,
+    wilson_percent,
+)
 from assay.kinds.base import ItemContext, Kind
 
 #: Failures listed in the summary; the rest stay on their items.
@@ -67,7 +74,8 @@ class MatchKind(Kind[MatchParams]):
                     re.compile(case.expected_output)
                 except re.error as exc:
                     raise ValidationFailed.for_field(
-                        ("cases", index, "expected_output"), f"is not a valid regular expression: {exc}"
+                        ("cases", index, "expected_output"),
+                        f"is not a valid regular expression: {exc}",
                     ) from None
         return parsed
 
@@ -82,13 +90,24 @@ class MatchKind(Kind[MatchParams]):
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
-        params = ctx.params if isinstance(ctx.params, MatchParams) else self.validate_params(ctx.spec.params)
+        params = (
+            ctx.params
+            if isinstance(ctx.params, MatchParams)
+            else self.validate_params(ctx.spec.params)
+        )
         case = params.cases[item.input["case"]]
         response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
         passed = matches(response.output, case.expected_output, params.mode, params.case_sensitive)
         return Outcome(
             passed=passed,
-            scores=[Score(name=f"match_{params.mode}", value=1.0 if passed else 0.0, scale="binary", passed=passed)],
+            scores=[
+                Score(
+                    name=f"match_{params.mode}",
+                    value=1.0 if passed else 0.0,
+                    scale="binary",
+                    passed=passed,
+                )
+            ],
             metrics=item_metrics(ctx, response),
             trace=response_trace(case.input, response),
             data={"case": item.input["case"], "output": response.output, "passed": passed},
@@ -98,13 +117,23 @@ class MatchKind(Kind[MatchParams]):
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         params = MatchParams.model_validate(spec.params)
         counts = count_items(items)
-        failures = []
+        failures: list[dict[str, Any]] = []
         for item in sorted(items, key=lambda i: i.seq):
-            if item.state in ("failed", "errored", "timed_out") and len(failures) < MAX_LISTED_FAILURES:
+            if (
+                item.state in ("failed", "errored", "timed_out")
+                and len(failures) < MAX_LISTED_FAILURES
+            ):
                 case = params.cases[item.input["case"]]
                 output = item.outcome.data.get("output") if item.outcome else None
                 reason = item.error.message if item.error else "the answer did not match"
-                failures.append({"input": case.input, "expected_output": case.expected_output, "output": output, "reason": reason})
+                failures.append(
+                    {
+                        "input": case.input,
+                        "expected_output": case.expected_output,
+                        "output": output,
+                        "reason": reason,
+                    }
+                )
         return {
             "mode": params.mode,
             "pass_rate": pass_rate_percent(counts["passed"], counts["scored"]),

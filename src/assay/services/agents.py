@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assay.core.errors import Conflict, NotFound, ValidationFailed
+from assay.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import TargetSpec
@@ -61,6 +61,10 @@ async def register_agent(
             "must be 1-200 characters of letters, digits and . _ : - (starting with a letter or digit)",
         )
     config, secrets = validate_agent_config(kind, config, secrets)
+    if kind == "python":
+        _check_python_agent_allowed(
+            str(config["callable"]), container.settings.python_agent_modules
+        )
     async with container.sessions.begin() as session:
         agent_id = agent_id or new_id()
         if await agent_rows.get_agent(session, principal.org_id, agent_id) is not None:
@@ -75,6 +79,19 @@ async def register_agent(
         )
         session.add(agent)
     return _view(agent, sorted(secrets))
+
+
+def _check_python_agent_allowed(callable_path: str, allowed: list[str]) -> None:
+    """A python agent runs inside the server, so only allow-listed modules may be registered."""
+    module = callable_path.partition(":")[0]
+    if "*" in allowed or any(
+        module == prefix or module.startswith(prefix + ".") for prefix in allowed
+    ):
+        return
+    raise PermissionDenied(
+        f"config.callable: python agents run inside the server; module {module!r} is not in "
+        "ASSAY_PYTHON_AGENT_MODULES"
+    )
 
 
 async def get_agent(container: Container, principal: Principal, agent_id: str) -> AgentView:

@@ -22,6 +22,7 @@ them back in its body.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ INFRASTRUCTURE_STATUSES = frozenset({502, 503, 504})
 #: How much of an error body goes into a message.
 EXCERPT_CHARS = 200
 REDACTED = "***"
+PLACEHOLDER = re.compile(r"\{\{(input|session_id)\}\}")
 
 
 def _default_template() -> JsonValue:
@@ -98,7 +100,14 @@ class HTTPTarget(Target):
     def __init__(self, config: HTTPConfig, secret_headers: Mapping[str, str] | None = None) -> None:
         self.config = config
         secret_headers = dict(secret_headers or {})
-        self._secret_values = [v for v in secret_headers.values() if v]
+        #: Values to blank out of error messages: each whole header value, and its long parts
+        #: alone (an agent may echo just the token of ``Bearer <token>``), longest first.
+        self._secret_values = sorted(
+            {v for v in secret_headers.values() if v}
+            | {part for v in secret_headers.values() for part in v.split() if len(part) >= 8},
+            key=len,
+            reverse=True,
+        )
         self._client = httpx.AsyncClient(
             timeout=config.timeout,
             headers={"accept": "application/json", **config.headers, **secret_headers},
@@ -238,9 +247,14 @@ class HTTPTarget(Target):
 
 
 def substitute(template: JsonValue, *, input: str, session_id: str) -> JsonValue:
-    """The template with ``{{input}}`` and ``{{session_id}}`` replaced in every string value."""
+    """The template with ``{{input}}`` and ``{{session_id}}`` replaced in every string value.
+
+    One pass per string, so placeholders inside the input itself are left as the user wrote
+    them.
+    """
     if isinstance(template, str):
-        return template.replace("{{input}}", input).replace("{{session_id}}", session_id)
+        values = {"input": input, "session_id": session_id}
+        return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
     if isinstance(template, list):
         return [substitute(v, input=input, session_id=session_id) for v in template]
     if isinstance(template, dict):

@@ -81,6 +81,7 @@ class InProcessEngine:
 
     async def start(self) -> None:
         self._main = asyncio.create_task(self._run(), name="assay-engine")
+        self._main.add_done_callback(_log_crash)
 
     def notify(self) -> None:
         """New work was queued: claim now instead of at the next poll."""
@@ -124,19 +125,29 @@ class InProcessEngine:
 
     async def _claim_loop(self) -> None:
         while not self._stopping:
-            free = self._settings.workers - len(self._tasks)
-            # A busy engine claims in batches of a tenth of its slots: fewer queries per item.
-            batch = 1 if not self._tasks else max(1, self._settings.workers // 10)
-            claimed: list[ClaimedItem] = []
-            if free >= batch:
-                claimed = await self._claim(free)
-                for item in claimed:
-                    self._start_item(item)
-            if claimed and len(claimed) == free:
+            try:
+                claimed = await self._claim_free_slots()
+            except Exception:  # a database hiccup must not stop the engine
+                log.exception("claiming items failed; retrying")
+                await asyncio.sleep(1.0)
+                continue
+            if claimed:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
+
+    async def _claim_free_slots(self) -> bool:
+        """Claim for free slots; True when every slot was filled (there may be more)."""
+        free = self._settings.workers - len(self._tasks)
+        # A busy engine claims in batches of a tenth of its slots: fewer queries per item.
+        batch = 1 if not self._tasks else max(1, self._settings.workers // 10)
+        if free < batch:
+            return False
+        claimed = await self._claim(free)
+        for item in claimed:
+            self._start_item(item)
+        return bool(claimed) and len(claimed) == free
 
     async def _claim(self, n: int) -> list[ClaimedItem]:
         now = _now()
@@ -220,8 +231,14 @@ class InProcessEngine:
 
     async def _write_loop(self) -> None:
         while True:
-            first = await self._finished.get()
-            await self._flush([first])
+            batch = [await self._finished.get()]
+            while True:
+                try:
+                    await self._flush(batch)
+                    break
+                except Exception:  # keep the batch: its leases are still ours, nothing is lost
+                    log.exception("writing %d outcomes failed; retrying", len(batch))
+                    await asyncio.sleep(1.0)
 
     async def _flush(self, batch: list[FinishedItem] | None = None) -> None:
         batch = batch or []
@@ -250,24 +267,33 @@ class InProcessEngine:
     # -- housekeeping ---------------------------------------------------------------------
 
     async def _housekeeping_loop(self) -> None:
-        lease = self._settings.lease_seconds
-        last_renew = last_reap = 0.0
         loop = asyncio.get_running_loop()
+        last_renew = last_reap = 0.0
         while True:
             await asyncio.sleep(self._settings.poll_interval)
-            now = loop.time()
-            await self._stop_cancelled()
-            if self._tasks and now - last_renew >= lease / 3:
-                async with self._db.begin() as conn:
-                    await item_rows.renew_leases(conn, self.owner, lease, _now())
-                last_renew = now
-            if now - last_reap >= min(lease / 2, 5.0):
-                async with self._db.begin() as conn:
-                    touched = await item_rows.reap_expired(conn, _now())
-                last_reap = now
-                if touched:
-                    self._wake.set()
-                    await self._finalize(touched)
+            try:
+                last_renew, last_reap = await self._housekeeping(loop.time(), last_renew, last_reap)
+            except Exception:
+                log.exception("housekeeping failed; retrying")
+
+    async def _housekeeping(
+        self, now: float, last_renew: float, last_reap: float
+    ) -> tuple[float, float]:
+        """Stop cancelled work, renew our leases, reap lost ones; returns the new timestamps."""
+        lease = self._settings.lease_seconds
+        await self._stop_cancelled()
+        if self._tasks and now - last_renew >= lease / 3:
+            async with self._db.begin() as conn:
+                await item_rows.renew_leases(conn, self.owner, lease, _now())
+            last_renew = now
+        if now - last_reap >= min(lease / 2, 5.0):
+            async with self._db.begin() as conn:
+                touched = await item_rows.reap_expired(conn, _now())
+            last_reap = now
+            if touched:
+                self._wake.set()
+                await self._finalize(touched)
+        return last_renew, last_reap
 
     async def _stop_cancelled(self) -> None:
         running = sorted(set(self._item_evaluation.values()))
@@ -279,6 +305,12 @@ class InProcessEngine:
             if evaluation_id in stopped and item_id not in self._cancelled_items:
                 self._cancelled_items.add(item_id)
                 self._tasks[item_id].cancel()
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """An engine loop that dies must say so: items would otherwise wait without a word."""
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("the engine stopped on an error", exc_info=task.exception())
 
 
 def _ended(item: ClaimedItem, state: ItemState, code: str, message: str) -> FinishedItem:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import EvaluationStatus
 from assay.store.tables import Evaluation
 
-evaluations = Evaluation.__table__
+evaluations = cast(Table, Evaluation.__table__)
 _ACTIVE = [EvaluationStatus.PENDING.value, EvaluationStatus.RUNNING.value]
 
 
@@ -77,7 +77,7 @@ async def delete_evaluations(conn: AsyncConnection, org_id: str, ids: Sequence[s
     result = await conn.execute(
         delete(evaluations).where(evaluations.c.org_id == org_id, evaluations.c.id.in_(list(ids)))
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
 async def mark_running(conn: AsyncConnection, evaluation_ids: Sequence[str], now: datetime) -> None:
@@ -109,7 +109,7 @@ async def finish_evaluation(
             updated_at=now,
         )
     )
-    if completed.rowcount:  # type: ignore[attr-defined]
+    if completed.rowcount:
         return True
     await conn.execute(
         update(evaluations)
@@ -127,7 +127,7 @@ async def fail_evaluation(
         .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
         .values(status=EvaluationStatus.FAILED.value, error=error, completed_at=now, updated_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def cancelled_among(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> set[str]:

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.ids import new_id
@@ -32,7 +32,7 @@ from assay.core.spec import ItemPlan
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
 from assay.store.tables import Item
 
-items = Item.__table__
+items = cast(Table, Item.__table__)
 _WORKING = [s.value for s in WORKING_ITEM_STATES]
 _TERMINAL = [s.value for s in TERMINAL_ITEM_STATES]
 
@@ -159,7 +159,8 @@ async def record_outcomes(
         .where(
             items.c.id == bindparam("b_id"),
             items.c.lease_owner == owner,
-            items.c.state.in_(_WORKING),
+            # executemany cannot expand IN (...), so the working states are spelled out.
+            or_(*(items.c.state == state for state in _WORKING)),
         )
         .values(
             state=bindparam("b_state"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -67,6 +67,7 @@ async def create_eval_run(
 ) -> EvalSchema:
     collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     reference = translate.agent_reference(body)
+    secrets: dict[str, Any]
     if reference is None:
         target, secrets = translate.model_target_from_request(body), {}
     else:

@@ -1,0 +1,190 @@
+"""A deterministic, offline model for the demo and tests: a judge, a calculator, an echo.
+
+It answers the last user message, and never touches the network:
+
+- **A judge request** (the protocol of ``scoring/judge.py``: an ``<output>`` section and an
+  ``<expected_output>`` or ``<criteria>`` section) gets the JSON verdict
+  ``{"score", "passed", "reason"}``. Against an expected output the score is 10 when the
+  normalised expected text appears in the normalised output, else ``1 + round(9 × token
+  F1)``. Against criteria it is ``1 + round(9 × the share of the criteria's key words found
+  in the output)``; a key word is alphanumeric, longer than three letters and not a stop
+  word, and it is found when the output has a word with the same stem ("helps" matches
+  "help"). ``passed`` is ``score >= 7``.
+- **A simple arithmetic question** (two numbers with ``+ - * /``, plus, minus, times,
+  multiplied by or divided by) gets the result.
+- **Anything else** gets ``Mock answer: <the first 80 characters>``.
+
+Usage counts whitespace-separated words, so token totals and costs are reproducible too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from typing import NamedTuple
+
+from typing_extensions import override
+
+from assay.core.llm import ChatRequest, ChatResponse
+from assay.core.outcome import Usage
+from assay.providers.base import ModelProvider
+
+#: A verdict passes from this score up, like the judge's default threshold.
+PASS_SCORE = 7
+
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_OPERATORS = {
+    "+": "+",
+    "plus": "+",
+    "-": "-",
+    "minus": "-",
+    "*": "*",
+    "times": "*",
+    "multiplied by": "*",
+    "/": "/",
+    "divided by": "/",
+}
+_ARITHMETIC = re.compile(
+    _NUMBER
+    + r"\s*("
+    + "|".join(re.escape(op) for op in sorted(_OPERATORS, key=len, reverse=True))
+    + r")\s*"
+    + _NUMBER,
+    re.IGNORECASE,
+)
+#: A word is a run of letters and digits, in any script; everything else is punctuation.
+_WORD = re.compile(r"[^\W_]+")
+_STOP_WORDS = frozenset(
+    """about also answer because been being could does each from have into more most must
+    output response should some such than that their them then there these they this those
+    very were what when where which while will with would your""".split()
+)
+_SUFFIXES = ("ing", "ed", "es", "e", "s")
+
+
+class Grade(NamedTuple):
+    score: int
+    reason: str
+
+
+class MockProvider(ModelProvider):
+    """Stands in for a model wherever a real one would need a network or a key."""
+
+    @override
+    async def generate(self, request: ChatRequest) -> ChatResponse:
+        """Answer the last user message; never fails, never waits on I/O."""
+        started = time.perf_counter()
+        prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+        text = judge_reply(prompt) or arithmetic_reply(prompt) or f"Mock answer: {prompt[:80]}"
+        usage = Usage(
+            input_tokens=sum(len(m.content.split()) for m in request.messages),
+            output_tokens=len(text.split()),
+        )
+        return ChatResponse(
+            text=text,
+            usage=usage,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            model=self.model,
+        )
+
+
+def judge_reply(prompt: str) -> str | None:
+    """The JSON verdict for a judge request, or None when ``prompt`` is not one."""
+    output = _section(prompt, "output")
+    if output is None:
+        return None
+    expected = _section(prompt, "expected_output")
+    if expected is not None:
+        grade = score_against_expected(output, expected)
+    else:
+        criteria = _section(prompt, "criteria")
+        if criteria is None:
+            return None
+        grade = score_against_criteria(output, criteria)
+    return json.dumps(
+        {"score": grade.score, "passed": grade.score >= PASS_SCORE, "reason": grade.reason}
+    )
+
+
+def score_against_expected(output: str, expected: str) -> Grade:
+    """10 when the expected text is contained in the output, else scaled token F1."""
+    got, want = normalise(output), normalise(expected)
+    if want and f" {want} " in f" {got} ":
+        return Grade(10, "The output contains the expected answer.")
+    f1 = token_f1(got.split(), want.split())
+    score = 1 + round(9 * f1)
+    return Grade(
+        score,
+        f"The output does not contain the expected answer; their words overlap with "
+        f"F1 {f1:.2f}, which gives {score}/10.",
+    )
+
+
+def score_against_criteria(output: str, criteria: str) -> Grade:
+    """Scaled share of the criteria's key words that the output also uses."""
+    keys = list(dict.fromkeys(w for w in _WORD.findall(criteria.lower()) if _is_key_word(w)))
+    if not keys:
+        return Grade(10, "The criteria have no key words to check, so nothing is missing.")
+    stems = {_stem(w) for w in _WORD.findall(output.lower())}
+    missing = [w for w in keys if _stem(w) not in stems]
+    share = 1 - len(missing) / len(keys)
+    score = 1 + round(9 * share)
+    reason = f"The output uses {len(keys) - len(missing)} of {len(keys)} key words of the criteria"
+    if missing:
+        reason += f" (missing: {', '.join(missing)})"
+    return Grade(score, f"{reason}, which gives {score}/10.")
+
+
+def arithmetic_reply(prompt: str) -> str | None:
+    """The result of the first ``a <op> b`` in ``prompt``, or None when there is none."""
+    found = _ARITHMETIC.search(prompt)
+    if found is None:
+        return None
+    a, b = float(found.group(1)), float(found.group(3))
+    match _OPERATORS[found.group(2).lower()]:
+        case "+":
+            result = a + b
+        case "-":
+            result = a - b
+        case "*":
+            result = a * b
+        case _ if b == 0:
+            return "undefined (division by zero)"
+        case _:
+            result = a / b
+    return str(int(result)) if result.is_integer() else str(round(result, 10))
+
+
+def normalise(text: str) -> str:
+    """Lowercase words without punctuation, single-spaced: how answers are compared."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def token_f1(predicted: list[str], reference: list[str]) -> float:
+    """SQuAD-style F1 of two bags of words: rewards overlap, punishes padding and omissions."""
+    common = sum((Counter(predicted) & Counter(reference)).values())
+    if common == 0:
+        return 0.0
+    precision = common / len(predicted)
+    recall = common / len(reference)
+    return 2 * precision * recall / (precision + recall)
+
+
+def _section(prompt: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>(.*?)</{tag}>", prompt, re.DOTALL)
+    # The judge escapes section tags inside a section as "&lt;tag"; read them back as text.
+    return match.group(1).strip().replace("&lt;", "<") if match else None
+
+
+def _is_key_word(word: str) -> bool:
+    return len(word) > 3 and word not in _STOP_WORDS
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip, enough for "helps"/"help" and "decline"/"declined"/"declines"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
