@@ -41,11 +41,13 @@ import cProfile
 import json
 import pstats
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -185,13 +187,22 @@ async def run_assay(
     }
 
 
+async def cancelled_by_sigterm(work: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Run ``work`` so that SIGTERM cancels it and its cleanup (``finally``) still runs."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
+
+
 def side_main(args: argparse.Namespace) -> None:
     """Run one side in this process and print its result as one JSON line."""
     deadline = side_deadline(args.n, args.concurrency, args.latency)
     if args.side == "baseline":
-        result = asyncio.run(run_baseline(args.url, args.n, args.concurrency))
+        work = run_baseline(args.url, args.n, args.concurrency)
     else:
-        result = asyncio.run(run_assay(args.url, args.n, args.concurrency, deadline, args.profile))
+        work = run_assay(args.url, args.n, args.concurrency, deadline, args.profile)
+    result = asyncio.run(cancelled_by_sigterm(work))
     result.update(side=args.side, n=args.n, peak_rss_kib=peak_rss_kib())
     print(json.dumps(result), flush=True)
 
@@ -206,20 +217,21 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     assert server.stdout is not None
     url = server.stdout.readline().strip()
     if not url.startswith(f"http://{HOST}:"):
-        stop_server(server)
+        stop_process(server)
         raise RuntimeError(f"the fake server did not start (printed {url!r})")
     return server, url
 
 
-def stop_server(server: subprocess.Popen[str]) -> None:
-    server.terminate()
+def stop_process(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """Terminate ``process`` (kill it if it lingers), reap it and drain its pipes."""
+    if process.poll() is None:
+        process.terminate()
     try:
-        server.wait(timeout=10)
+        stdout, stderr = process.communicate(timeout=10)
     except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    if server.stdout is not None:
-        server.stdout.close()
+        process.kill()
+        stdout, stderr = process.communicate()
+    return stdout or "", stderr or ""
 
 
 def served(url: str) -> int:
@@ -248,11 +260,15 @@ def run_side(side: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
         ),
     ]
     timeout = 2 * side_deadline(args.n, args.concurrency, args.latency)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        stop_process(process)  # a no-op once it has exited; on timeout or Ctrl-C it ends it
+    lines = stdout.strip().splitlines()
+    if process.returncode != 0 or not lines:
         raise RuntimeError(
-            f"the {side} side exited {done.returncode}:\n{done.stderr.strip()[-3000:]}"
+            f"the {side} side exited {process.returncode}:\n{stderr.strip()[-3000:]}"
         )
     result: dict[str, Any] = json.loads(lines[-1])
     result["requests"] = served(url) - before
@@ -327,12 +343,18 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM unwinds the parent like an error, so the server and a running side are stopped."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
     args = parse_args()
     if args.side:
         side_main(args)
         return 0
 
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     server, url = start_server(args.latency)
     try:
         results = {side: run_side(side, url, args) for side in ("baseline", "assay")}
@@ -340,7 +362,7 @@ def main() -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        stop_server(server)
+        stop_process(server)
     report(args, results)
     if args.profile:
         print_profile(args.profile)

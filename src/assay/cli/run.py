@@ -19,8 +19,8 @@ from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, load_run_file, run_checks
 
 
-def execute(run: RunFile, as_json: bool) -> None:
-    """Run the checks with a progress bar (unless JSON), print results, exit 1 on a failure."""
+def execute(run: RunFile, as_json: bool) -> list[CheckResult]:
+    """Run the checks with a progress bar (unless JSON) and print the results."""
 
     async def work(container: Container) -> list[CheckResult]:
         await container.start_engine()
@@ -63,7 +63,8 @@ def _as_dict(result: CheckResult) -> dict[str, object]:
         "input": view.spec.params.get("input"),
         "status": view.status.value,
         "passed": result.verdict.passed,
-        "headline": result.verdict.headline,
+        "result": result.verdict.result,
+        "needs": result.verdict.needs,
         "summary": view.summary,
         "error": view.error,
     }
@@ -72,15 +73,17 @@ def _as_dict(result: CheckResult) -> dict[str, object]:
 def _table(run: RunFile, results: list[CheckResult]) -> Table:
     table = Table(title=run.name or "Assay results", show_lines=False)
     table.add_column("kind", style="cyan", no_wrap=True)
-    table.add_column("input")
+    table.add_column("input", max_width=28)
     table.add_column("result")
-    table.add_column("verdict", no_wrap=True)
+    table.add_column("needs")
+    table.add_column("", no_wrap=True)
     for result in results:
         view = result.evaluation
         table.add_row(
             view.kind,
-            str(view.spec.params.get("input", ""))[:48],
-            result.verdict.headline,
+            str(view.spec.params.get("input", f"{len(view.spec.params.get('cases', []))} cases")),
+            result.verdict.result,
+            result.verdict.needs,
             "[green]PASS[/]" if result.verdict.passed else "[red]FAIL[/]",
         )
     return table
@@ -96,4 +99,5 @@ def run(
     """Run the checks of FILE locally and exit 1 if any fails its threshold."""
     with exit_on_error():
         run_file = load_run_file(file)
-    execute(run_file, as_json)
+    if any(not r.verdict.passed for r in execute(run_file, as_json)):
+        raise typer.Exit(1)

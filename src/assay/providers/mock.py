@@ -117,7 +117,7 @@ def score_against_expected(output: str, expected: str) -> Grade:
     score = 1 + round(9 * f1)
     return Grade(
         score,
-        f"The output does not contain the expected answer; their words overlap with "
+        "The output does not contain the expected answer; their words overlap with "
         f"F1 {f1:.2f}, which gives {score}/10.",
     )
 
@@ -129,9 +129,9 @@ def score_against_criteria(output: str, criteria: str) -> Grade:
         return Grade(10, "The criteria have no key words to check, so nothing is missing.")
     stems = {_stem(w) for w in _WORD.findall(output.lower())}
     missing = [w for w in keys if _stem(w) not in stems]
-    share = 1 - len(missing) / len(keys)
-    score = 1 + round(9 * share)
-    reason = f"The output uses {len(keys) - len(missing)} of {len(keys)} key words of the criteria"
+    found = len(keys) - len(missing)
+    score = 1 + round(9 * found / len(keys))
+    reason = f"The output uses {found} of {len(keys)} key words of the criteria"
     if missing:
         reason += f" (missing: {', '.join(missing)})"
     return Grade(score, f"{reason}, which gives {score}/10.")

@@ -23,16 +23,23 @@ DEFAULT_MIN_PASS_RATE = 100.0
 
 class Verdict(BaseModel):
     passed: bool
-    headline: str
+    #: What was measured, in a few words ("8.7/10 (CI 8.1-9.3) n=3").
+    result: str
+    #: The threshold it was held to ("mean >= 7").
+    needs: str
 
 
 def _interval(ci: dict[str, Any] | None, unit: str = "") -> str:
     if not ci or ci.get("lower") is None:
         return ""
-    return f" (95% CI {ci['lower']:.1f}-{ci['upper']:.1f}{unit})"
+    return (
+        f" (CI {ci['lower']:.0f}-{ci['upper']:.0f}{unit})"
+        if unit
+        else f" (CI {ci['lower']:.1f}-{ci['upper']:.1f})"
+    )
 
 
-def _extras(summary: dict[str, Any]) -> str:
+def _problems(summary: dict[str, Any]) -> str:
     counts = summary.get("counts", {})
     parts = [
         f"{counts[k]} {k.replace('_', ' ')}"
@@ -42,39 +49,34 @@ def _extras(summary: dict[str, Any]) -> str:
     return f"; {', '.join(parts)}" if parts else ""
 
 
+def _scored(summary: dict[str, Any]) -> int:
+    return int(summary.get("counts", {}).get("scored", 0))
+
+
 def _accuracy(summary: dict[str, Any], check: Check) -> Verdict:
     floor = check.min_score or DEFAULT_MIN_SCORE
     mean = summary.get("avg_score")
-    n = summary.get("counts", {}).get("scored", 0)
-    text = (
-        f"mean score {mean:.1f}/10{_interval(summary.get('confidence_interval_95'))}, n={n}"
-        if mean is not None
-        else "no scored iteration"
-    )
-    return Verdict(
-        passed=mean is not None and mean >= floor,
-        headline=f"{text}; needs >= {floor:g}{_extras(summary)}",
-    )
+    needs = f"mean >= {floor:g}"
+    if mean is None:
+        return Verdict(passed=False, result=f"nothing scored{_problems(summary)}", needs=needs)
+    result = f"{mean:.1f}/10{_interval(summary.get('confidence_interval_95'))} n={_scored(summary)}"
+    return Verdict(passed=mean >= floor, result=result + _problems(summary), needs=needs)
 
 
-def _pass_rate(summary: dict[str, Any], check: Check, ci_key: str) -> Verdict:
+def _pass_rate(summary: dict[str, Any], check: Check, prefix: str = "") -> Verdict:
     floor = check.min_pass_rate if check.min_pass_rate is not None else DEFAULT_MIN_PASS_RATE
     rate = summary.get("pass_rate")
-    n = summary.get("counts", {}).get("scored", 0)
-    text = (
-        f"pass rate {rate:.0f}%{_interval(summary.get(ci_key), '%')}, n={n}"
-        if rate is not None and n
-        else "no scored iteration"
-    )
-    return Verdict(
-        passed=bool(n) and rate is not None and rate >= floor,
-        headline=f"{text}; needs >= {floor:g}%{_extras(summary)}",
-    )
+    needs = f"pass rate >= {floor:g}%"
+    if rate is None or not _scored(summary):
+        return Verdict(
+            passed=False, result=f"{prefix}nothing scored{_problems(summary)}", needs=needs
+        )
+    result = f"{prefix}{rate:.0f}% passed{_interval(summary.get('pass_rate_ci95'), '%')} n={_scored(summary)}"
+    return Verdict(passed=rate >= floor, result=result + _problems(summary), needs=needs)
 
 
 def _reliability(summary: dict[str, Any], check: Check) -> Verdict:
-    verdict = _pass_rate(summary, check, "pass_rate_ci95")
-    calls = ", ".join(summary.get("passed_tool_calls", [])) or "none"
+    calls = ", ".join(summary.get("passed_tool_calls", [])) or "no expected tool"
     problems = (
         [f"unexpected {', '.join(summary['failed_tool_calls'])}"]
         if summary.get("failed_tool_calls")
@@ -82,37 +84,35 @@ def _reliability(summary: dict[str, Any], check: Check) -> Verdict:
     )
     if summary.get("missing_tool_calls"):
         problems.append(f"missing {', '.join(summary['missing_tool_calls'])}")
-    detail = f"{summary.get('eval_status', '?')}: called {calls}" + (
-        f" ({'; '.join(problems)})" if problems else ""
-    )
-    return Verdict(passed=verdict.passed, headline=f"{detail}; {verdict.headline}")
+    prefix = f"called {calls}" + (f" ({'; '.join(problems)})" if problems else "") + "; "
+    return _pass_rate(summary, check, prefix)
 
 
 def _performance(summary: dict[str, Any], check: Check) -> Verdict:
     mean = summary.get("avg_run_time")
-    n = summary.get("counts", {}).get("scored", 0)
-    if mean is None or not n:
-        return Verdict(passed=False, headline=f"no measured run{_extras(summary)}")
-    text = f"mean {mean * 1000:.1f} ms, p95 {summary.get('p95_run_time', 0) * 1000:.1f} ms, n={n}"
+    runs = len(summary.get("run_times", []))
+    needs = f"mean <= {check.max_mean_seconds * 1000:g} ms" if check.max_mean_seconds else "-"
+    if mean is None or not runs:
+        return Verdict(passed=False, result=f"no measured run{_problems(summary)}", needs=needs)
+    result = f"mean {mean * 1000:.1f} ms, p95 {summary.get('p95_run_time', 0) * 1000:.1f} ms"
     if summary.get("memory_measured"):
-        text += f", peak {summary.get('max_memory_usage', 0):.2f} MiB"
+        result += f", peak {summary.get('max_memory_usage', 0):.2f} MiB"
     passed = check.max_mean_seconds is None or mean <= check.max_mean_seconds
-    limit = f"; needs <= {check.max_mean_seconds * 1000:g} ms" if check.max_mean_seconds else ""
-    return Verdict(passed=passed, headline=f"{text}{limit}{_extras(summary)}")
+    return Verdict(passed=passed, result=f"{result} n={runs}{_problems(summary)}", needs=needs)
 
 
 def verdict_for(view: EvaluationView, check: Check) -> Verdict:
     if view.status is EvaluationStatus.FAILED:
-        return Verdict(passed=False, headline=f"could not run: {view.error}")
+        return Verdict(passed=False, result=f"could not run: {view.error}", needs="-")
     if view.status is EvaluationStatus.CANCELLED:
-        return Verdict(passed=False, headline="cancelled")
+        return Verdict(passed=False, result="cancelled", needs="-")
     summary = view.summary or {}
     if view.kind == "accuracy":
         return _accuracy(summary, check)
-    if view.kind == "agent_as_judge":
-        return _pass_rate(summary, check, "pass_rate_ci95")
+    if view.kind in ("agent_as_judge", "match"):
+        return _pass_rate(summary, check)
     if view.kind == "reliability":
         return _reliability(summary, check)
     if view.kind == "performance":
         return _performance(summary, check)
-    return Verdict(passed=True, headline="finished")
+    return Verdict(passed=True, result="finished", needs="-")
