@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import run_with_container
+from assay.cli.common import exit_on_error, run_with_container
 from assay.services.keys import create_key, parse_role
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -21,6 +21,7 @@ def create(
     role: Annotated[str, typer.Option(help="admin, member or reviewer.")] = "member",
 ) -> None:
     """Create an API key and print it (only the key, so scripts can capture it)."""
-    parsed = parse_role(role, "--role")
+    with exit_on_error():
+        parsed = parse_role(role, "--role")
     key = run_with_container(lambda c: create_key(c, org, workspace, parsed))
     typer.echo(key)

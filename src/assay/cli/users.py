@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli.common import console, run_with_container
+from assay.cli.common import console, exit_on_error, run_with_container
 from assay.services.keys import parse_role
 from assay.services.tenancy import add_user
 
@@ -20,6 +20,7 @@ def add(
     role: Annotated[str, typer.Option(help="admin, member or reviewer.")] = "reviewer",
 ) -> None:
     """Add a user to an organization, or change their role."""
-    parsed = parse_role(role, "--role")
+    with exit_on_error():
+        parsed = parse_role(role, "--role")
     run_with_container(lambda c: add_user(c, email, org, parsed))
     console.print(f"{email} is a {parsed.value} of {org}")
