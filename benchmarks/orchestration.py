@@ -62,7 +62,6 @@ QUICK_N = 300
 WALL_RATIO_TARGET = 2.5
 CPU_MS_PER_ITEM_TARGET = 1.5
 #: How often the Assay side polls its evaluation, in seconds.
-POLL_SECONDS = 0.02
 
 
 def peak_rss_kib() -> int:
@@ -125,19 +124,13 @@ def match_spec(url: str, n: int) -> Any:
 
 
 async def evaluate(container: Any, principal: Any, spec: Any, deadline: float) -> Any:
-    """Create the evaluation and poll it until it is terminal and summarised."""
-    from assay.services.evaluations import create_evaluation, get_evaluation
+    """Create the evaluation and wait for its summary, as `POST /eval-runs` does."""
+    from assay.services.evaluations import create_evaluation, wait_for_evaluation
 
     view = await create_evaluation(
         container, principal, spec, secrets={"target": {"api_key": "bench"}}
     )
-    give_up = time.perf_counter() + deadline
-    while not (view.status.is_terminal and view.summary is not None):
-        if time.perf_counter() > give_up:
-            raise TimeoutError(f"evaluation still {view.status.value} after {deadline:.0f} s")
-        await asyncio.sleep(POLL_SECONDS)
-        view = await get_evaluation(container, principal, view.id)
-    return view
+    return await wait_for_evaluation(container, principal, view.id, timeout=deadline)
 
 
 async def run_assay(

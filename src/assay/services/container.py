@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,9 +25,30 @@ class Container:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     #: The in-process engine, when this process runs items; None for `serve --no-workers`.
     engine: InProcessEngine | None = None
+    _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.db)
+
+    async def wait_for_change(self, evaluation_id: str, timeout: float) -> None:
+        """Sleep until the local engine finishes this evaluation, or ``timeout`` passes.
+
+        Callers re-check the database after waking: another process may have finished it.
+        """
+        event = self._finished.setdefault(evaluation_id, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            if event.is_set():
+                self._finished.pop(evaluation_id, None)
+
+    def _announce_finished(self, evaluation_ids: list[str]) -> None:
+        for evaluation_id in evaluation_ids:
+            event = self._finished.get(evaluation_id)
+            if event is not None:
+                event.set()
 
     def notify_work(self) -> None:
         """Tell a local engine that items were queued, so it claims them at once."""
@@ -36,7 +58,9 @@ class Container:
     async def start_engine(self) -> None:
         from assay.engine.backends.inprocess import InProcessEngine
 
-        self.engine = InProcessEngine(self.settings, self.db, self.secrets)
+        self.engine = InProcessEngine(
+            self.settings, self.db, self.secrets, on_finished=self._announce_finished
+        )
         await self.engine.start()
 
     async def aclose(self) -> None:

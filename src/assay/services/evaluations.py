@@ -188,6 +188,22 @@ async def cancel_evaluation(
     return await get_evaluation(container, principal, evaluation_id, with_counts=True)
 
 
+async def is_finished(container: Container, principal: Principal, evaluation_id: str) -> bool:
+    """True once the evaluation is terminal and summarised (or failed); a cheap query to poll."""
+    async with container.db.connect() as conn:
+        row = await evaluation_rows.evaluation_progress(conn, evaluation_id, principal.org_id)
+    if row is None:
+        raise NotFound(f"evaluation {evaluation_id!r} not found")
+    status = EvaluationStatus(row.status)
+    return status.is_terminal and (bool(row.summarised) or status is EvaluationStatus.FAILED)
+
+
+async def finished_items(container: Container, evaluation_ids: Sequence[str]) -> int:
+    """Items in a terminal state across these evaluations, for progress bars."""
+    async with container.db.connect() as conn:
+        return await item_rows.count_finished(conn, evaluation_ids)
+
+
 async def wait_for_evaluation(
     container: Container, principal: Principal, evaluation_id: str, timeout: float | None = None
 ) -> EvaluationView:
@@ -198,11 +214,7 @@ async def wait_for_evaluation(
     """
     delay = 0.02
     async with asyncio.timeout(timeout):
-        while True:
-            view = await get_evaluation(container, principal, evaluation_id)
-            if view.status.is_terminal and (
-                view.summary is not None or view.status is EvaluationStatus.FAILED
-            ):
-                return view
-            await asyncio.sleep(delay)
+        while not await is_finished(container, principal, evaluation_id):
+            await container.wait_for_change(evaluation_id, delay)
             delay = min(delay * 1.5, 0.5)
+    return await get_evaluation(container, principal, evaluation_id, with_counts=True)

@@ -165,17 +165,20 @@ async def run_checks(
     """Run every check to completion in this process; ``on_progress(finished, total)`` items."""
     principal, views = await start_checks(container, run)
     total = sum(v.total_items for v in views)
+    ids = [v.id for v in views]
     while True:
-        current = [
-            await evaluation_service.get_evaluation(container, principal, v.id, with_counts=True)
-            for v in views
-        ]
         if on_progress is not None:
-            on_progress(sum(v.finished_items for v in current), total)
-        if all(v.status.is_terminal and (v.summary is not None or v.error) for v in current):
+            on_progress(await evaluation_service.finished_items(container, ids), total)
+        if all([await evaluation_service.is_finished(container, principal, i) for i in ids]):
             break
         await asyncio.sleep(0.1)
+    if on_progress is not None:
+        on_progress(total, total)
+    finished = [
+        await evaluation_service.get_evaluation(container, principal, i, with_counts=True)
+        for i in ids
+    ]
     return [
         CheckResult(check=c, evaluation=v, verdict=verdict_for(v, c))
-        for c, v in zip(run.checks, current, strict=True)
+        for c, v in zip(run.checks, finished, strict=True)
     ]

@@ -71,6 +71,7 @@ class InProcessEngine:
         self._item_evaluation: dict[str, str] = {}
         self._cancelled_items: set[str] = set()
         self._runtimes: dict[str, EvaluationRuntime] = {}
+        self._runtime_locks: dict[str, asyncio.Lock] = {}
         self._finished: asyncio.Queue[FinishedItem] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -203,20 +204,27 @@ class InProcessEngine:
         return self._limits.acquire("evaluation", evaluation_id, limit)
 
     async def _runtime(self, evaluation_id: str) -> EvaluationRuntime | None:
+        """The evaluation's runtime, built once however many of its items arrive together.
+
+        None when the evaluation is no longer active. Raises what building it raised.
+        """
         runtime = self._runtimes.get(evaluation_id)
         if runtime is not None:
             return runtime
-        async with self._db.connect() as conn:
-            row = await evaluation_rows.get_evaluation(conn, evaluation_id)
-        if row is None or row.status not in ("pending", "running"):
-            return None
-        runtime = self._runtimes.get(evaluation_id)  # another item may have built it meanwhile
-        if runtime is None:
+        async with self._runtime_locks.setdefault(evaluation_id, asyncio.Lock()):
+            runtime = self._runtimes.get(evaluation_id)
+            if runtime is not None:
+                return runtime
+            async with self._db.connect() as conn:
+                row = await evaluation_rows.get_evaluation(conn, evaluation_id)
+            if row is None or row.status not in ("pending", "running"):
+                return None
             spec = EvaluationSpec.model_validate(row.spec)
-            secrets = self._secrets.open(row.secrets_enc)
-            runtime = build_runtime(spec, secrets, self._pool, self._limits, self._settings)
+            runtime = build_runtime(
+                spec, self._secrets.open(row.secrets_enc), self._pool, self._limits, self._settings
+            )
             self._runtimes[evaluation_id] = runtime
-        return runtime
+            return runtime
 
     async def _fail_evaluation(self, evaluation_id: str, message: str) -> None:
         now = _now()
@@ -254,6 +262,7 @@ class InProcessEngine:
         result = await finalize_finished(self._db, evaluation_ids)
         for evaluation_id in result.done:
             runtime = self._runtimes.pop(evaluation_id, None)
+            self._runtime_locks.pop(evaluation_id, None)
             if runtime is not None:
                 await runtime.aclose()
             self._limits.forget("evaluation", evaluation_id)

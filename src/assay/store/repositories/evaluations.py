@@ -30,6 +30,18 @@ async def get_evaluation(
     return (await conn.execute(query)).first()
 
 
+async def evaluation_progress(
+    conn: AsyncConnection, evaluation_id: str, org_id: str
+) -> Row[Any] | None:
+    """Status, whether a summary exists, and the error: what a poller needs, without the spec."""
+    query = select(
+        evaluations.c.status,
+        evaluations.c.summary.is_not(None).label("summarised"),
+        evaluations.c.error,
+    ).where(evaluations.c.id == evaluation_id, evaluations.c.org_id == org_id)
+    return (await conn.execute(query)).first()
+
+
 async def list_evaluations(
     conn: AsyncConnection,
     org_id: str,

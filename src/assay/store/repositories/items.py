@@ -245,6 +245,17 @@ async def item_records(conn: AsyncConnection, evaluation_id: str) -> list[ItemRe
     ]
 
 
+async def count_finished(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> int:
+    if not evaluation_ids:
+        return 0
+    total = await conn.scalar(
+        select(func.count()).where(
+            items.c.evaluation_id.in_(list(evaluation_ids)), items.c.state.in_(_TERMINAL)
+        )
+    )
+    return int(total or 0)
+
+
 async def state_counts(conn: AsyncConnection, evaluation_id: str) -> dict[str, int]:
     rows = await conn.execute(
         select(items.c.state, func.count())
