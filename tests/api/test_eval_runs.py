@@ -366,3 +366,54 @@ async def test_python_agents_outside_the_allowed_modules_are_refused(assay: Runn
         listed = (await client.get("/v1/agents")).json()
     assert response.status_code == 403 and "ASSAY_PYTHON_AGENT_MODULES" in response.json()["detail"]
     assert listed["total"] == 0
+
+
+async def test_an_iteration_past_its_deadline_is_timed_out_and_counts_against_the_agent(
+    tmp_path, fake_llm: FakeLLM
+):
+    from tests.factories import make_settings, serve_assay
+    from tests.fakes.openai_server import FakeReply
+
+    script_agent_and_judge(fake_llm)
+    fake_llm.push(FakeReply(content="slow", latency=2.0))
+    with serve_assay(make_settings(tmp_path, fake_llm=fake_llm, item_timeout=0.5)) as assay:
+        async with assay.client(await assay.key()) as client:
+            await register_chat_agent(client, fake_llm)
+            response = await client.post(
+                "/eval-runs",
+                json={
+                    "eval_type": "accuracy",
+                    "input": "q",
+                    "expected_output": "84",
+                    "agent_id": "calc-agent",
+                },
+            )
+    data = response.json()["eval_data"]
+    assert data["counts"]["timed_out"] == 1 and data["counts"]["scored"] == 1
+    assert data["results"][0]["score"] == 1 and "deadline" in data["results"][0]["reason"]
+
+
+async def test_tokens_and_cost_are_summed_from_the_price_table(tmp_path, fake_llm: FakeLLM):
+    from tests.factories import make_settings, serve_assay
+
+    script_agent_and_judge(fake_llm)
+    prices = {"openai/agent-model": (1000.0, 2000.0), "openai/judge": (1.0, 1.0)}
+    with serve_assay(make_settings(tmp_path, fake_llm=fake_llm, price_overrides=prices)) as assay:
+        async with assay.client(await assay.key()) as client:
+            await register_chat_agent(client, fake_llm)
+            response = await client.post(
+                "/eval-runs",
+                json={
+                    "eval_type": "accuracy",
+                    "input": "q",
+                    "expected_output": "84",
+                    "agent_id": "calc-agent",
+                    "num_iterations": 2,
+                },
+            )
+    usage = response.json()["eval_data"]["usage"]
+    # Per iteration: the agent 20 in / 8 out, the judge 200 in / 30 out (see the script).
+    agent_cost = (20 * 1000.0 + 8 * 2000.0) / 1e6
+    judge_cost = (200 * 1.0 + 30 * 1.0) / 1e6
+    assert usage["input_tokens"] == 2 * 220 and usage["output_tokens"] == 2 * 38
+    assert usage["cost_usd"] == pytest.approx(2 * (agent_cost + judge_cost))

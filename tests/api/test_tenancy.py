@@ -75,3 +75,24 @@ async def test_a_reviewer_key_can_read_but_not_create(assay: RunningAssay, fake_
             },
         )
     assert response.status_code == 403 and response.json()["type"] == "forbidden"
+
+
+async def test_a_workspace_key_sees_only_its_workspace(assay: RunningAssay, fake_llm: FakeLLM):
+    script_agent_and_judge(fake_llm)
+    research = await assay.key("acme", workspace="research")
+    sales = await assay.key("acme", workspace="sales")
+    org_wide = await assay.key("acme")
+    body = {
+        "eval_type": "accuracy",
+        "input": "q",
+        "expected_output": "84",
+        "agent_id": "calc-agent",
+    }
+    async with assay.client(research) as r, assay.client(sales) as s, assay.client(org_wide) as o:
+        await register_chat_agent(r, fake_llm)
+        run = (await r.post("/eval-runs", json=body)).json()
+        assert (await s.get(f"/eval-runs/{run['id']}")).status_code == 404
+        assert (await s.get("/eval-runs")).json()["meta"]["total_count"] == 0
+        await s.request("DELETE", "/eval-runs", json={"eval_run_ids": [run["id"]]})
+        assert (await r.get(f"/eval-runs/{run['id']}")).status_code == 200
+        assert (await o.get(f"/eval-runs/{run['id']}")).status_code == 200

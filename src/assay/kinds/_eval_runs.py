@@ -137,6 +137,8 @@ def target_model_label(ctx: ItemContext, response: NormalizedResponse) -> str | 
         return ctx.spec.target.model.label
     if response.model and "/" in response.model:
         return response.model
+    if ctx.spec.target.kind == "openai-chat" and response.model:
+        return f"openai/{response.model}"  # an OpenAI-compatible endpoint names OpenAI's models
     return None
 
 

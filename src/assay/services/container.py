@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from assay.core.spec import Limits
 from assay.settings import Settings
 from assay.store.db import create_engine, session_factory
 from assay.store.migrate import upgrade
@@ -49,6 +50,12 @@ class Container:
             event = self._finished.get(evaluation_id)
             if event is not None:
                 event.set()
+
+    def default_limits(self) -> Limits:
+        """The server's limits for evaluations that do not set their own."""
+        return Limits(
+            item_timeout_s=self.settings.item_timeout, max_retries=self.settings.max_retries
+        )
 
     def notify_work(self) -> None:
         """Tell a local engine that items were queued, so it claims them at once."""

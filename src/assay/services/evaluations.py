@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.errors import InvalidTransition, NotFound
 from assay.core.evaluation import EvaluationPage, EvaluationView
@@ -48,6 +49,16 @@ def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> E
     )
 
 
+async def _visible_row(conn: AsyncConnection, principal: Principal, evaluation_id: str) -> Row[Any]:
+    """The row if the caller may see it: same organization, and same workspace for a scoped key."""
+    row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
+    if row is None or (
+        principal.workspace_id is not None and row.workspace_id != principal.workspace_id
+    ):
+        raise NotFound(f"evaluation {evaluation_id!r} not found")
+    return row
+
+
 async def create_evaluation(
     container: Container,
     principal: Principal,
@@ -63,7 +74,7 @@ async def create_evaluation(
     Raises ValidationFailed (naming the field) before anything is written.
     """
     require_role(principal, Role.MEMBER)
-    spec, plans = plan_evaluation(spec, container.settings.judge_model)
+    spec, plans = plan_evaluation(spec, container.settings.judge_model, container.default_limits())
     now = datetime.now(UTC)
     evaluation_id = new_id()
     async with container.sessions.begin() as session:
@@ -108,9 +119,7 @@ async def get_evaluation(
 ) -> EvaluationView:
     """One evaluation of the caller's organization; another tenant's is NotFound."""
     async with container.db.connect() as conn:
-        row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
-        if row is None:
-            raise NotFound(f"evaluation {evaluation_id!r} not found")
+        row = await _visible_row(conn, principal, evaluation_id)
         counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
     return view_from_row(row, counts)
 
@@ -159,7 +168,9 @@ async def delete_evaluations(
     """Delete evaluations with their items; ids of other tenants are ignored. Returns how many."""
     require_role(principal, Role.MEMBER)
     async with container.db.begin() as conn:
-        return await evaluation_rows.delete_evaluations(conn, principal.org_id, evaluation_ids)
+        return await evaluation_rows.delete_evaluations(
+            conn, principal.org_id, evaluation_ids, workspace_id=principal.workspace_id
+        )
 
 
 async def cancel_evaluation(
@@ -172,9 +183,7 @@ async def cancel_evaluation(
     require_role(principal, Role.MEMBER)
     now = datetime.now(UTC)
     async with container.db.begin() as conn:
-        row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
-        if row is None:
-            raise NotFound(f"evaluation {evaluation_id!r} not found")
+        row = await _visible_row(conn, principal, evaluation_id)
         if EvaluationStatus(row.status).is_terminal:
             raise InvalidTransition(f"evaluation is already {row.status} and cannot be cancelled")
         await evaluation_rows.update_evaluation(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assay.core.errors import ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal, Role
-from assay.core.spec import EvaluationSpec, Limits, ModelRef, TargetSpec
+from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.engine.planner import plan_evaluation
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
@@ -133,16 +133,12 @@ async def start_checks(
             target=target,
             judge=judge,
             params=check.params,
-            limits=Limits(
-                item_timeout_s=container.settings.item_timeout,
-                max_retries=container.settings.max_retries,
-            ),
         )
         for check in run.checks
     ]
     for index, spec in enumerate(specs):
         try:
-            plan_evaluation(spec, container.settings.judge_model)
+            plan_evaluation(spec, container.settings.judge_model, container.default_limits())
         except ValidationFailed as exc:
             errors = [e | {"loc": ["checks", index, *e["loc"]]} for e in exc.errors]
             raise ValidationFailed(

@@ -85,10 +85,13 @@ async def update_evaluation(conn: AsyncConnection, evaluation_id: str, **values:
     )
 
 
-async def delete_evaluations(conn: AsyncConnection, org_id: str, ids: Sequence[str]) -> int:
-    result = await conn.execute(
-        delete(evaluations).where(evaluations.c.org_id == org_id, evaluations.c.id.in_(list(ids)))
-    )
+async def delete_evaluations(
+    conn: AsyncConnection, org_id: str, ids: Sequence[str], workspace_id: str | None = None
+) -> int:
+    conditions = [evaluations.c.org_id == org_id, evaluations.c.id.in_(list(ids))]
+    if workspace_id is not None:
+        conditions.append(evaluations.c.workspace_id == workspace_id)
+    result = await conn.execute(delete(evaluations).where(*conditions))
     return int(result.rowcount)
 
 
