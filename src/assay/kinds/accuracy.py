@@ -59,7 +59,7 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
         """Run the target once and have the judge score its output against the expected one."""
-        params = self.validate_params(ctx.spec.params)
+        params = self.item_params(ctx)
         response = await ctx.target.invoke(params.input, session_id=ctx.item_id)
         verdict = await Judge(require_judge(ctx, self.label)).accuracy(
             params.input,

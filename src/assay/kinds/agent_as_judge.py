@@ -62,7 +62,7 @@ class AgentAsJudgeKind(EvalRunKind[AgentAsJudgeParams]):
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
         """Run the target once and have the judge check its output against the criteria."""
-        params = self.validate_params(ctx.spec.params)
+        params = self.item_params(ctx)
         response = await ctx.target.invoke(params.input, session_id=ctx.item_id)
         verdict = await Judge(require_judge(ctx, self.label)).criteria(
             params.input,

@@ -83,6 +83,12 @@ class Kind(abc.ABC, Generic[P]):
         except PydanticValidationError as exc:
             raise ValidationFailed.from_pydantic(exc) from None
 
+    def item_params(self, ctx: ItemContext) -> P:
+        """The validated params of the item's evaluation: the engine validated them once."""
+        if isinstance(ctx.params, self.Params):
+            return ctx.params
+        return self.validate_params(ctx.spec.params)
+
     @abc.abstractmethod
     def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
         """The items of an evaluation, in order."""

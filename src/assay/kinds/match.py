@@ -90,11 +90,7 @@ class MatchKind(Kind[MatchParams]):
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
-        params = (
-            ctx.params
-            if isinstance(ctx.params, MatchParams)
-            else self.validate_params(ctx.spec.params)
-        )
+        params = self.item_params(ctx)
         case = params.cases[item.input["case"]]
         response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
         passed = matches(response.output, case.expected_output, params.mode, params.case_sensitive)

@@ -78,7 +78,7 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
         """Time one target call; measure its peak memory when the target is in-process."""
-        params = self.validate_params(ctx.spec.params)
+        params = self.item_params(ctx)
         warmup = bool(item.input.get("warmup", False))
         response, seconds, peak_bytes = await _measure(ctx.target, params.input, ctx.item_id)
         memory = peak_bytes / _MIB if peak_bytes is not None else None

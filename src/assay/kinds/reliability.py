@@ -53,7 +53,7 @@ class ReliabilityKind(EvalRunKind[ReliabilityParams]):
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
         """Run the target once and compare its tool calls with the expected ones."""
-        params = self.validate_params(ctx.spec.params)
+        params = self.item_params(ctx)
         response = await ctx.target.invoke(params.input, session_id=ctx.item_id)
         check = compare_tool_calls(response.tool_calls, params.expected_tool_calls)
         reason = _reason(check, called_any=bool(response.tool_calls))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.dialects.eval_runs import translate
@@ -34,8 +34,17 @@ from assay.services.container import Container
 
 router = APIRouter(prefix="/eval-runs", tags=["eval-runs"])
 
-DbId = Query(None, description="Database ID to use for evaluation")
-Table = Query(None, description="Table to use for evaluation")
+
+def get_collection(
+    container: ContainerDep,
+    db_id: Annotated[str | None, Query(description="Database ID to use for evaluation")] = None,
+    table: Annotated[str | None, Query(description="Table to use for evaluation")] = None,
+) -> str:
+    """The store and table (``db_id``, ``table``) a request addresses; unknown ones are 404."""
+    return translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
+
+
+CollectionDep = Annotated[str, Depends(get_collection)]
 
 
 class EvaluationFailedError(AssayError):
@@ -62,10 +71,8 @@ async def create_eval_run(
     container: ContainerDep,
     principal: PrincipalDep,
     response: Response,
-    db_id: str | None = DbId,
-    table: str | None = Table,
+    collection: CollectionDep,
 ) -> EvalSchema:
-    collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     reference = translate.agent_reference(body)
     secrets: dict[str, Any]
     if reference is None:
@@ -102,6 +109,7 @@ async def create_eval_run(
 async def list_eval_runs(
     container: ContainerDep,
     principal: PrincipalDep,
+    collection: CollectionDep,
     agent_id: str | None = None,
     team_id: str | None = None,
     workflow_id: str | None = None,
@@ -116,11 +124,8 @@ async def list_eval_runs(
     page: int = Query(1, ge=0),
     sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
     sort_order: Literal["asc", "desc"] = "desc",
-    db_id: str | None = DbId,
-    table: str | None = Table,
 ) -> PaginatedEvalRuns:
     started = time.perf_counter()
-    collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     kinds = [t.value for t in EvalType]
     if eval_types:
         requested = [t.strip() for t in eval_types.split(",") if t.strip()]
@@ -165,10 +170,8 @@ async def get_eval_run(
     eval_run_id: str,
     container: ContainerDep,
     principal: PrincipalDep,
-    db_id: str | None = DbId,
-    table: str | None = Table,
+    collection: CollectionDep,
 ) -> EvalSchema:
-    collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     return translate.eval_run_response_from_evaluation(
         await _own_run(container, principal, eval_run_id, collection)
     )
@@ -180,10 +183,8 @@ async def rename_eval_run(
     body: UpdateEvalRunRequest,
     container: ContainerDep,
     principal: PrincipalDep,
-    db_id: str | None = DbId,
-    table: str | None = Table,
+    collection: CollectionDep,
 ) -> EvalSchema:
-    collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     await _own_run(container, principal, eval_run_id, collection)
     view = await evaluation_service.rename_evaluation(container, principal, eval_run_id, body.name)
     return translate.eval_run_response_from_evaluation(view)
@@ -194,11 +195,9 @@ async def delete_eval_runs(
     body: DeleteEvalRunsRequest,
     container: ContainerDep,
     principal: PrincipalDep,
-    db_id: str | None = DbId,
-    table: str | None = Table,
+    collection: CollectionDep,
 ) -> Response:
     """Delete the listed runs of this store and table; ids that are not there are ignored."""
-    collection = translate.collection_from_query(container.settings.eval_run_stores, db_id, table)
     owned = []
     for eval_run_id in body.eval_run_ids:
         try:
