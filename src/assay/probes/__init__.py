@@ -1,0 +1,1 @@
+"""Probe catalogues for trust-score harnesses: data files shipped with the package."""
