@@ -4,7 +4,10 @@ the same validation as real input."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -110,3 +113,44 @@ async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.
     async with asyncio.timeout(timeout):
         while not await predicate():
             await asyncio.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def assay_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment an `assay` process needs to use the same database and fake LLM."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
+    }
+    env |= {
+        "ASSAY_DATABASE_URL": settings.database_url,
+        "ASSAY_DATA_DIR": str(settings.data_dir),
+        "ASSAY_JUDGE_MODEL": settings.judge_model,
+        "ASSAY_POLL_INTERVAL": str(settings.poll_interval),
+    }
+    if settings.openai_base_url:
+        env["OPENAI_BASE_URL"] = settings.openai_base_url
+    if settings.openai_api_key:
+        env["OPENAI_API_KEY"] = settings.openai_api_key.get_secret_value()
+    return env | extra
+
+
+@contextmanager
+def assay_process(
+    args: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m assay ARGS` as a real process; terminated (if still running) on exit."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assay", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,33 +13,14 @@ from sqlalchemy import select
 from assay.store.db import create_engine
 from assay.store.tables import Item
 from tests.api.eval_runs_helpers import register_chat_agent, script_agent_and_judge
-from tests.factories import make_key, make_settings, wait_until
+from tests.factories import assay_env, assay_process, free_port, make_key, make_settings, wait_until
 from tests.fakes.openai_server import FakeLLM
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def assay_process(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assay", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+def serve_args(port: int) -> list[str]:
+    return ["serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 async def _wait_healthy(url: str) -> None:
@@ -65,25 +40,15 @@ async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, 
     assert slow is not None
     fake_llm.handler = lambda body: (reply := slow(body), setattr(reply, "latency", 0.15))[0]
     settings = make_settings(tmp_path, fake_llm=fake_llm)
-    env = {
-        **os.environ,
-        "ASSAY_DATABASE_URL": settings.database_url,
-        "ASSAY_DATA_DIR": str(settings.data_dir),
-        "ASSAY_JUDGE_MODEL": "openai/judge",
-        "OPENAI_API_KEY": "sk-test-secret",
-        "OPENAI_BASE_URL": fake_llm.url,
-        "ASSAY_LEASE_SECONDS": "1",
-        "ASSAY_WORKERS": "4",
-        "ASSAY_POLL_INTERVAL": "0.05",
-    }
+    env = assay_env(settings, ASSAY_LEASE_SECONDS="1", ASSAY_WORKERS="4")
     key = await make_key(settings)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {key}"}
     iterations = 30
     log = tmp_path / "server.log"
 
-    with assay_process(env, port, log) as first:
+    with assay_process(serve_args(port), env, log) as first:
         await _wait_healthy(url)
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
             await register_chat_agent(client, fake_llm)
@@ -121,7 +86,7 @@ async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, 
         states = [row.state for row in (await conn.execute(select(Item.state))).all()]
     assert "agent_running" in states, "the kill should leave items mid-flight"
 
-    with assay_process(env, port, log):
+    with assay_process(serve_args(port), env, log):
         await _wait_healthy(url)
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
 

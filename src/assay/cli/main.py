@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import init, keys, quickstart, run, serve, users
+from assay.cli import init, keys, quickstart, run, serve, users, worker
 
 app = typer.Typer(
     help="Assay: self-hosted evaluation of AI agents and models.",
@@ -12,6 +12,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("init")(init.init)
 app.command("run")(run.run)
 app.command("quickstart")(quickstart.quickstart)

@@ -42,8 +42,7 @@ class Container:
         except TimeoutError:
             pass
         finally:
-            if event.is_set():
-                self._finished.pop(evaluation_id, None)
+            self._finished.pop(evaluation_id, None)
 
     def _announce_finished(self, evaluation_ids: list[str]) -> None:
         for evaluation_id in evaluation_ids:
