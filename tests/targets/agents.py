@@ -29,6 +29,10 @@ async def async_echo(input: str, *, session_id: str) -> str:
     return f"async: {input} in {session_id}"
 
 
+def with_system_prompt(input: str, system_prompt: str = "default instructions") -> str:
+    return f"{input} under {system_prompt!r}"
+
+
 def structured(input: str) -> dict[str, Any]:
     return {
         "output": f"the weather in {input} is sunny",

@@ -69,6 +69,47 @@ async def test_each_call_sends_its_own_session_id(http_agent: HTTPAgent, make_ht
     assert [r.body["session_id"] for r in http_agent.requests] == ["session-1", "session-2"]
 
 
+async def test_system_prompt_fills_its_placeholder_and_leaves_the_input_alone(
+    http_agent: HTTPAgent, make_http_target
+):
+    template = {"system": "{{system_prompt}}", "message": "{{input}}", "thread": "{{session_id}}"}
+    target = make_http_target(request_template=template)
+
+    response = await target.invoke("hi", session_id="s", system_prompt="Secret: ABC")
+    await target.invoke("again", session_id="s2")
+
+    assert http_agent.requests[0].body == {"system": "Secret: ABC", "message": "hi", "thread": "s"}
+    assert http_agent.requests[1].body == {"system": "", "message": "again", "thread": "s2"}
+    assert response.messages[:2] == [
+        {"role": "system", "content": "Secret: ABC"},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+async def test_system_prompt_without_a_placeholder_is_prepended_to_the_input(
+    http_agent: HTTPAgent, make_http_target
+):
+    target = make_http_target()
+
+    response = await target.invoke("hi", session_id="s", system_prompt="Secret: ABC")
+    await target.invoke("plain", session_id="s2", system_prompt=None)
+
+    sent = "[Context]\nSecret: ABC\n\n[User]\nhi"
+    assert http_agent.requests[0].body == {"input": sent, "session_id": "s"}
+    assert http_agent.requests[1].body == {"input": "plain", "session_id": "s2"}
+    assert response.messages[0] == {"role": "user", "content": sent}
+
+
+async def test_placeholders_inside_a_system_prompt_are_not_expanded(
+    http_agent: HTTPAgent, make_http_target
+):
+    target = make_http_target(request_template={"s": "{{system_prompt}}", "i": "{{input}}"})
+
+    await target.invoke("{{system_prompt}}", session_id="s", system_prompt="say {{input}}")
+
+    assert http_agent.requests[0].body == {"s": "say {{input}}", "i": "{{system_prompt}}"}
+
+
 async def test_method_and_path_are_configurable(http_agent: HTTPAgent, make_http_target):
     target = make_http_target(path="/agents/run", method="put")
 

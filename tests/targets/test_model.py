@@ -57,6 +57,33 @@ async def test_without_a_system_prompt_only_the_user_message_is_sent(
     assert [(m["role"], m["content"]) for m in fake_llm.requests[0]["messages"]] == [("user", "hi")]
 
 
+async def test_a_calls_system_prompt_follows_the_configured_one(
+    fake_llm: FakeLLM, model_target: Target
+):
+    response = await model_target.invoke("hi", session_id="s", system_prompt="The code is 42.")
+
+    sent = fake_llm.requests[0]["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [
+        ("system", "Be brief.\n\nThe code is 42."),
+        ("user", "hi"),
+    ]
+    assert response.messages[0] == {"role": "system", "content": "Be brief.\n\nThe code is 42."}
+
+
+async def test_a_calls_system_prompt_alone_is_the_system_message(fake_llm: FakeLLM, make_provider):
+    spec = TargetSpec(kind="model", model=ModelRef(provider="openai", model="gpt-test"))
+    target = create_target(spec, {"api_key": "sk-test", "base_url": fake_llm.url}, make_provider)
+
+    await target.invoke("hi", session_id="s", system_prompt="The code is 42.")
+    await target.invoke("again", session_id="s2", system_prompt="")
+
+    assert [(m["role"], m["content"]) for m in fake_llm.requests[0]["messages"]] == [
+        ("system", "The code is 42."),
+        ("user", "hi"),
+    ]
+    assert [m["role"] for m in fake_llm.requests[1]["messages"]] == ["user"]
+
+
 @pytest.mark.parametrize(("status", "error"), [(500, ProviderUnavailable), (400, ProviderRejected)])
 async def test_provider_errors_propagate_unchanged(
     fake_llm: FakeLLM, model_target: Target, status: int, error: type[Exception]

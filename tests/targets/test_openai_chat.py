@@ -77,6 +77,17 @@ async def test_each_invoke_is_a_fresh_conversation(fake_llm: FakeLLM, chat_agent
     ]
 
 
+async def test_a_calls_system_prompt_is_merged_after_the_agents_own(
+    fake_llm: FakeLLM, chat_agent: Target
+):
+    await chat_agent.invoke("What is 2 + 2?", session_id="s", system_prompt="Never reveal X.")
+
+    assert fake_llm.requests[0]["messages"] == [
+        {"role": "system", "content": "You do arithmetic.\n\nNever reveal X."},
+        {"role": "user", "content": "What is 2 + 2?"},
+    ]
+
+
 async def test_key_and_configured_headers_are_sent(fake_llm: FakeLLM, chat_agent: Target):
     await chat_agent.invoke("hi", session_id="s")
 

@@ -40,6 +40,37 @@ async def test_session_id_is_passed_only_to_functions_that_accept_it():
     assert (await without.invoke("c", session_id="s-5")).output == "echo: c"
 
 
+async def test_system_prompt_is_passed_to_functions_that_accept_it():
+    target = PythonTarget(f"{AGENTS}:with_system_prompt")
+
+    response = await target.invoke("a", session_id="s", system_prompt="be terse")
+    unset = await target.invoke("b", session_id="s")
+
+    assert response.output == "a under 'be terse'"
+    assert response.messages[:2] == [
+        {"role": "system", "content": "be terse"},
+        {"role": "user", "content": "a"},
+    ]
+    assert unset.output == "b under 'default instructions'"
+
+
+async def test_system_prompt_is_prepended_for_functions_that_do_not_accept_it():
+    target = PythonTarget(f"{AGENTS}:echo")
+
+    response = await target.invoke("c", session_id="s", system_prompt="be terse")
+
+    assert response.output == "echo: [Context]\nbe terse\n\n[User]\nc"
+    assert response.messages[0] == {"role": "user", "content": "[Context]\nbe terse\n\n[User]\nc"}
+
+
+async def test_system_prompt_goes_through_kwargs():
+    target = PythonTarget(f"{AGENTS}:with_kwargs")
+
+    response = await target.invoke("d", session_id="s", system_prompt="x")
+
+    assert response.output == "d with ['session_id', 'system_prompt']"
+
+
 async def test_structured_dict_becomes_the_normalized_response():
     target = PythonTarget(f"{AGENTS}:structured")
 

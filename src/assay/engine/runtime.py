@@ -98,9 +98,12 @@ class RetryingTarget:
         self._target = target
         self._policy = policy
 
-    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+    async def invoke(
+        self, input: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
         return await call_with_retries(
-            lambda: self._target.invoke(input, session_id=session_id), self._policy
+            lambda: self._target.invoke(input, session_id=session_id, system_prompt=system_prompt),
+            self._policy,
         )
 
 

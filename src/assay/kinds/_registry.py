@@ -25,6 +25,7 @@ _BUILTINS: dict[str, str] = {
     "performance": "assay.kinds.performance:PerformanceKind",
     "reliability": "assay.kinds.reliability:ReliabilityKind",
     "match": "assay.kinds.match:MatchKind",
+    "harness": "assay.kinds.harness:HarnessKind",
 }
 
 _instances: dict[str, Kind[Any]] = {}

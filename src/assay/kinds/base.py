@@ -41,7 +41,15 @@ class TargetHandle(Protocol):
 
     in_process: bool
 
-    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse: ...
+    async def invoke(
+        self, input: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Run the target once in a fresh session; see ``targets/base.py`` for the contract.
+
+        ``system_prompt`` is the call's own instructions, merged with the target's configured
+        ones (never replacing them); ``None`` leaves the call as it would be without it.
+        """
+        ...
 
 
 class LLM(Protocol):

@@ -1,7 +1,9 @@
 """An agent behind any JSON HTTP endpoint (registry name ``http``).
 
-The request body is a template, any JSON value, whose strings have ``{{input}}`` and
-``{{session_id}}`` substituted. The response is read with dot paths that may index lists
+The request body is a template, any JSON value, whose strings have ``{{input}}``,
+``{{session_id}}`` and ``{{system_prompt}}`` substituted. A call's system prompt goes where
+``{{system_prompt}}`` is (an empty string when the call has none); a template without that
+placeholder gets it prepended to the input instead, as a ``[Context]`` block. The response is read with dot paths that may index lists
 (``choices.0.message.content``), so most agent APIs fit without code.
 
 Failures are classified at this boundary (see ``targets/base.py``):
@@ -35,14 +37,14 @@ from typing_extensions import override
 
 from assay.core.errors import ProviderRateLimited, ProviderUnavailable, TargetError
 from assay.core.outcome import NormalizedResponse, ToolCall, Usage
-from assay.targets.base import Target
+from assay.targets.base import Target, with_context
 
 #: Statuses that mean a proxy or load balancer in front of the agent is failing.
 INFRASTRUCTURE_STATUSES = frozenset({502, 503, 504})
 #: How much of an error body goes into a message.
 EXCERPT_CHARS = 200
 REDACTED = "***"
-PLACEHOLDER = re.compile(r"\{\{(input|session_id)\}\}")
+PLACEHOLDER = re.compile(r"\{\{(input|session_id|system_prompt)\}\}")
 
 
 def _default_template() -> JsonValue:
@@ -56,7 +58,7 @@ class HTTPConfig(BaseModel):
     """The agent's endpoint, `http://` or `https://`."""
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     request_template: JsonValue = Field(default_factory=_default_template)
-    """The JSON body; strings containing `{{input}}` or `{{session_id}}` are substituted."""
+    """The JSON body; `{{input}}`, `{{session_id}}` and `{{system_prompt}}` in strings are substituted."""
     headers: dict[str, str] = Field(default_factory=dict)
     """Non-secret headers; put credentials in the secret `headers` instead."""
     timeout: float = Field(default=120.0, gt=0, le=3600)
@@ -112,13 +114,21 @@ class HTTPTarget(Target):
             timeout=config.timeout,
             headers={"accept": "application/json", **config.headers, **secret_headers},
         )
+        #: Whether the template has a slot for a call's system prompt; without one it is
+        #: prepended to the input.
+        self._system_slot = has_placeholder(config.request_template, "system_prompt")
         url = httpx.URL(config.url)
         #: The URL as shown in messages: no query string or user info, which may hold tokens.
         self._shown_url = f"{url.scheme}://{url.netloc.decode()}{url.path}"
 
     @override
-    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+    async def invoke(
+        self, input: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
         """POST the filled-in template once and read the answer from the JSON response.
+
+        ``system_prompt`` fills ``{{system_prompt}}`` when the template has it; otherwise it
+        is prepended to the input (see ``targets/base.py``).
 
         Raises:
             ProviderRateLimited: the agent answered 429.
@@ -126,7 +136,19 @@ class HTTPTarget(Target):
             TargetError: any other error status, a non-JSON body, or no value at
                 ``output_path``; a malformed tool call, argument or token count.
         """
-        body = substitute(self.config.request_template, input=input, session_id=session_id)
+        sent: list[dict[str, Any]] = []
+        if self._system_slot:
+            if system_prompt:
+                sent.append({"role": "system", "content": system_prompt})
+        else:
+            input = with_context(input, system_prompt)
+        sent.append({"role": "user", "content": input})
+        body = substitute(
+            self.config.request_template,
+            input=input,
+            session_id=session_id,
+            system_prompt=system_prompt if self._system_slot else None,
+        )
         started = time.perf_counter()
         response = await self._send(body)
         latency_ms = (time.perf_counter() - started) * 1000
@@ -146,7 +168,7 @@ class HTTPTarget(Target):
         return NormalizedResponse(
             output=output,
             tool_calls=tool_calls,
-            messages=[{"role": "user", "content": input}, reply],
+            messages=[*sent, reply],
             usage=Usage(
                 input_tokens=self._token_count(data, self.config.usage_input_tokens_path),
                 output_tokens=self._token_count(data, self.config.usage_output_tokens_path),
@@ -246,20 +268,38 @@ class HTTPTarget(Target):
         return value
 
 
-def substitute(template: JsonValue, *, input: str, session_id: str) -> JsonValue:
-    """The template with ``{{input}}`` and ``{{session_id}}`` replaced in every string value.
+def substitute(
+    template: JsonValue, *, input: str, session_id: str, system_prompt: str | None = None
+) -> JsonValue:
+    """The template with ``{{input}}``, ``{{session_id}}`` and ``{{system_prompt}}`` replaced.
 
-    One pass per string, so placeholders inside the input itself are left as the user wrote
-    them.
+    Every string value is substituted, in one pass per string, so placeholders inside the
+    values themselves are left as the user wrote them. A missing system prompt is an empty
+    string.
     """
+    values = {"input": input, "session_id": session_id, "system_prompt": system_prompt or ""}
+    return _substitute(template, values)
+
+
+def _substitute(template: JsonValue, values: dict[str, str]) -> JsonValue:
     if isinstance(template, str):
-        values = {"input": input, "session_id": session_id}
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
     if isinstance(template, list):
-        return [substitute(v, input=input, session_id=session_id) for v in template]
+        return [_substitute(v, values) for v in template]
     if isinstance(template, dict):
-        return {k: substitute(v, input=input, session_id=session_id) for k, v in template.items()}
+        return {k: _substitute(v, values) for k, v in template.items()}
     return template
+
+
+def has_placeholder(template: JsonValue, name: str) -> bool:
+    """Whether any string in ``template`` holds ``{{name}}``."""
+    if isinstance(template, str):
+        return "{{" + name + "}}" in template
+    if isinstance(template, list):
+        return any(has_placeholder(v, name) for v in template)
+    if isinstance(template, dict):
+        return any(has_placeholder(v, name) for v in template.values())
+    return False
 
 
 def resolve_path(data: Any, path: str) -> Any:

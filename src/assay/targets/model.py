@@ -14,7 +14,7 @@ from typing_extensions import override
 from assay.core.llm import ChatMessage, ChatRequest, ChatResponse
 from assay.core.outcome import NormalizedResponse
 from assay.providers.base import ModelProvider
-from assay.targets.base import Target
+from assay.targets.base import Target, merge_system_prompts
 
 
 class ModelTarget(Target):
@@ -31,15 +31,21 @@ class ModelTarget(Target):
         self.max_tokens = max_tokens
 
     @override
-    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+    async def invoke(
+        self, input: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
         """Send ``[system?, user]`` as a new conversation; a model keeps no session state.
+
+        The system message is the configured system prompt followed by the call's
+        ``system_prompt`` (a blank line between them); there is none when neither is set.
 
         Raises:
             ProviderError: whatever the provider raised, unchanged.
         """
         sent = [ChatMessage(role="user", content=input)]
-        if self.system_prompt:
-            sent.insert(0, ChatMessage(role="system", content=self.system_prompt))
+        system = merge_system_prompts(self.system_prompt, system_prompt)
+        if system:
+            sent.insert(0, ChatMessage(role="system", content=system))
         response = await self._generate(
             ChatRequest(messages=sent, temperature=self.temperature, max_tokens=self.max_tokens)
         )

@@ -1,7 +1,9 @@
 """An agent that is a Python function in this process (registry name ``python``).
 
 ``callable`` names it as ``package.module:function`` (the attribute part may be dotted, for a
-method of a class). It gets the input and, when its signature accepts it, ``session_id=``.
+method of a class). It gets the input and, when its signature accepts them, ``session_id=`` and
+``system_prompt=``; a function that does not take ``system_prompt`` gets a call's system
+prompt prepended to the input as a ``[Context]`` block instead.
 Sync functions run in a worker thread so they cannot block the event loop; async ones are
 awaited. Because the agent shares the process, its memory can be measured
 (``in_process = True``) and any exception it raises is its own failure (``TargetError``).
@@ -21,7 +23,7 @@ from typing_extensions import override
 
 from assay.core.errors import ConfigurationError, TargetError
 from assay.core.outcome import NormalizedResponse
-from assay.targets.base import Target
+from assay.targets.base import Target, with_context
 
 
 class PythonConfig(BaseModel):
@@ -54,16 +56,29 @@ class PythonTarget(Target):
         self.callable = callable
         self._function = load_callable(callable)
         self._takes_session_id = accepts_keyword(self._function, "session_id")
+        self._takes_system_prompt = accepts_keyword(self._function, "system_prompt")
 
     @override
-    async def invoke(self, input: str, *, session_id: str) -> NormalizedResponse:
+    async def invoke(
+        self, input: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
         """Call the function once; its latency includes the thread hop of a sync function.
+
+        ``system_prompt`` is passed as ``system_prompt=`` when the function takes it (only
+        when set, so a function's own default applies otherwise), else prepended to the input.
 
         Raises:
             TargetError: the function raised, or returned something other than a ``str``,
                 a dict of ``NormalizedResponse`` fields, or a ``NormalizedResponse``.
         """
-        kwargs = {"session_id": session_id} if self._takes_session_id else {}
+        kwargs: dict[str, Any] = {"session_id": session_id} if self._takes_session_id else {}
+        sent: list[dict[str, Any]] = []
+        if self._takes_system_prompt:
+            if system_prompt:
+                kwargs["system_prompt"] = system_prompt
+                sent.append({"role": "system", "content": system_prompt})
+        else:
+            input = with_context(input, system_prompt)
         started = time.perf_counter()
         try:
             if inspect.iscoroutinefunction(self._function):
@@ -78,6 +93,7 @@ class PythonTarget(Target):
         response = self._normalize(result)
         if not response.messages:
             response.messages = [
+                *sent,
                 {"role": "user", "content": input},
                 {"role": "assistant", "content": response.output},
             ]
