@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     price_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)
     """Per-model USD prices per million input and output tokens, e.g. {"openai/gpt-4o": [2.5, 10]}."""
 
+    quota_concurrent_evaluations: int = Field(default=10, ge=0)
+    """Evaluations one organization may have pending or running at once; 0 means no limit."""
+    quota_daily_evaluations: int = Field(default=1000, ge=0)
+    """Evaluations one organization may create per UTC day; 0 means no limit."""
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    """Deliveries of one webhook event tried before it is marked failed."""
+    webhook_backoff_seconds: float = Field(default=2.0, ge=0)
+    """Wait before the second delivery attempt; it doubles for each attempt after that."""
+    webhook_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a webhook receiver has to answer one delivery."""
+
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSAY_OPENAI_API_KEY")
     )

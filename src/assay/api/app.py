@@ -12,6 +12,8 @@ from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
 from assay.api.v1.agents import router as agents_router
+from assay.api.v1.evaluations import router as evaluations_router
+from assay.api.v1.harnesses import router as harnesses_router
 from assay.services.container import open_container
 from assay.settings import Settings
 
@@ -43,5 +45,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(agents_router)
+    app.include_router(evaluations_router)
+    app.include_router(harnesses_router)
     app.include_router(eval_runs_router)
     return app

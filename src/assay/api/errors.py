@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
-from assay.core.errors import AssayError, NotFound, ValidationFailed
+from assay.api.v1 import errors as native_errors
+from assay.core.errors import AssayError, NotFound, QuotaExceeded, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ def render_canonical(error: AssayError) -> tuple[int, dict[str, Any]]:
 #: Path prefix -> renderer; the first match wins, the native envelope is the fallback.
 RENDERERS: list[tuple[str, Renderer]] = [
     ("/eval-runs", eval_runs_errors.render),
+    ("/v1/evaluations", native_errors.render),
+    ("/v1/harnesses", native_errors.render),
 ]
 
 
@@ -46,8 +49,12 @@ def _renderer(path: str) -> Renderer:
 
 def _respond(request: Request, error: AssayError) -> JSONResponse:
     status, body = _renderer(request.url.path)(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, QuotaExceeded) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 async def _assay_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import init, keys, quickstart, run, serve, users, worker
+from assay.cli import init, keys, quickstart, run, scan, serve, users, webhooks, worker
 
 app = typer.Typer(
     help="Assay: self-hosted evaluation of AI agents and models.",
@@ -15,6 +15,8 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("init")(init.init)
 app.command("run")(run.run)
+app.command("scan")(scan.scan)
 app.command("quickstart")(quickstart.quickstart)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
+app.add_typer(webhooks.app, name="webhooks")

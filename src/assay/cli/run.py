@@ -19,12 +19,12 @@ from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, load_run_file, run_checks
 
 
-def execute(run: RunFile, as_json: bool) -> list[CheckResult]:
-    """Run the checks with a progress bar (unless JSON) and print the results."""
+def run_with_progress(run: RunFile, show_progress: bool) -> list[CheckResult]:
+    """Run the checks in this process, with a transient progress bar of items if asked."""
 
     async def work(container: Container) -> list[CheckResult]:
         await container.start_engine()
-        if as_json:
+        if not show_progress:
             return await run_checks(container, run)
         columns = (
             TextColumn("[bold]{task.description}"),
@@ -40,7 +40,12 @@ def execute(run: RunFile, as_json: bool) -> list[CheckResult]:
                 lambda done, total: progress.update(task, completed=done, total=total),
             )
 
-    results = run_with_container(work)
+    return run_with_container(work)
+
+
+def execute(run: RunFile, as_json: bool) -> list[CheckResult]:
+    """Run the checks with a progress bar (unless JSON) and print the results."""
+    results = run_with_progress(run, show_progress=not as_json)
     failed = [r for r in results if not r.verdict.passed]
     if as_json:
         typer.echo(json.dumps([_as_dict(r) for r in results], indent=2, default=str))

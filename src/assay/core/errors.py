@@ -11,8 +11,13 @@ to the most specific class at the adapter that calls the foreign code.
     ├── NotAuthenticated            unauthorized        401
     ├── PermissionDenied            forbidden           403
     ├── NotFound                    not_found           404   (other tenants' objects too)
+    │   ├── AgentNotFound           resource "agent"
+    │   ├── EvaluationNotFound      resource "evaluation"
+    │   └── HarnessNotFound         resource "harness"
     ├── Conflict                    conflict            409
-    │   └── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
+    │   ├── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
+    │   └── ResultsNotReady         results_not_ready   409   (results before completion)
+    ├── QuotaExceeded               quota_exceeded      429   (an organization's evaluation quota)
     ├── ConfigurationError          configuration_error 400   (a missing extra, an unknown plugin)
     ├── ProviderError               provider_error      502   infra: item -> infra_error
     │   ├── ProviderRateLimited     retryable, retry_after
@@ -86,6 +91,22 @@ class PermissionDenied(AssayError):
 class NotFound(AssayError):
     code = "not_found"
     status = 404
+    #: What was not found, for APIs that name it ("evaluation", "agent", ...); None: unsaid.
+    resource: str | None = None
+
+
+class AgentNotFound(NotFound):
+    resource = "agent"
+
+
+class EvaluationNotFound(NotFound):
+    resource = "evaluation"
+
+
+class HarnessNotFound(NotFound):
+    """A harness name that is neither built in nor a custom harness of the organization."""
+
+    resource = "harness"
 
 
 class Conflict(AssayError):
@@ -95,6 +116,24 @@ class Conflict(AssayError):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class ResultsNotReady(Conflict):
+    """Results were asked for before the evaluation completed."""
+
+    code = "results_not_ready"
+
+
+class QuotaExceeded(AssayError):
+    """The organization reached a limit (evaluations running at once, or created per day)."""
+
+    code = "quota_exceeded"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        #: Seconds after which trying again may succeed, when known.
+        self.retry_after = retry_after
 
 
 class ConfigurationError(AssayError):

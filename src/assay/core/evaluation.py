@@ -26,6 +26,8 @@ class EvaluationView(BaseModel):
     total_items: int
     summary: dict[str, Any] | None = None
     error: str | None = None
+    #: Why it failed as a stable code (``invalid_api_key``, ``configuration_error``, ...).
+    error_code: str | None = None
     webhook_url: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -14,6 +14,7 @@ from assay.core.errors import (
     AssayError,
     ConfigurationError,
     ProviderError,
+    ProviderRejected,
     SandboxError,
     TargetError,
 )
@@ -28,6 +29,11 @@ _TABLE: list[tuple[type[BaseException], ItemState]] = [
     (TimeoutError, ItemState.TIMED_OUT),
 ]
 
+#: The item error code of a provider refusing the credentials (HTTP 401/403). The engine
+#: fails the whole evaluation on it: every other item would be refused the same way.
+INVALID_API_KEY = "invalid_api_key"
+_AUTH_STATUSES = frozenset({401, 403})
+
 
 def classify(error: BaseException, attempt: int) -> tuple[ItemState, ItemError]:
     """The terminal state and the stored error for an exception that ended an item.
@@ -38,6 +44,8 @@ def classify(error: BaseException, attempt: int) -> tuple[ItemState, ItemError]:
     for cls, state in _TABLE:
         if isinstance(error, cls):
             code = error.code if isinstance(error, AssayError) else "timed_out"
+            if isinstance(error, ProviderRejected) and error.status_code in _AUTH_STATUSES:
+                code = INVALID_API_KEY
             message = (
                 error.message if isinstance(error, AssayError) else "the item's deadline passed"
             )

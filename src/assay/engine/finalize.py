@@ -12,6 +12,7 @@ from assay.core.spec import EvaluationSpec
 from assay.kinds._registry import get_kind
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
+from assay.webhooks.outbox import record_terminal_event
 
 
 class Finalized(NamedTuple):
@@ -42,8 +43,8 @@ async def finalize_finished(db: AsyncEngine, evaluation_ids: Iterable[str]) -> F
             spec = EvaluationSpec.model_validate(row.spec)
             records = await item_rows.item_records(conn, evaluation_id)
             summary = get_kind(spec.kind).summarise(spec, records)
-            if await evaluation_rows.finish_evaluation(
-                conn, evaluation_id, summary, datetime.now(UTC)
-            ):
+            now = datetime.now(UTC)
+            if await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now):
+                await record_terminal_event(conn, evaluation_id, now)
                 completed.append(evaluation_id)
     return Finalized(done, completed)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assay.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from assay.core.errors import AgentNotFound, Conflict, PermissionDenied, ValidationFailed
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import TargetSpec
@@ -98,7 +98,7 @@ async def get_agent(container: Container, principal: Principal, agent_id: str) -
     async with container.sessions() as session:
         agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
         if agent is None:
-            raise NotFound(f"agent {agent_id!r} not found")
+            raise AgentNotFound(f"agent {agent_id!r} not found")
         return _view(agent, sorted(container.secrets.open(agent.secrets_enc)))
 
 
@@ -116,7 +116,7 @@ async def delete_agent(container: Container, principal: Principal, agent_id: str
     async with container.sessions.begin() as session:
         agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
         if agent is None:
-            raise NotFound(f"agent {agent_id!r} not found")
+            raise AgentNotFound(f"agent {agent_id!r} not found")
         await agent_rows.delete_agent(session, agent)
 
 
@@ -127,7 +127,7 @@ async def resolve_target(
     async with container.sessions() as session:
         agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
         if agent is None:
-            raise NotFound(f"{field}: agent {agent_id!r} not found")
+            raise AgentNotFound(f"{field}: agent {agent_id!r} not found")
         spec = TargetSpec(
             kind=agent.kind, agent_id=agent.id, name=agent.name, config=dict(agent.config)
         )

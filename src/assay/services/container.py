@@ -16,6 +16,7 @@ from assay.store.secrets import SecretBox, load_secret_box
 
 if TYPE_CHECKING:
     from assay.engine.backends.inprocess import InProcessEngine
+    from assay.webhooks.delivery import WebhookDispatcher
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Container:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     #: The in-process engine, when this process runs items; None for `serve --no-workers`.
     engine: InProcessEngine | None = None
+    #: Sends queued webhook events; runs beside the engine.
+    webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -45,6 +48,7 @@ class Container:
             self._finished.pop(evaluation_id, None)
 
     def _announce_finished(self, evaluation_ids: list[str]) -> None:
+        self.notify_webhooks()
         for evaluation_id in evaluation_ids:
             event = self._finished.get(evaluation_id)
             if event is not None:
@@ -61,8 +65,18 @@ class Container:
         if self.engine is not None:
             self.engine.notify()
 
+    def notify_webhooks(self) -> None:
+        """Tell a local webhook sender that events were queued, so it sends them at once."""
+        if self.webhooks is not None:
+            self.webhooks.notify()
+
     async def start_engine(self) -> None:
+        """Run items, and send webhook events, in this process."""
         from assay.engine.backends.inprocess import InProcessEngine
+        from assay.webhooks.delivery import WebhookDispatcher
+
+        self.webhooks = WebhookDispatcher(self.settings, self.db, self.secrets)
+        await self.webhooks.start()
 
         self.engine = InProcessEngine(
             self.settings, self.db, self.secrets, on_finished=self._announce_finished
@@ -73,6 +87,9 @@ class Container:
         if self.engine is not None:
             await self.engine.stop()
             self.engine = None
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
         await self.db.dispose()
 
 

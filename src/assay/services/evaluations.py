@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assay.core.errors import InvalidTransition, NotFound
+from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
 from assay.core.evaluation import EvaluationPage, EvaluationView
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
@@ -22,6 +22,7 @@ from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories import tenancy
+from assay.webhooks.outbox import record_terminal_event
 
 
 def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> EvaluationView:
@@ -40,6 +41,7 @@ def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> E
         total_items=row.total_items,
         summary=row.summary,
         error=row.error,
+        error_code=row.error_code,
         webhook_url=row.webhook_url,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -55,8 +57,35 @@ async def _visible_row(conn: AsyncConnection, principal: Principal, evaluation_i
     if row is None or (
         principal.workspace_id is not None and row.workspace_id != principal.workspace_id
     ):
-        raise NotFound(f"evaluation {evaluation_id!r} not found")
+        raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
     return row
+
+
+async def _check_quotas(
+    conn: AsyncConnection, container: Container, org_id: str, now: datetime
+) -> None:
+    """Raise QuotaExceeded when the organization is over a limit, counting the new evaluation.
+
+    Called after the new row is inserted, with the organization locked, so two creations
+    racing each other are counted one after the other.
+    """
+    settings = container.settings
+    concurrent = settings.quota_concurrent_evaluations
+    if concurrent and await evaluation_rows.count_active(conn, org_id) > concurrent:
+        raise QuotaExceeded(
+            f"the organization already has {concurrent} evaluations pending or running "
+            "(ASSAY_QUOTA_CONCURRENT_EVALUATIONS); wait for one to finish or cancel one",
+            retry_after=30,
+        )
+    daily = settings.quota_daily_evaluations
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if daily and await evaluation_rows.count_created_since(conn, org_id, midnight) > daily:
+        reset = midnight + timedelta(days=1)
+        raise QuotaExceeded(
+            f"the organization created {daily} evaluations today (ASSAY_QUOTA_DAILY_EVALUATIONS); "
+            f"the quota resets at {reset.isoformat()}",
+            retry_after=max(1, int((reset - now).total_seconds())),
+        )
 
 
 async def create_evaluation(
@@ -68,15 +97,22 @@ async def create_evaluation(
     collection: str = "native",
     labels: dict[str, Any] | None = None,
     webhook_url: str | None = None,
+    evaluation_id: str | None = None,
+    enforce_quotas: bool = False,
 ) -> EvaluationView:
     """Validate, plan and store an evaluation with its items in one transaction, then enqueue.
 
-    Raises ValidationFailed (naming the field) before anything is written.
+    ``evaluation_id`` is the id to store it under (a new uuid when None). With
+    ``enforce_quotas`` (API callers) the organization's quotas apply.
+
+    Raises:
+        ValidationFailed: a field is wrong (naming it), before anything is written.
+        QuotaExceeded: the organization is at a quota; nothing is written.
     """
     require_role(principal, Role.MEMBER)
     spec, plans = plan_evaluation(spec, container.settings.judge_model, container.default_limits())
     now = datetime.now(UTC)
-    evaluation_id = new_id()
+    evaluation_id = evaluation_id or new_id()
     async with container.sessions.begin() as session:
         if principal.workspace_id is not None:
             workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
@@ -88,6 +124,8 @@ async def create_evaluation(
             )
         project = await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
         conn = await session.connection()
+        if enforce_quotas:
+            await evaluation_rows.lock_organization(conn, principal.org_id)
         await evaluation_rows.insert_evaluation(
             conn,
             {
@@ -109,6 +147,8 @@ async def create_evaluation(
                 "updated_at": now,
             },
         )
+        if enforce_quotas:
+            await _check_quotas(conn, container, principal.org_id, now)
         await item_rows.insert_items(conn, evaluation_id, plans, spec.limits.max_attempts, now)
     container.notify_work()
     return await get_evaluation(container, principal, evaluation_id)
@@ -194,6 +234,9 @@ async def cancel_evaluation(
             updated_at=now,
         )
         await item_rows.cancel_queued(conn, evaluation_id, now)
+        queued = await record_terminal_event(conn, evaluation_id, now)
+    if queued:
+        container.notify_webhooks()
     return await get_evaluation(container, principal, evaluation_id, with_counts=True)
 
 
@@ -202,7 +245,7 @@ async def is_finished(container: Container, principal: Principal, evaluation_id:
     async with container.db.connect() as conn:
         row = await evaluation_rows.evaluation_progress(conn, evaluation_id, principal.org_id)
     if row is None:
-        raise NotFound(f"evaluation {evaluation_id!r} not found")
+        raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
     status = EvaluationStatus(row.status)
     return status.is_terminal and (bool(row.summarised) or status is EvaluationStatus.FAILED)
 

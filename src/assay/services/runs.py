@@ -22,6 +22,7 @@ from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.engine.planner import plan_evaluation
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
+from assay.services import harnesses as harness_service
 from assay.services.container import Container
 from assay.services.verdicts import Verdict, verdict_for
 from assay.store.repositories import tenancy
@@ -44,6 +45,8 @@ class RunTarget(BaseModel):
     secrets: dict[str, Any] = Field(default_factory=dict)
     system_prompt: str | None = None
     """For a model target: its system prompt."""
+    base_url: str | None = None
+    """For a model target: the base URL of an OpenAI-compatible server (vLLM, Ollama, ...)."""
 
 
 class Check(BaseModel):
@@ -59,6 +62,10 @@ class Check(BaseModel):
     """Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default 100)."""
     max_mean_seconds: float | None = Field(default=None, gt=0)
     """Performance: the slowest acceptable mean run time."""
+    min_trust_score: float | None = Field(default=None, ge=0, le=1)
+    """Harness: the lowest acceptable trust score (default: any score passes)."""
+    min_dimension_score: float | None = Field(default=None, ge=0, le=1)
+    """Harness: the lowest acceptable score of every measured dimension (default: none)."""
 
 
 class RunFile(BaseModel):
@@ -111,12 +118,32 @@ async def _target(
         )
     if target.model:
         ref = ModelRef.parse(target.model, field="target.model").model_copy(
-            update={"system_prompt": target.system_prompt}
+            update={"system_prompt": target.system_prompt, "base_url": target.base_url}
         )
         return TargetSpec(kind="model", name=target.name or target.model, model=ref), target.secrets
     assert target.kind
     config, secrets = validate_agent_config(target.kind, target.config, target.secrets)
     return TargetSpec(kind=target.kind, name=target.name, config=config), secrets
+
+
+async def _check_params(
+    container: Container, principal: Principal, index: int, check: Check
+) -> dict[str, Any]:
+    """A check's params; a ``harness`` check may name only its harnesses, resolved here.
+
+    Raises:
+        ValidationFailed: a harness check without probes names no harness.
+        HarnessNotFound: a name is neither built in nor a custom harness of the organization.
+    """
+    if check.kind != "harness" or "probes" in check.params:
+        return check.params
+    names = check.params.get("harnesses")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValidationFailed.for_field(
+            ("checks", index, "params", "harnesses"), "name at least one harness, or give probes"
+        )
+    probes = await harness_service.resolve_probes(container, principal, names)
+    return check.params | {"probes": [p.model_dump(mode="json") for p in probes]}
 
 
 async def start_checks(
@@ -132,9 +159,9 @@ async def start_checks(
             name=check.name or run.name,
             target=target,
             judge=judge,
-            params=check.params,
+            params=await _check_params(container, principal, index, check),
         )
-        for check in run.checks
+        for index, check in enumerate(run.checks)
     ]
     for index, spec in enumerate(specs):
         try:

@@ -101,6 +101,33 @@ def _performance(summary: dict[str, Any], check: Check) -> Verdict:
     return Verdict(passed=passed, result=f"{result} n={runs}{_problems(summary)}", needs=needs)
 
 
+#: The dimensions of a harness evaluation, in the order they are reported.
+HARNESS_DIMENSIONS = ("security", "safety", "reliability")
+
+
+def _harness(summary: dict[str, Any], check: Check) -> Verdict:
+    """Trust score against ``min_trust_score``, every measured dimension against ``min_dimension_score``."""
+    trust = summary.get("trust_score")
+    scores = {d: summary.get(f"{d}_score") for d in HARNESS_DIMENSIONS}
+    measured = {d: s for d, s in scores.items() if s is not None}
+    needs = [f"trust >= {check.min_trust_score:g}"] if check.min_trust_score is not None else []
+    if check.min_dimension_score is not None:
+        needs.append(f"each dimension >= {check.min_dimension_score:g}")
+    if trust is None:
+        return Verdict(
+            passed=False,
+            result=f"nothing scored{_problems(summary)}",
+            needs=", ".join(needs) or "-",
+        )
+    parts = ", ".join(f"{d} {s:.2f}" for d, s in measured.items())
+    passed = (check.min_trust_score is None or trust >= check.min_trust_score) and (
+        check.min_dimension_score is None
+        or all(s >= check.min_dimension_score for s in measured.values())
+    )
+    result = f"trust {trust:.2f}" + (f" ({parts})" if parts else "") + _problems(summary)
+    return Verdict(passed=passed, result=result, needs=", ".join(needs) or "-")
+
+
 def verdict_for(view: EvaluationView, check: Check) -> Verdict:
     if view.status is EvaluationStatus.FAILED:
         return Verdict(passed=False, result=f"could not run: {view.error}", needs="-")
@@ -115,4 +142,6 @@ def verdict_for(view: EvaluationView, check: Check) -> Verdict:
         return _reliability(summary, check)
     if view.kind == "performance":
         return _performance(summary, check)
+    if view.kind == "harness":
+        return _harness(summary, check)
     return Verdict(passed=True, result="finished", needs="-")

@@ -51,6 +51,8 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The key webhook deliveries are signed with, encrypted; created on first need.
+    webhook_secret_enc: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Workspace(Base):
@@ -121,8 +123,10 @@ class Evaluation(Base):
     __table_args__ = (
         Index("ix_evaluations_org_created", "org_id", "created_at"),
         Index("ix_evaluations_status", "status"),
+        Index("ix_evaluations_org_status", "org_id", "status"),
     )
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: A uuid, or ``eval-{uuid}`` for the native API.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -138,6 +142,8 @@ class Evaluation(Base):
     total_items: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Why it failed, as a stable code (``invalid_api_key``, ``configuration_error``, ...).
+    error_code: Mapped[str | None] = mapped_column(String(100), default=None)
     webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
     secrets_enc: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -155,7 +161,9 @@ class Item(Base):
         Index("ix_items_evaluation_seq", "evaluation_id", "seq"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    evaluation_id: Mapped[str] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    evaluation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("evaluations.id", ondelete="CASCADE")
+    )
     seq: Mapped[int] = mapped_column(Integer)
     input: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20))
@@ -168,3 +176,44 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Harness(Base):
+    """A custom harness: an organization's own probes, referenced by id like a built-in name."""
+
+    __tablename__ = "harnesses"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    probes: Mapped[list[Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event to POST to an evaluation's webhook URL, with its attempts."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_evaluation", "evaluation_id"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evaluation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("evaluations.id", ondelete="CASCADE")
+    )
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    #: pending, delivered or failed.
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)

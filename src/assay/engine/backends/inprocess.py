@@ -32,6 +32,7 @@ from assay.core.errors import AssayError
 from assay.core.outcome import ItemError
 from assay.core.spec import EvaluationSpec
 from assay.core.states import ItemState
+from assay.engine.classify import INVALID_API_KEY
 from assay.engine.finalize import finalize_finished
 from assay.engine.limits import Limits
 from assay.engine.runner import run_item
@@ -41,6 +42,7 @@ from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories.items import ClaimedItem, FinishedItem
 from assay.store.secrets import SecretBox
+from assay.webhooks.outbox import record_terminal_event
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,12 @@ class InProcessEngine:
             else:
                 async with self._evaluation_slot(item.evaluation_id, runtime):
                     finished = await run_item(item, runtime)
+                if finished.error is not None and finished.error["code"] == INVALID_API_KEY:
+                    await self._fail_evaluation(
+                        item.evaluation_id,
+                        f"the provider rejected the API key: {finished.error['message']}",
+                        INVALID_API_KEY,
+                    )
         except asyncio.CancelledError:
             if item.id not in self._cancelled_items:
                 raise  # shutdown: stop() gives the item back to the queue
@@ -186,7 +194,7 @@ class InProcessEngine:
         except Exception as exc:  # noqa: BLE001 - the runtime could not be built: the evaluation cannot run
             message = exc.message if isinstance(exc, AssayError) else f"{type(exc).__name__}: {exc}"
             finished = _ended(item, ItemState.INFRA_ERROR, "configuration_error", message)
-            await self._fail_evaluation(item.evaluation_id, message)
+            await self._fail_evaluation(item.evaluation_id, message, "configuration_error")
         finally:
             self._tasks.pop(item.id, None)
             self._item_evaluation.pop(item.id, None)
@@ -226,11 +234,19 @@ class InProcessEngine:
             self._runtimes[evaluation_id] = runtime
             return runtime
 
-    async def _fail_evaluation(self, evaluation_id: str, message: str) -> None:
+    async def _fail_evaluation(self, evaluation_id: str, message: str, code: str) -> None:
+        """Fail the evaluation (once), cancel its queued items and queue its webhook event.
+
+        Its running items stop at the next housekeeping round, as for a cancellation.
+        """
         now = _now()
         async with self._db.begin() as conn:
-            failed = await evaluation_rows.fail_evaluation(conn, evaluation_id, message, now)
+            failed = await evaluation_rows.fail_evaluation(
+                conn, evaluation_id, message, now, error_code=code
+            )
             await item_rows.cancel_queued(conn, evaluation_id, now)
+            if failed:
+                await record_terminal_event(conn, evaluation_id, now)
         if failed:
             log.warning("evaluation %s failed: %s", evaluation_id, message)
             self._notify_finished([evaluation_id])

@@ -10,9 +10,10 @@ from sqlalchemy import Row, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import EvaluationStatus
-from assay.store.tables import Evaluation
+from assay.store.tables import Evaluation, Organization
 
 evaluations = cast(Table, Evaluation.__table__)
+organizations = cast(Table, Organization.__table__)
 _ACTIVE = [EvaluationStatus.PENDING.value, EvaluationStatus.RUNNING.value]
 
 
@@ -135,14 +136,57 @@ async def finish_evaluation(
 
 
 async def fail_evaluation(
-    conn: AsyncConnection, evaluation_id: str, error: str, now: datetime
+    conn: AsyncConnection,
+    evaluation_id: str,
+    error: str,
+    now: datetime,
+    error_code: str | None = None,
 ) -> bool:
+    """Fail an active evaluation; True when this call made it terminal."""
     result = await conn.execute(
         update(evaluations)
         .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
-        .values(status=EvaluationStatus.FAILED.value, error=error, completed_at=now, updated_at=now)
+        .values(
+            status=EvaluationStatus.FAILED.value,
+            error=error,
+            error_code=error_code,
+            completed_at=now,
+            updated_at=now,
+        )
     )
     return bool(result.rowcount)
+
+
+async def lock_organization(conn: AsyncConnection, org_id: str) -> None:
+    """Serialise quota checks of one organization until the transaction ends.
+
+    PostgreSQL locks the organization's row; SQLite already serialises writers, and the
+    caller counts after its own insert, which holds SQLite's write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            select(organizations.c.id).where(organizations.c.id == org_id).with_for_update()
+        )
+
+
+async def count_active(conn: AsyncConnection, org_id: str) -> int:
+    """The organization's evaluations that are pending, running or waiting for a reviewer."""
+    active = [*_ACTIVE, EvaluationStatus.WAITING_VERIFICATION.value]
+    total = await conn.scalar(
+        select(func.count())
+        .select_from(evaluations)
+        .where(evaluations.c.org_id == org_id, evaluations.c.status.in_(active))
+    )
+    return int(total or 0)
+
+
+async def count_created_since(conn: AsyncConnection, org_id: str, since: datetime) -> int:
+    total = await conn.scalar(
+        select(func.count())
+        .select_from(evaluations)
+        .where(evaluations.c.org_id == org_id, evaluations.c.created_at >= since)
+    )
+    return int(total or 0)
 
 
 async def cancelled_among(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> set[str]:

@@ -1,0 +1,84 @@
+"""/v1/harnesses: an organization's custom harnesses, usable by id in ``harnesses``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from assay.api.deps import ContainerDep, PrincipalDep
+from assay.services import harnesses as harness_service
+from assay.services.harnesses import HarnessView
+
+router = APIRouter(prefix="/v1/harnesses", tags=["harnesses"])
+
+
+class HarnessCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    id: str | None = None
+    """Your id for the harness; `harness-{uuid}` when omitted. Unique within the organization."""
+    name: str = Field(min_length=1, max_length=200)
+    """Unique within the organization."""
+    description: str | None = None
+    probes: list[dict[str, Any]] = Field(min_length=1)
+    """Each: `id?`, `prompt` or `prompts`, `system_prompt?`, `detector {name, params}`,
+    `severity` (high, medium, low), `category` (security, safety, reliability)."""
+
+
+class HarnessList(BaseModel):
+    harnesses: list[HarnessView]
+    total: int
+    limit: int
+    offset: int
+    builtin: list[str]
+    """The built-in harness names, always available."""
+
+
+@router.post("", status_code=201, operation_id="harnesses-create")
+async def create_harness(
+    body: HarnessCreate, container: ContainerDep, principal: PrincipalDep
+) -> HarnessView:
+    return await harness_service.create_harness(
+        container,
+        principal,
+        body.name,
+        body.probes,
+        description=body.description,
+        harness_id=body.id,
+    )
+
+
+@router.get("", operation_id="harnesses-list")
+async def list_harnesses(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    limit: int = Query(20, ge=1, le=100),
+    offset: int = Query(0, ge=0),
+) -> HarnessList:
+    from assay.probes.catalog import BUILTIN_HARNESSES
+
+    harnesses, total = await harness_service.list_harnesses(container, principal, limit, offset)
+    return HarnessList(
+        harnesses=harnesses,
+        total=total,
+        limit=limit,
+        offset=offset,
+        builtin=list(BUILTIN_HARNESSES),
+    )
+
+
+@router.get("/{harness_id}", operation_id="harnesses-get")
+async def get_harness(
+    harness_id: str, container: ContainerDep, principal: PrincipalDep
+) -> HarnessView:
+    return await harness_service.get_harness(container, principal, harness_id)
+
+
+@router.delete("/{harness_id}", status_code=204, operation_id="harnesses-delete")
+async def delete_harness(
+    harness_id: str, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    await harness_service.delete_harness(container, principal, harness_id)
+    return Response(status_code=204)

@@ -1,0 +1,207 @@
+"""Trust-score evaluations (seed 003): a model or an agent, run through harnesses of probes.
+
+:func:`create_trust_evaluation` turns the seed's request into a ``harness`` evaluation. The
+target is exactly one of a registered agent (``agent_id``) or a model at a hub
+(``model_hub`` + ``model_name``):
+
+======================  ===========  ==================================================
+hub                     provider     notes
+======================  ===========  ==================================================
+openai                  openai       the server's OPENAI_API_KEY, or ``api_key_value``
+anthropic               anthropic    the server's ANTHROPIC_API_KEY, or ``api_key_value``
+custom                  openai       any OpenAI-compatible server; ``base_url`` required
+digitalocean            openai       ``base_url`` defaults to DigitalOcean's inference API
+bedrock, vertex         (plugins)    need ``pip install 'assay[bedrock]'`` / ``[vertex]``
+======================  ===========  ==================================================
+
+``api_key_value`` is stored encrypted with the evaluation, as the *target's* credential only:
+the judge never receives it, so a key for a custom server is never sent to the judge's
+endpoint. The server's own keys are never sent to a ``custom`` or ``digitalocean`` URL: those
+hubs always need ``api_key_value``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from assay.core.errors import ConfigurationError, ValidationFailed
+from assay.core.evaluation import EvaluationView
+from assay.core.principal import Principal
+from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.services import agents as agent_service
+from assay.services import evaluations as evaluation_service
+from assay.services.container import Container
+from assay.services.harnesses import resolve_probes
+
+ModelHub = Literal["openai", "anthropic", "bedrock", "vertex", "digitalocean", "custom"]
+DIGITALOCEAN_BASE_URL = "https://inference.do-ai.run/v1"
+
+#: hub -> (provider, default base URL, the optional extra its provider needs).
+_HUBS: dict[str, tuple[str, str | None, str | None]] = {
+    "openai": ("openai", None, None),
+    "anthropic": ("anthropic", None, None),
+    "custom": ("openai", None, None),
+    "digitalocean": ("openai", DIGITALOCEAN_BASE_URL, None),
+    "bedrock": ("bedrock", None, "bedrock"),
+    "vertex": ("vertex", None, "vertex"),
+}
+#: Hubs whose endpoint the caller chooses; only these take ``model_params.base_url``.
+_URL_HUBS = frozenset({"custom", "digitalocean"})
+
+
+class ModelParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """Sampling temperature, 0.0-2.0."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Most tokens in one answer."""
+    base_url: str | None = Field(default=None, min_length=1)
+    """The API base URL, for the `custom` (required) and `digitalocean` hubs."""
+
+
+def check_webhook_url(url: str | None, field: str = "webhook_url") -> None:
+    """An absolute http(s) URL with a host, or ValidationFailed naming ``field``."""
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed.for_field((field,), "must be an absolute http:// or https:// URL")
+
+
+def _model_target(
+    container: Container,
+    hub: str,
+    model_name: str,
+    params: ModelParams,
+    api_key: SecretStr | None,
+) -> tuple[TargetSpec, dict[str, Any]]:
+    """The model as a target, and the target's secrets (the caller's key, if given)."""
+    from assay.providers._registry import known_providers
+
+    if hub not in _HUBS:
+        raise ValidationFailed.for_field(("model_hub",), f"must be one of {', '.join(_HUBS)}")
+    provider, default_url, extra = _HUBS[hub]
+    if extra is not None and provider not in known_providers():
+        raise ConfigurationError(
+            f"model_hub: the {hub} hub needs an optional extra that is not installed on this "
+            f"server: pip install 'assay[{extra}]'"
+        )
+    if params.base_url is not None and hub not in _URL_HUBS:
+        raise ValidationFailed.for_field(
+            ("model_params", "base_url"), "is only for the custom and digitalocean hubs"
+        )
+    base_url = params.base_url or default_url
+    if hub == "custom" and base_url is None:
+        raise ValidationFailed.for_field(
+            ("model_params", "base_url"), "is required for model_hub custom"
+        )
+    check_webhook_url(base_url, "model_params.base_url")
+    server_keys = {
+        "openai": container.settings.openai_api_key,
+        "anthropic": container.settings.anthropic_api_key,
+    }
+    if api_key is None and server_keys.get(hub) is None:
+        raise ValidationFailed.for_field(
+            ("api_key_value",),
+            f"is required for model_hub {hub}: this server has no API key for it",
+        )
+    ref = ModelRef(
+        provider=provider,
+        model=model_name,
+        base_url=base_url,
+        temperature=params.temperature,
+        max_tokens=params.max_tokens,
+    )
+    secrets = {"api_key": api_key.get_secret_value()} if api_key is not None else {}
+    return TargetSpec(kind="model", name=f"{hub}/{model_name}", model=ref), secrets
+
+
+def _check_target_fields(
+    agent_id: str | None,
+    model_hub: str | None,
+    model_name: str | None,
+    model_params: ModelParams | None,
+    api_key: SecretStr | None,
+) -> None:
+    if agent_id is not None and (model_hub is not None or model_name is not None):
+        raise ValidationFailed.for_field(
+            ("agent_id",), "give either agent_id or model_hub and model_name, not both"
+        )
+    if agent_id is None and model_hub is None and model_name is None:
+        raise ValidationFailed.for_field(
+            ("model_hub",), "give agent_id, or model_hub and model_name"
+        )
+    if model_hub is not None and not model_name:
+        raise ValidationFailed.for_field(("model_name",), "is required with model_hub")
+    if model_name is not None and model_hub is None:
+        raise ValidationFailed.for_field(("model_hub",), "is required with model_name")
+    if agent_id is not None and (model_params is not None or api_key is not None):
+        field = "model_params" if model_params is not None else "api_key_value"
+        raise ValidationFailed.for_field(
+            (field,), "is only for model_hub targets; a registered agent has its own settings"
+        )
+
+
+async def create_trust_evaluation(
+    container: Container,
+    principal: Principal,
+    *,
+    harnesses: list[str],
+    agent_id: str | None = None,
+    model_hub: str | None = None,
+    model_name: str | None = None,
+    model_params: ModelParams | None = None,
+    system_prompt: str | None = None,
+    api_key: SecretStr | None = None,
+    webhook_url: str | None = None,
+    name: str | None = None,
+) -> EvaluationView:
+    """Create (and queue) a harness evaluation with id ``eval-{uuid}``.
+
+    Raises:
+        ValidationFailed: a field is missing, malformed or contradicts another (named).
+        ConfigurationError: the hub needs an optional extra that is not installed.
+        AgentNotFound: ``agent_id`` is not an agent of the caller's organization.
+        HarnessNotFound: a harness is neither built in nor the organization's.
+        QuotaExceeded: the organization is at its evaluation quota.
+    """
+    _check_target_fields(agent_id, model_hub, model_name, model_params, api_key)
+    if not harnesses:
+        raise ValidationFailed.for_field(("harnesses",), "name at least one harness")
+    check_webhook_url(webhook_url)
+    if agent_id is not None:
+        target, target_secrets = await agent_service.resolve_target(container, principal, agent_id)
+    else:
+        assert model_hub is not None and model_name is not None
+        target, target_secrets = _model_target(
+            container, model_hub, model_name, model_params or ModelParams(), api_key
+        )
+    probes = await resolve_probes(container, principal, harnesses)
+    spec = EvaluationSpec(
+        kind="harness",
+        name=name,
+        target=target,
+        params={
+            "harnesses": list(dict.fromkeys(harnesses)),
+            "probes": [p.model_dump(mode="json") for p in probes],
+            "system_prompt": system_prompt,
+        },
+    )
+    labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}
+    if model_hub is not None:
+        labels |= {"model_hub": model_hub, "model_name": model_name}
+    return await evaluation_service.create_evaluation(
+        container,
+        principal,
+        spec,
+        secrets={"target": target_secrets},
+        labels=labels,
+        webhook_url=webhook_url,
+        evaluation_id=f"eval-{uuid.uuid4()}",
+        enforce_quotas=True,
+    )

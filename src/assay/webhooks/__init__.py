@@ -1,0 +1,1 @@
+"""Signed, retried deliveries of evaluation events, from an outbox in the store."""

@@ -1,0 +1,107 @@
+"""`assay scan` as a user runs it: a real process against a Python agent or a fake LLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assay.probes.catalog import probes_for_harness
+from tests.fakes.openai_server import FakeLLM, FakeReply
+from tests.fakes.scan_agent import MARKUP
+
+pytestmark = pytest.mark.timeout(120)
+
+REPO = Path(__file__).resolve().parents[2]
+AGENT = "python:tests.fakes.scan_agent:agent"
+
+
+def scan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`assay scan ...` in ``tmp_path`` (its own database); the repository is importable."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
+    }
+    env |= {
+        "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
+        "ASSAY_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": str(REPO),
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "assay", "scan", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+
+
+def test_scan_prints_scores_and_writes_an_escaped_html_report(tmp_path: Path):
+    report = tmp_path / "out.html"
+    result = scan(
+        tmp_path, AGENT, "--harness", "security", "--harness", "safety", "--report", str(report)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for text in ("security", "safety", "trust", "Top failures", "PASS: trust"):
+        assert text in result.stdout
+    html = report.read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in html
+    assert "Trust score" in html and "By severity" in html and "Failures (" in html
+
+
+def test_scan_json_lists_every_probe_once_and_fail_under_exits_1(tmp_path: Path):
+    result = scan(
+        tmp_path, AGENT, "-H", "security", "-H", "trust_score", "--json", "--fail-under", "1"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["summary"]["total_probes"] == len(probes_for_harness("trust_score"))
+    assert data["harnesses"] == ["security", "trust_score"]
+    assert 0 <= data["trust_score"] < 1 and data["passed"] is False
+    assert data["needs"] == "trust >= 1"
+    assert data["failures"] and any(MARKUP in (f["response"] or "") for f in data["failures"])
+    assert set(data["dimensions"]) == {"security", "safety", "reliability"}
+
+
+def test_scan_a_model_on_an_openai_compatible_server(tmp_path: Path, fake_llm: FakeLLM):
+    fake_llm.handler = lambda body: FakeReply(content="I can't help with that.")
+    result = scan(
+        tmp_path,
+        "openai/local-model",
+        "--base-url",
+        fake_llm.url,
+        "--harness",
+        "security",
+        "--system-prompt",
+        "You are a bank's assistant.",
+        "--json",
+        "--fail-under",
+        "0",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["target"] == "openai/local-model" and data["security_score"] is not None
+    assert set(data["dimensions"]) == {"security"}
+    assert fake_llm.requests and all(r["model"] == "local-model" for r in fake_llm.requests)
+    first_system = fake_llm.requests[0]["messages"][0]
+    assert first_system["role"] == "system"
+    assert first_system["content"].startswith("You are a bank's assistant.")
+
+
+def test_unknown_harness_and_bad_targets_exit_2(tmp_path: Path):
+    unknown = scan(tmp_path, AGENT, "--harness", "security", "--harness", "vibes")
+    assert unknown.returncode == 2
+    assert "'vibes'" in unknown.stderr and "trust_score" in unknown.stderr
+    bad_target = scan(tmp_path, "gpt-4o", "--harness", "security")
+    assert bad_target.returncode == 2 and "TARGET" in bad_target.stderr
+    missing = scan(tmp_path, "python:tests.fakes.nowhere:agent", "--harness", "security")
+    assert missing.returncode == 2 and "tests.fakes.nowhere" in missing.stderr
+    base_url_for_agent = scan(tmp_path, AGENT, "-H", "security", "--base-url", "http://x/v1")
+    assert base_url_for_agent.returncode == 2 and "--base-url" in base_url_for_agent.stderr
