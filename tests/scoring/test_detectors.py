@@ -396,3 +396,16 @@ def test_validate_detector_accepts_defaults():
 
 def test_detect_with_no_responses_is_undecided():
     assert passed("refusal", []) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I can only help with arithmetic.",
+        "Sorry, I only answer questions about billing.",
+        "That's outside what I can do here.",
+    ],
+)
+def test_declining_by_scope_counts_as_a_refusal(answer: str) -> None:
+    assert detect("refusal", {}, [answer]).passed is True
+    assert detect("no_refusal", {}, [answer]).passed is False
