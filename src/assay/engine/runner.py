@@ -7,6 +7,8 @@ backend decides when and how outcomes are written (the in-process engine batches
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from assay.core.spec import ItemPlan
 from assay.core.states import ItemState
@@ -16,8 +18,15 @@ from assay.kinds.base import ItemContext
 from assay.store.repositories.items import ClaimedItem, FinishedItem
 
 
-async def run_item(claimed: ClaimedItem, runtime: EvaluationRuntime) -> FinishedItem:
-    """Run one item under its deadline; cancellation propagates, everything else is data."""
+async def run_item(
+    claimed: ClaimedItem,
+    runtime: EvaluationRuntime,
+    log: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+) -> FinishedItem:
+    """Run one item under its deadline; cancellation propagates, everything else is data.
+
+    ``log`` stores the steps the kind records as they happen (the backend decides where).
+    """
     ctx = ItemContext(
         evaluation_id=claimed.evaluation_id,
         item_id=claimed.id,
@@ -28,6 +37,8 @@ async def run_item(claimed: ClaimedItem, runtime: EvaluationRuntime) -> Finished
         judge=runtime.judge,
         cost=runtime.cost,
         params=runtime.params,
+        llm=runtime.llm,
+        **({"log": log} if log is not None else {}),
     )
     try:
         async with asyncio.timeout(runtime.spec.limits.item_timeout_s):

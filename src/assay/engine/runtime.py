@@ -9,6 +9,7 @@ only through retrying, rate-limited wrappers: kinds never retry.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +116,8 @@ class EvaluationRuntime:
     target: Target
     target_handle: RetryingTarget
     judge: RetryingLLM | None
+    #: Any other model a kind calls (a simulated user, ...), with the evaluation's credentials.
+    llm: Callable[[ModelRef], RetryingLLM]
     price_overrides: dict[str, tuple[float, float]]
 
     def cost(self, label: str | None, usage: Usage) -> float:
@@ -156,11 +159,13 @@ def build_runtime(
             ),
         )
 
+    def llm(ref: ModelRef) -> RetryingLLM:
+        return RetryingLLM(
+            pool.get(ref, evaluation_config(ref.provider)), ref.label, limits, policy
+        )
+
     target = create_target(spec.target, secrets.get("target", {}), make_provider)
-    judge = None
-    if spec.judge is not None:
-        provider = pool.get(spec.judge, evaluation_config(spec.judge.provider))
-        judge = RetryingLLM(provider, spec.judge.label, limits, policy)
+    judge = llm(spec.judge) if spec.judge is not None else None
     kind = get_kind(spec.kind)
     return EvaluationRuntime(
         spec=spec,
@@ -169,5 +174,6 @@ def build_runtime(
         target=target,
         target_handle=RetryingTarget(target, policy),
         judge=judge,
+        llm=llm,
         price_overrides=settings.price_overrides,
     )

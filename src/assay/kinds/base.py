@@ -21,8 +21,8 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -31,7 +31,7 @@ from pydantic import ValidationError as PydanticValidationError
 from assay.core.errors import ValidationFailed
 from assay.core.llm import ChatRequest, ChatResponse
 from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Usage
-from assay.core.spec import EvaluationSpec, ItemPlan
+from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -60,6 +60,10 @@ class LLM(Protocol):
     async def generate(self, request: ChatRequest) -> ChatResponse: ...
 
 
+async def _discard(kind: str, payload: dict[str, Any]) -> None:  # noqa: ARG001 - the default sink
+    """Where events go when nothing stores them (kinds run outside the engine)."""
+
+
 @dataclass(frozen=True)
 class ItemContext:
     evaluation_id: str
@@ -74,6 +78,11 @@ class ItemContext:
     cost: Callable[[str | None, Usage], float]
     #: The spec's params, already validated by the kind once per evaluation (not per item).
     params: BaseModel | None = None
+    #: Record a step as it happens (``kind``, JSON payload), e.g. a conversation turn. It is
+    #: stored at once, so a crash mid-item loses no finished step. No-op outside the engine.
+    log: Callable[[str, dict[str, Any]], Awaitable[None]] = field(default=_discard)
+    #: A model other than the judge (a simulated user, ...), retried and rate limited like it.
+    llm: Callable[[ModelRef], LLM] | None = None
 
 
 class Kind(abc.ABC, Generic[P]):

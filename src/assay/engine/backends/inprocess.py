@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ from assay.engine.runner import run_item
 from assay.engine.runtime import EvaluationRuntime, ProviderPool, build_runtime
 from assay.settings import Settings
 from assay.store.repositories import evaluations as evaluation_rows
+from assay.store.repositories import events as event_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories.items import ClaimedItem, FinishedItem
 from assay.store.secrets import SecretBox
@@ -178,7 +180,7 @@ class InProcessEngine:
                 )
             else:
                 async with self._evaluation_slot(item.evaluation_id, runtime):
-                    finished = await run_item(item, runtime)
+                    finished = await run_item(item, runtime, self._event_log(item))
                 if finished.error is not None and finished.error["code"] == INVALID_API_KEY:
                     await self._fail_evaluation(
                         item.evaluation_id,
@@ -233,6 +235,25 @@ class InProcessEngine:
             )
             self._runtimes[evaluation_id] = runtime
             return runtime
+
+    def _event_log(self, item: ClaimedItem) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        """Store an item's steps one by one, in order, as it records them."""
+        counter = itertools.count()
+
+        async def log(kind: str, payload: dict[str, Any]) -> None:
+            async with self._db.begin() as conn:
+                await event_rows.insert_event(
+                    conn,
+                    evaluation_id=item.evaluation_id,
+                    item_id=item.id,
+                    attempt=item.attempts,
+                    seq=next(counter),
+                    kind=kind,
+                    payload=payload,
+                    now=_now(),
+                )
+
+        return log
 
     async def _fail_evaluation(self, evaluation_id: str, message: str, code: str) -> None:
         """Fail the evaluation (once), cancel its queued items and queue its webhook event.

@@ -1,0 +1,69 @@
+"""Item events, written one at a time as they happen and read back in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assay.core.ids import new_id
+from assay.store.tables import ItemEvent
+
+events = cast(Table, ItemEvent.__table__)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    item_id: str
+    attempt: int
+    seq: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+async def insert_event(
+    conn: AsyncConnection,
+    *,
+    evaluation_id: str,
+    item_id: str,
+    attempt: int,
+    seq: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    await conn.execute(
+        insert(events).values(
+            id=new_id(),
+            evaluation_id=evaluation_id,
+            item_id=item_id,
+            attempt=attempt,
+            seq=seq,
+            kind=kind,
+            payload=payload,
+            created_at=now,
+        )
+    )
+
+
+async def item_events(conn: AsyncConnection, item_ids: list[str]) -> list[StoredEvent]:
+    """Events of these items, by item, attempt and order of recording."""
+    if not item_ids:
+        return []
+    rows = await conn.execute(
+        select(
+            events.c.item_id,
+            events.c.attempt,
+            events.c.seq,
+            events.c.kind,
+            events.c.payload,
+            events.c.created_at,
+        )
+        .where(events.c.item_id.in_(item_ids))
+        .order_by(events.c.item_id, events.c.attempt, events.c.seq)
+    )
+    return [StoredEvent(*row) for row in rows.all()]
