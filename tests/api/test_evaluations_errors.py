@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,13 @@ async def test_neither_agent_nor_model_is_an_invalid_request(assay: RunningAssay
     assert_error(response, 400, "InvalidRequestException", "agent_id")
 
 
-@pytest.mark.parametrize("hub", ["bedrock", "vertex"])
-async def test_hubs_without_their_extra_name_the_extra(assay: RunningAssay, hub: str):
+@pytest.mark.parametrize(("hub", "sdk"), [("bedrock", "boto3"), ("vertex", "google.auth")])
+async def test_hubs_without_their_extra_name_the_extra(
+    assay: RunningAssay, monkeypatch: pytest.MonkeyPatch, hub: str, sdk: str
+):
+    # The SDK, not our code, is made unimportable (the server runs in this process).
+    monkeypatch.delitem(sys.modules, f"assay.providers.{hub}", raising=False)
+    monkeypatch.setitem(sys.modules, sdk, None)
     async with assay.client(await assay.key()) as client:
         response = await client.post(
             "/v1/evaluations",
@@ -78,7 +84,7 @@ async def test_hubs_without_their_extra_name_the_extra(assay: RunningAssay, hub:
                 "api_key_value": "k",
             },
         )
-    assert_error(response, 400, "InvalidRequestException", f"assay[{hub}]")
+    assert_error(response, 400, "InvalidRequestException", f"pip install 'assay[{hub}]'")
 
 
 async def test_openai_hub_uses_the_server_key_when_none_is_given(

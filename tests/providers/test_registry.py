@@ -51,7 +51,7 @@ def test_an_unknown_provider_is_named_with_the_known_ones():
         get_provider(ref("grok/grok-4"), ProviderConfig())
 
     assert "unknown provider 'grok'" in caught.value.message
-    assert "anthropic, mock, openai" in caught.value.message
+    assert "anthropic, bedrock, mock, openai, vertex" in caught.value.message
 
 
 async def test_built_ins_are_built_for_the_refs_model():

@@ -1,8 +1,9 @@
 """The catalogue of model providers: built-ins loaded lazily, plugins through entry points.
 
 Importing this module imports no SDK: each built-in is a loader that imports its module on
-first use, so a worker that only runs ``mock`` never loads ``openai`` or ``anthropic``, and
-a missing SDK is reported with its install command when a spec names that provider.
+first use, so a worker that only runs ``mock`` never loads ``openai`` or ``anthropic`` (nor
+``boto3`` or ``google.auth``, the optional ``bedrock`` and ``vertex`` extras), and a missing
+SDK is reported with its install command when a spec names that provider.
 
 A name that is not built in is looked up in the ``assay.providers`` entry-point group (name
 = provider name, value = ``pkg.module:factory``, where ``factory(model, config)`` returns a
@@ -37,6 +38,18 @@ def _anthropic() -> ProviderFactory:
     return AnthropicProvider
 
 
+def _bedrock() -> ProviderFactory:
+    from assay.providers.bedrock import BedrockProvider
+
+    return BedrockProvider
+
+
+def _vertex() -> ProviderFactory:
+    from assay.providers.vertex import VertexProvider
+
+    return VertexProvider
+
+
 def _mock() -> ProviderFactory:
     from assay.providers.mock import MockProvider
 
@@ -47,6 +60,9 @@ def _mock() -> ProviderFactory:
 _BUILTINS: dict[str, tuple[Callable[[], ProviderFactory], str | None]] = {
     "openai": (_openai, "openai[aiohttp]"),
     "anthropic": (_anthropic, "anthropic[aiohttp]"),
+    # The cloud hubs' SDKs are optional extras of Assay itself.
+    "bedrock": (_bedrock, "assay[bedrock]"),
+    "vertex": (_vertex, "assay[vertex]"),
     "mock": (_mock, None),
 }
 #: Plugin factories already loaded. Two threads may load one at once; both get the same.
@@ -75,6 +91,19 @@ def get_provider(ref: ModelRef, config: ProviderConfig) -> ModelProvider:
             f"provider {ref.provider!r} built a {type(provider).__name__}, not a ModelProvider"
         )
     return provider
+
+
+def check_installed(name: str) -> None:
+    """Fail now, with the install command, if ``name`` is a built-in whose SDK is missing.
+
+    This imports that SDK (once per process); an unknown or plugin name is checked later,
+    when the provider is built.
+
+    Raises:
+        ConfigurationError: the SDK does not import; the message gives the pip command.
+    """
+    if name in _BUILTINS:
+        _factory(name)
 
 
 def _factory(name: str) -> ProviderFactory:

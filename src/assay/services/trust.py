@@ -11,13 +11,21 @@ openai                  openai       the server's OPENAI_API_KEY, or ``api_key_v
 anthropic               anthropic    the server's ANTHROPIC_API_KEY, or ``api_key_value``
 custom                  openai       any OpenAI-compatible server; ``base_url`` required
 digitalocean            openai       ``base_url`` defaults to DigitalOcean's inference API
-bedrock, vertex         (plugins)    need ``pip install 'assay[bedrock]'`` / ``[vertex]``
+bedrock                 bedrock      ``pip install 'assay[bedrock]'``; ``model_params.region``
+                                     (else the server's AWS region); ``api_key_value`` is
+                                     a Bedrock API key, else the server's AWS credentials
+vertex                  vertex       ``pip install 'assay[vertex]'``; ``model_params.project_id``
+                                     and ``region`` (default us-central1); ``api_key_value``
+                                     is an OAuth access token, else the server's ADC
 ======================  ===========  ==================================================
 
 ``api_key_value`` is stored encrypted with the evaluation, as the *target's* credential only:
 the judge never receives it, so a key for a custom server is never sent to the judge's
-endpoint. The server's own keys are never sent to a ``custom`` or ``digitalocean`` URL: those
-hubs always need ``api_key_value``.
+endpoint. The server's own keys are never sent to a URL a caller chose: ``custom`` and
+``digitalocean`` always need ``api_key_value``, and so do ``bedrock`` and ``vertex`` when
+``model_params.base_url`` replaces their endpoint (a gateway or a private endpoint). Their
+region and project are checked against a strict pattern before they become part of a host
+name or path.
 """
 
 from __future__ import annotations
@@ -49,8 +57,15 @@ _HUBS: dict[str, tuple[str, str | None, str | None]] = {
     "bedrock": ("bedrock", None, "bedrock"),
     "vertex": ("vertex", None, "vertex"),
 }
-#: Hubs whose endpoint the caller chooses; only these take ``model_params.base_url``.
-_URL_HUBS = frozenset({"custom", "digitalocean"})
+#: Hubs whose endpoint the caller may choose with ``model_params.base_url``.
+_URL_HUBS = frozenset({"custom", "digitalocean", "bedrock", "vertex"})
+#: Hubs whose server-side credentials come from the cloud's own chain (AWS, Google ADC).
+_CLOUD_HUBS = frozenset({"bedrock", "vertex"})
+VERTEX_DEFAULT_REGION = "us-central1"
+#: An AWS or Google Cloud region (us-west-2, europe-west4, global): safe in a host name.
+_REGION = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+#: A Google Cloud project id or number: safe as one path segment.
+_PROJECT = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 class ModelParams(BaseModel):
@@ -61,7 +76,11 @@ class ModelParams(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     """Most tokens in one answer."""
     base_url: str | None = Field(default=None, min_length=1)
-    """The API base URL, for the `custom` (required) and `digitalocean` hubs."""
+    """The API base URL: required for `custom`; replaces the endpoint of the others."""
+    region: str | None = Field(default=None, pattern=_REGION)
+    """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
+    project_id: str | None = Field(default=None, pattern=_PROJECT)
+    """The Google Cloud project, for the `vertex` hub (required unless base_url is given)."""
 
 
 def check_webhook_url(url: str | None, field: str = "webhook_url") -> None:
@@ -81,21 +100,22 @@ def _model_target(
     api_key: SecretStr | None,
 ) -> tuple[TargetSpec, dict[str, Any]]:
     """The model as a target, and the target's secrets (the caller's key, if given)."""
-    from assay.providers._registry import known_providers
+    from assay.providers._registry import check_installed
 
     if hub not in _HUBS:
         raise ValidationFailed.for_field(("model_hub",), f"must be one of {', '.join(_HUBS)}")
     provider, default_url, extra = _HUBS[hub]
-    if extra is not None and provider not in known_providers():
-        raise ConfigurationError(
-            f"model_hub: the {hub} hub needs an optional extra that is not installed on this "
-            f"server: pip install 'assay[{extra}]'"
-        )
+    if extra is not None:
+        try:
+            check_installed(provider)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"model_hub {hub}: {exc.message}") from exc
     if params.base_url is not None and hub not in _URL_HUBS:
         raise ValidationFailed.for_field(
-            ("model_params", "base_url"), "is only for the custom and digitalocean hubs"
+            ("model_params", "base_url"), f"is not for model_hub {hub}"
         )
-    base_url = params.base_url or default_url
+    cloud_url = _cloud_url(hub, params)
+    base_url = params.base_url or cloud_url or default_url
     if hub == "custom" and base_url is None:
         raise ValidationFailed.for_field(
             ("model_params", "base_url"), "is required for model_hub custom"
@@ -105,10 +125,18 @@ def _model_target(
         "openai": container.settings.openai_api_key,
         "anthropic": container.settings.anthropic_api_key,
     }
-    if api_key is None and server_keys.get(hub) is None:
+    # A cloud hub's server credentials are its ambient chain, but only for its own endpoint.
+    has_server_key = server_keys.get(hub) is not None or (
+        hub in _CLOUD_HUBS and params.base_url is None
+    )
+    if api_key is None and not has_server_key:
+        reason = (
+            "a model_params.base_url is never sent this server's credentials"
+            if hub in _CLOUD_HUBS
+            else "this server has no API key for it"
+        )
         raise ValidationFailed.for_field(
-            ("api_key_value",),
-            f"is required for model_hub {hub}: this server has no API key for it",
+            ("api_key_value",), f"is required for model_hub {hub}: {reason}"
         )
     ref = ModelRef(
         provider=provider,
@@ -119,6 +147,45 @@ def _model_target(
     )
     secrets = {"api_key": api_key.get_secret_value()} if api_key is not None else {}
     return TargetSpec(kind="model", name=f"{hub}/{model_name}", model=ref), secrets
+
+
+def _cloud_url(hub: str, params: ModelParams) -> str | None:
+    """The endpoint that ``region``/``project_id`` name; None means the provider's default.
+
+    Raises:
+        ValidationFailed: a field is given to a hub that does not take it, a field is given
+            together with ``base_url``, or vertex has no project.
+    """
+    cloud_fields = {"region": params.region, "project_id": params.project_id}
+    takes = {"bedrock": {"region"}, "vertex": {"region", "project_id"}}.get(hub, set())
+    for name, value in cloud_fields.items():
+        if value is None:
+            continue
+        if name not in takes:
+            raise ValidationFailed.for_field(("model_params", name), f"is not for model_hub {hub}")
+        if params.base_url is not None:
+            raise ValidationFailed.for_field(
+                ("model_params", name), "give it or model_params.base_url, not both"
+            )
+    if params.base_url is not None:
+        return None
+    if hub == "bedrock":
+        return f"https://bedrock-runtime.{params.region}.amazonaws.com" if params.region else None
+    if hub == "vertex":
+        if params.project_id is None:
+            raise ValidationFailed.for_field(
+                ("model_params", "project_id"), "is required for model_hub vertex"
+            )
+        region = params.region or VERTEX_DEFAULT_REGION
+        host = (
+            "aiplatform.googleapis.com"
+            if region == "global"
+            else f"{region}-aiplatform.googleapis.com"
+        )
+        return (
+            f"https://{host}/v1/projects/{params.project_id}/locations/{region}/endpoints/openapi"
+        )
+    return None
 
 
 def _check_target_fields(
@@ -165,7 +232,8 @@ async def create_trust_evaluation(
 
     Raises:
         ValidationFailed: a field is missing, malformed or contradicts another (named).
-        ConfigurationError: the hub needs an optional extra that is not installed.
+        ConfigurationError: the hub needs an optional extra that is not installed (the
+            message gives the pip command).
         AgentNotFound: ``agent_id`` is not an agent of the caller's organization.
         HarnessNotFound: a harness is neither built in nor the organization's.
         QuotaExceeded: the organization is at its evaluation quota.
