@@ -48,7 +48,6 @@ from assay.client.models import (
 #: Each poll of ``wait`` waits this many times longer than the one before, up to ``max_interval``.
 POLL_GROWTH = 1.5
 #: How ``wait`` pauses between polls (a seam for tests that record the pauses).
-_sleep = time.sleep
 
 
 class Client:
@@ -214,7 +213,7 @@ class Client:
                 if remaining <= 0:
                     raise WaitTimeoutError(evaluation_id, timeout or 0.0, status)
                 pause = min(pause, remaining)
-            _sleep(pause)
+            time.sleep(pause)
             interval = min(interval * POLL_GROWTH, max_interval)
         if progress.status is EvaluationStatus.FAILED:
             raise EvaluationFailedError(evaluation_id, progress.error)
