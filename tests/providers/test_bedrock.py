@@ -293,11 +293,12 @@ async def test_connection_errors_and_timeouts_are_unavailable(
         await refused.generate(ask())
     assert BEDROCK_KEY not in str(caught.value)
 
-    fake_converse.push(ConverseReply(text="late", latency=0.5))
+    fake_converse.push(ConverseReply(text="late", latency=5.0))
     started = time.monotonic()
     with pytest.raises(ProviderUnavailable):
         await make_bedrock(api_key=BEDROCK_KEY, timeout=0.1).generate(ask())
-    assert time.monotonic() - started < 0.45
+    # The client's 0.1 s timeout ends the call, not the server's 5 s answer (wide margin: CI is busy).
+    assert time.monotonic() - started < 4.0
 
 
 async def test_a_body_that_is_not_a_converse_answer_is_unavailable(

@@ -78,3 +78,27 @@ class Agent:
     @staticmethod
     def reply(input: str) -> str:
         return f"method: {input}"
+
+
+def with_history(input: str, history: list[dict[str, Any]]) -> str:
+    """Answers from the earlier turns the target passes: ``history=`` in a conversation."""
+    earlier = [m["content"] for m in history if m["role"] == "user"]
+    return f"{input} after {earlier}"
+
+
+#: ``remembering``'s own memory, keyed by session id as the ``python`` contract asks.
+MEMORY: dict[str, list[str]] = {}
+
+
+def remembering(input: str, session_id: str) -> str:
+    """Takes no history: keeps its own state per session."""
+    seen = MEMORY.setdefault(session_id, [])
+    seen.append(input)
+    return f"{session_id} heard {seen}"
+
+
+def failing_once(input: str, history: list[dict[str, Any]]) -> str:
+    """Fails on the word 'boom', so a failed turn can be shown to stay out of the history."""
+    if input == "boom":
+        raise RuntimeError("exploded")
+    return f"{input} after {len(history)} messages"

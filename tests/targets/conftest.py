@@ -1,4 +1,4 @@
-"""Fixtures for target tests: the loopback HTTP agent, and builders that close what they make."""
+"""Fixtures for target tests: the loopback HTTP and LangGraph agents, and builders that close what they make."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from assay.core.spec import ModelRef
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.providers.openai import OpenAIProvider
 from assay.targets.http import HTTPConfig, HTTPTarget
+from assay.targets.langgraph import LangGraphConfig, LangGraphTarget
 from tests.fakes.http_agent import HTTPAgent, serve_http_agent
+from tests.fakes.langgraph_server import ASSISTANT_ID, FakeLangGraph, serve_fake_langgraph
 
 
 @pytest.fixture
@@ -60,3 +62,27 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def fake_langgraph() -> Iterator[FakeLangGraph]:
+    with serve_fake_langgraph() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def make_langgraph_target(
+    fake_langgraph: FakeLangGraph,
+) -> AsyncIterator[Callable[..., LangGraphTarget]]:
+    """``make(api_key="lg-secret-key-123", **config)``: a LangGraphTarget on the fake server."""
+    targets: list[LangGraphTarget] = []
+
+    def make(api_key: str | None = "lg-secret-key-123", **config: Any) -> LangGraphTarget:
+        config = {"base_url": fake_langgraph.url, "assistant_id": ASSISTANT_ID, **config}
+        target = LangGraphTarget(LangGraphConfig(**config), api_key=api_key)
+        targets.append(target)
+        return target
+
+    yield make
+    for target in targets:
+        await target.aclose()

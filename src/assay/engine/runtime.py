@@ -94,6 +94,12 @@ class RetryingLLM:
 
 
 class RetryingTarget:
+    """A target as kinds see it (``TargetHandle``): each call retried on infrastructure errors.
+
+    In a conversation only the failed turn is retried: a turn that raised is not part of the
+    conversation (``targets/base.py``), so the retry resends it on the same history.
+    """
+
     def __init__(self, target: Target, policy: RetryPolicy) -> None:
         self.in_process = target.in_process
         self._target = target
@@ -106,6 +112,20 @@ class RetryingTarget:
             lambda: self._target.invoke(input, session_id=session_id, system_prompt=system_prompt),
             self._policy,
         )
+
+    async def converse(
+        self, message: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        return await call_with_retries(
+            lambda: self._target.converse(
+                message, session_id=session_id, system_prompt=system_prompt
+            ),
+            self._policy,
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        """Forget the conversation; never retried, as it only drops local state."""
+        await self._target.end_session(session_id)
 
 
 @dataclass

@@ -26,6 +26,7 @@ _BUILTINS: dict[str, str] = {
     "reliability": "assay.kinds.reliability:ReliabilityKind",
     "match": "assay.kinds.match:MatchKind",
     "harness": "assay.kinds.harness:HarnessKind",
+    "scenario": "assay.kinds.scenario:ScenarioKind",
 }
 
 _instances: dict[str, Kind[Any]] = {}

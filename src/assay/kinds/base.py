@@ -51,6 +51,21 @@ class TargetHandle(Protocol):
         """
         ...
 
+    async def converse(
+        self, message: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Send one user turn of the conversation ``session_id`` (started on first use).
+
+        Earlier turns of the session are kept by the target; only a failed turn is retried.
+        Pass the same ``system_prompt`` on every turn. Call ``end_session`` when the
+        conversation is over. See ``targets/base.py`` for the contract.
+        """
+        ...
+
+    async def end_session(self, session_id: str) -> None:
+        """Forget the conversation ``session_id``; safe to call twice."""
+        ...
+
 
 class LLM(Protocol):
     """A model a kind may call (the judge, a simulated user): retrying, rate limited."""

@@ -2,7 +2,8 @@
 
 Kind ``model`` is a bare model (``TargetSpec.model``); every other kind is an *agent kind*
 described by an :class:`AgentKind`: a ``Config`` model of its non-secret settings, a
-``Secrets`` model, and a factory. The built-ins are ``openai-chat``, ``http`` and ``python``.
+``Secrets`` model, and a factory. The built-ins are ``openai-chat``, ``http``, ``langgraph`` and
+``python``.
 A name that is not built in is looked up in the ``assay.targets`` entry-point group (name =
 kind name, value = ``pkg.module:attribute`` naming an ``AgentKind``); the group is read only
 on such a miss. Built-in names win; two entry points with one name are an error naming both.
@@ -29,6 +30,7 @@ from assay.core.spec import ModelRef, TargetSpec
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets.base import Target
 from assay.targets.http import HTTPConfig, HTTPSecrets, HTTPTarget
+from assay.targets.langgraph import LangGraphConfig, LangGraphSecrets, LangGraphTarget
 from assay.targets.model import ModelTarget
 from assay.targets.openai_chat import OpenAIChatConfig, OpenAIChatSecrets, OpenAIChatTarget
 from assay.targets.python import PythonConfig, PythonSecrets, PythonTarget
@@ -83,6 +85,13 @@ def _create_http(config: HTTPConfig, secrets: HTTPSecrets, _: MakeProvider) -> T
     )
 
 
+def _create_langgraph(
+    config: LangGraphConfig, secrets: LangGraphSecrets, _: MakeProvider
+) -> Target:
+    api_key = secrets.api_key.get_secret_value() if secrets.api_key else None
+    return LangGraphTarget(config, api_key=api_key)
+
+
 def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: MakeProvider) -> Target:
     return PythonTarget(config.callable)
 
@@ -90,6 +99,7 @@ def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: MakeProvide
 _BUILTINS: dict[str, AgentKind[Any, Any]] = {
     "openai-chat": AgentKind(OpenAIChatConfig, OpenAIChatSecrets, _create_openai_chat),
     "http": AgentKind(HTTPConfig, HTTPSecrets, _create_http),
+    "langgraph": AgentKind(LangGraphConfig, LangGraphSecrets, _create_langgraph),
     "python": AgentKind(PythonConfig, PythonSecrets, _create_python),
 }
 _loaded: dict[str, AgentKind[Any, Any]] = {}

@@ -26,13 +26,50 @@ Contract for implementers:
   ``TargetError`` for everything that is the agent's own fault: HTTP 500 and other error
   statuses, unparseable bodies, exceptions raised by a Python agent (``errored``).
 - ``invoke`` does not retry; the engine does.
+
+Conversations (multi-turn; the ``scenario`` kind drives them):
+
+- ``converse(message, session_id=...)`` sends one user turn of the conversation
+  ``session_id``. The first turn starts it; later turns continue it, so the agent sees every
+  earlier turn. ``invoke`` stays single-turn: it never joins or starts a conversation.
+- ``end_session(session_id)`` forgets the conversation. It is safe to call twice, or for a
+  session that never started; a forgotten id used again starts a new conversation.
+- Turns of one session are sequential (the caller awaits each before sending the next);
+  different sessions may run concurrently on one target.
+- A turn that raises is not part of the conversation: retrying it (the engine's
+  ``RetryingTarget`` does) sends the same history again, never a duplicated user message.
+- ``system_prompt`` belongs to the conversation: pass the same one on every turn. Targets
+  that hold the conversation themselves (``model``, ``openai-chat``, ``langgraph``) use the
+  one given on the first turn; ``http`` and ``python`` receive it with each turn, exactly
+  as ``invoke`` passes it.
+- How each target keeps the conversation:
+
+  - ``model`` and ``openai-chat`` (stateless endpoints) keep the messages in this target
+    instance, per session, and send the system message and the whole history every turn
+    (the default implementation below, through :meth:`Target.respond`);
+  - ``langgraph`` keeps one server-side thread per session;
+  - ``http`` sends each turn like ``invoke`` with ``{{session_id}}`` substituted: the agent
+    keeps the conversation and must key its memory by that id;
+  - ``python`` passes the earlier messages as ``history=`` when the function accepts it,
+    and otherwise calls it with the message (and ``session_id=`` when accepted), leaving
+    the function to key its own state.
+
+- The response's ``output``, ``tool_calls`` and ``usage`` are this turn's. ``messages`` ends
+  with this turn's user message and reply; what comes before them is as much of the
+  conversation as the target sees (the whole history for ``model`` and ``langgraph``, this
+  turn alone for ``http``). Build a transcript from the outputs, not from ``messages``.
+- Failures are classified exactly as for ``invoke``. A target that cannot hold a
+  conversation raises ``ConfigurationError`` from ``converse``.
 """
 
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass, field
 from typing import ClassVar
 
+from assay.core.errors import ConfigurationError
+from assay.core.llm import ChatMessage
 from assay.core.outcome import NormalizedResponse
 
 
@@ -46,8 +83,83 @@ class Target(abc.ABC):
     ) -> NormalizedResponse:
         """Run the agent once on ``input`` in a fresh session, with an optional system prompt."""
 
+    async def converse(
+        self, message: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Send one user turn of the conversation ``session_id`` (started on first use).
+
+        Earlier turns are kept. This default keeps the messages in this instance and answers
+        each turn with :meth:`respond` on the whole history; a turn that raises is not kept.
+
+        Raises:
+            ConfigurationError: the target cannot hold a conversation.
+            ProviderError, TargetError: as for ``invoke``.
+        """
+        conversation = self.conversation(session_id, system_prompt)
+        sent = [*conversation.messages, ChatMessage(role="user", content=message)]
+        response = await self.respond(sent, system_prompt=conversation.system_prompt)
+        conversation.add_turn(message, response)
+        return response
+
+    async def respond(
+        self,
+        messages: list[ChatMessage],  # noqa: ARG002 - the default refuses; overrides use it
+        *,
+        system_prompt: str | None = None,  # noqa: ARG002
+    ) -> NormalizedResponse:
+        """Answer a whole conversation at once: the hook of the default ``converse``.
+
+        ``messages`` are the turns so far (user, assistant, ...), ending with a user
+        message; ``system_prompt`` is the call's, merged with the target's own as for
+        ``invoke``. Targets that answer from a full message list (a chat endpoint) override
+        this; targets with their own session state override ``converse`` instead.
+
+        Raises:
+            ConfigurationError: by default, as the target cannot hold a conversation.
+        """
+        raise ConfigurationError(
+            f"target {type(self).__name__} does not support multi-turn conversations"
+        )
+
+    async def end_session(self, session_id: str) -> None:
+        """Forget the conversation ``session_id``. Safe to call twice, or for an unknown id."""
+        self._conversations.pop(session_id, None)
+
+    def conversation(self, session_id: str, system_prompt: str | None = None) -> Conversation:
+        """The conversation ``session_id`` kept in this instance, started when new.
+
+        ``system_prompt`` is recorded only when the conversation starts.
+        """
+        conversation = self._conversations.get(session_id)
+        if conversation is None:
+            conversation = self._conversations[session_id] = Conversation(system_prompt)
+        return conversation
+
+    @property
+    def _conversations(self) -> dict[str, Conversation]:
+        # Created on first use, so subclasses need not call a base ``__init__``.
+        conversations: dict[str, Conversation] = vars(self).setdefault("_conversation_store", {})
+        return conversations
+
     async def aclose(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Release connections. Safe to call twice."""
+
+
+@dataclass
+class Conversation:
+    """One session's turns as a target keeps them in memory."""
+
+    system_prompt: str | None
+    """The call's system prompt given when the conversation started."""
+    messages: list[ChatMessage] = field(default_factory=list)
+    """Completed turns: each user message followed by the agent's reply."""
+
+    def add_turn(self, message: str, response: NormalizedResponse) -> None:
+        """Record a completed turn: the user's message and the agent's reply."""
+        self.messages.append(ChatMessage(role="user", content=message))
+        self.messages.append(
+            ChatMessage(role="assistant", content=response.output, tool_calls=response.tool_calls)
+        )
 
 
 def with_context(input: str, system_prompt: str | None) -> str:

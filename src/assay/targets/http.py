@@ -17,6 +17,9 @@ any other non-2xx status                       ``TargetError`` (status, body exc
 a body that is not JSON, a missing output      ``TargetError`` naming the path
 =============================================  ======================================
 
+A conversation (``converse``) is a series of such requests with one ``{{session_id}}``: the
+agent keeps the earlier turns and must key its memory by that id.
+
 Secret headers are sent but never appear in an error message, even when the agent echoes
 them back in its body.
 """
@@ -175,6 +178,22 @@ class HTTPTarget(Target):
             ),
             latency_ms=latency_ms,
         )
+
+    @override
+    async def converse(
+        self, message: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Send one turn exactly as ``invoke`` does: the agent keeps the conversation.
+
+        The template's ``{{session_id}}`` is the same on every turn of a session, and the
+        agent must key its memory by it (a template without ``{{session_id}}`` gives the
+        agent no way to tell conversations apart). This target keeps nothing, so
+        ``end_session`` has nothing to forget.
+
+        Raises:
+            ProviderRateLimited, ProviderUnavailable, TargetError: as for ``invoke``.
+        """
+        return await self.invoke(message, session_id=session_id, system_prompt=system_prompt)
 
     @override
     async def aclose(self) -> None:

@@ -1,5 +1,8 @@
 """A bare model as the thing under test: one chat call per input, no agent around it.
 
+In a conversation (``converse``) the target keeps each session's messages and sends the
+system message and the whole history with every turn, as a chat endpoint expects.
+
 The provider is built and owned by the caller (the engine pools providers across
 evaluations), so this target never closes it. Provider errors propagate unchanged: when the
 model itself is under test, a failing provider is infrastructure, not a wrong answer.
@@ -42,7 +45,20 @@ class ModelTarget(Target):
         Raises:
             ProviderError: whatever the provider raised, unchanged.
         """
-        sent = [ChatMessage(role="user", content=input)]
+        return await self.respond(
+            [ChatMessage(role="user", content=input)], system_prompt=system_prompt
+        )
+
+    @override
+    async def respond(
+        self, messages: list[ChatMessage], *, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Send ``[system?, *messages]`` in one request; ``converse`` resends the history.
+
+        Raises:
+            ProviderError: whatever the provider raised, unchanged.
+        """
+        sent = list(messages)
         system = merge_system_prompts(self.system_prompt, system_prompt)
         if system:
             sent.insert(0, ChatMessage(role="system", content=system))

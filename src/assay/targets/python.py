@@ -3,7 +3,9 @@
 ``callable`` names it as ``package.module:function`` (the attribute part may be dotted, for a
 method of a class). It gets the input and, when its signature accepts them, ``session_id=`` and
 ``system_prompt=``; a function that does not take ``system_prompt`` gets a call's system
-prompt prepended to the input as a ``[Context]`` block instead.
+prompt prepended to the input as a ``[Context]`` block instead. In a conversation
+(``converse``) a function that accepts ``history=`` gets the session's earlier messages;
+one that does not keeps its own state, keyed by ``session_id``.
 Sync functions run in a worker thread so they cannot block the event loop; async ones are
 awaited. Because the agent shares the process, its memory can be measured
 (``in_process = True``) and any exception it raises is its own failure (``TargetError``).
@@ -12,6 +14,7 @@ awaited. Because the agent shares the process, its memory can be measured
 from __future__ import annotations
 
 import asyncio
+import copy
 import importlib
 import inspect
 import time
@@ -24,6 +27,7 @@ from typing_extensions import override
 from assay.core.errors import ConfigurationError, TargetError
 from assay.core.outcome import NormalizedResponse
 from assay.targets.base import Target, with_context
+from assay.targets.model import message_dict
 
 
 class PythonConfig(BaseModel):
@@ -57,6 +61,7 @@ class PythonTarget(Target):
         self._function = load_callable(callable)
         self._takes_session_id = accepts_keyword(self._function, "session_id")
         self._takes_system_prompt = accepts_keyword(self._function, "system_prompt")
+        self._takes_history = accepts_keyword(self._function, "history")
 
     @override
     async def invoke(
@@ -71,6 +76,36 @@ class PythonTarget(Target):
             TargetError: the function raised, or returned something other than a ``str``,
                 a dict of ``NormalizedResponse`` fields, or a ``NormalizedResponse``.
         """
+        return await self._call(input, session_id, system_prompt, history=None)
+
+    @override
+    async def converse(
+        self, message: str, *, session_id: str, system_prompt: str | None = None
+    ) -> NormalizedResponse:
+        """Call the function with one turn; ``history=`` carries the earlier ones if it takes it.
+
+        ``history`` is a new list of the session's earlier messages as plain dicts
+        (``{"role": "user" | "assistant", "content": ..., "tool_calls"?: [...]}``), oldest
+        first and empty on the first turn. A function without ``history`` gets the message
+        (and ``session_id=`` when it takes it) and keeps its own state. ``system_prompt`` is
+        passed on every turn as for ``invoke``.
+
+        Raises:
+            TargetError: as for ``invoke``; a turn that raises is not kept.
+        """
+        conversation = self.conversation(session_id, system_prompt)
+        history = [message_dict(m) for m in conversation.messages] if self._takes_history else None
+        response = await self._call(message, session_id, system_prompt, history=history)
+        conversation.add_turn(message, response)
+        return response
+
+    async def _call(
+        self,
+        input: str,
+        session_id: str,
+        system_prompt: str | None,
+        history: list[dict[str, Any]] | None,
+    ) -> NormalizedResponse:
         kwargs: dict[str, Any] = {"session_id": session_id} if self._takes_session_id else {}
         sent: list[dict[str, Any]] = []
         if self._takes_system_prompt:
@@ -79,6 +114,9 @@ class PythonTarget(Target):
                 sent.append({"role": "system", "content": system_prompt})
         else:
             input = with_context(input, system_prompt)
+        if history is not None:
+            kwargs["history"] = history
+            sent.extend(copy.deepcopy(history))
         started = time.perf_counter()
         try:
             if inspect.iscoroutinefunction(self._function):
