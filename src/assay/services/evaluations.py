@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
 from assay.core.evaluation import EvaluationPage, EvaluationView
@@ -22,6 +22,7 @@ from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories import tenancy
+from assay.store.tables import Project
 from assay.webhooks.outbox import record_terminal_event
 
 
@@ -99,11 +100,14 @@ async def create_evaluation(
     webhook_url: str | None = None,
     evaluation_id: str | None = None,
     enforce_quotas: bool = False,
+    project_id: str | None = None,
 ) -> EvaluationView:
     """Validate, plan and store an evaluation with its items in one transaction, then enqueue.
 
     ``evaluation_id`` is the id to store it under (a new uuid when None). With
-    ``enforce_quotas`` (API callers) the organization's quotas apply.
+    ``enforce_quotas`` (API callers) the organization's quotas apply. ``project_id`` files it
+    in that project (already resolved within the caller's organization); by default it goes
+    to the ``default`` project of the caller's workspace.
 
     Raises:
         ValidationFailed: a field is wrong (naming it), before anything is written.
@@ -114,15 +118,7 @@ async def create_evaluation(
     now = datetime.now(UTC)
     evaluation_id = evaluation_id or new_id()
     async with container.sessions.begin() as session:
-        if principal.workspace_id is not None:
-            workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
-            if workspace is None:
-                raise NotFound("the key's workspace no longer exists")
-        else:
-            workspace = await tenancy.ensure_workspace(
-                session, principal.org_id, tenancy.DEFAULT_SLUG
-            )
-        project = await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
+        project = await _project_for(session, principal, project_id)
         conn = await session.connection()
         if enforce_quotas:
             await evaluation_rows.lock_organization(conn, principal.org_id)
@@ -131,7 +127,7 @@ async def create_evaluation(
             {
                 "id": evaluation_id,
                 "org_id": principal.org_id,
-                "workspace_id": workspace.id,
+                "workspace_id": project.workspace_id,
                 "project_id": project.id,
                 "kind": spec.kind,
                 "name": spec.name,
@@ -152,6 +148,24 @@ async def create_evaluation(
         await item_rows.insert_items(conn, evaluation_id, plans, spec.limits.max_attempts, now)
     container.notify_work()
     return await get_evaluation(container, principal, evaluation_id)
+
+
+async def _project_for(
+    session: AsyncSession, principal: Principal, project_id: str | None
+) -> Project:
+    """The project an evaluation is filed in: the given one, or the workspace's default."""
+    if project_id is not None:
+        project = await session.get(Project, project_id)
+        if project is None or project.org_id != principal.org_id:
+            raise NotFound(f"project {project_id!r} not found")
+        return project
+    if principal.workspace_id is not None:
+        workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
+        if workspace is None:
+            raise NotFound("the key's workspace no longer exists")
+    else:
+        workspace = await tenancy.ensure_workspace(session, principal.org_id, tenancy.DEFAULT_SLUG)
+    return await tenancy.ensure_project(session, workspace, tenancy.DEFAULT_SLUG)
 
 
 async def get_evaluation(

@@ -74,6 +74,11 @@ class Project(Base):
     slug: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The models that simulate users and judge conversations (seed 004); None: the server's.
+    llm_settings: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: The API key of those models, encrypted; never shown back.
+    llm_api_key_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class User(Base):
@@ -232,3 +237,72 @@ class ItemEvent(Base):
     kind: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Connector(Base):
+    """A project's agent under test (seed 004), with its credentials encrypted."""
+
+    __tablename__ = "connectors"
+    __table_args__ = (Index("ix_connectors_project", "project_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    #: ``langgraph``, ``openai-chat`` or ``http``: the target kind it becomes.
+    type: Mapped[str] = mapped_column(String(50))
+    base_url: Mapped[str] = mapped_column(Text)
+    #: The type's own settings as the client gave them (camelCase keys).
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    credentials_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Persona(Base):
+    """A simulated user's character (seed 004)."""
+
+    __tablename__ = "personas"
+    __table_args__ = (Index("ix_personas_project", "project_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    traits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Scenario(Base):
+    """A situation a simulated user plays out with the agent, and its personas (seed 004)."""
+
+    __tablename__ = "scenarios"
+    __table_args__ = (Index("ix_scenarios_project", "project_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    instructions: Mapped[str] = mapped_column(Text)
+    max_messages: Mapped[int] = mapped_column(Integer, default=10)
+    success_criteria: Mapped[str | None] = mapped_column(Text, default=None)
+    failure_criteria: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Ids of the project's personas, in the order runs are planned.
+    persona_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectEval(Base):
+    """An eval of seed 004: a connector and scenarios; running it makes one evaluation."""
+
+    __tablename__ = "project_evals"
+    __table_args__ = (Index("ix_project_evals_project", "project_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(500))
+    connector_id: Mapped[str] = mapped_column(String(36))
+    scenario_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

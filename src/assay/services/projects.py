@@ -1,0 +1,169 @@
+"""Projects (seed 004): the organization's projects and each one's simulator and judge models.
+
+A project is addressed by its id or its slug (``default``); another organization's project,
+or one outside a workspace-scoped key's workspace, is NotFound. The LLM settings say which
+models simulate users and judge conversations; unset, both are the server's judge model
+(``ASSAY_JUDGE_MODEL``). Their API key is stored encrypted and never returned.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.core.errors import NotFound, ValidationFailed
+from assay.core.principal import Principal, Role
+from assay.core.spec import ModelRef
+from assay.providers._registry import known_providers
+from assay.services.access import require_role
+from assay.services.container import Container
+from assay.store.repositories import projects as project_rows
+from assay.store.tables import Project
+
+PROJECT_NOT_FOUND = "Project not found"
+
+
+class ModelSettings(BaseModel):
+    """One model of a project: ``provider`` and ``model``, and an optional server URL."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    provider: str = Field(min_length=1)
+    """A provider name: `openai`, `anthropic`, `mock`, ..."""
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    """For OpenAI-compatible servers (vLLM, Ollama, ...): the API base URL."""
+
+    def ref(self) -> ModelRef:
+        return ModelRef(provider=self.provider, model=self.model, base_url=self.base_url)
+
+
+class LLMSettings(BaseModel):
+    simulator: ModelSettings
+    judge: ModelSettings
+    has_api_key: bool = False
+
+
+class ProjectView(BaseModel):
+    id: str
+    slug: str
+    name: str
+    workspace_id: str
+    llm_settings: LLMSettings
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectUpdate(BaseModel):
+    """What a partial update changes; fields left out of ``model_fields_set`` stay as they are."""
+
+    name: str | None = None
+    simulator: ModelSettings | None = None
+    judge: ModelSettings | None = None
+    #: A new key; None in ``model_fields_set`` removes the stored one.
+    api_key: str | None = None
+
+
+async def project_in(session: AsyncSession, principal: Principal, ref: str) -> Project:
+    """The caller's project named by id or slug; anything else is NotFound."""
+    project = await project_rows.find_project(
+        session, principal.org_id, ref, principal.workspace_id
+    )
+    if project is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    return project
+
+
+def _default_model(container: Container) -> ModelSettings:
+    ref = ModelRef.parse(container.settings.judge_model, field="ASSAY_JUDGE_MODEL")
+    return ModelSettings(provider=ref.provider, model=ref.model, base_url=ref.base_url)
+
+
+def llm_settings_of(container: Container, project: Project) -> LLMSettings:
+    stored = project.llm_settings or {}
+    default = _default_model(container)
+    return LLMSettings(
+        simulator=ModelSettings.model_validate(stored["simulator"])
+        if "simulator" in stored
+        else default,
+        judge=ModelSettings.model_validate(stored["judge"]) if "judge" in stored else default,
+        has_api_key=project.llm_api_key_enc is not None,
+    )
+
+
+def provider_secrets(container: Container, project: Project) -> dict[str, dict[str, Any]]:
+    """The project's API key for the providers of its simulator and judge (secrets["providers"])."""
+    if project.llm_api_key_enc is None:
+        return {}
+    key = container.secrets.open(project.llm_api_key_enc).get("api_key")
+    settings = llm_settings_of(container, project)
+    return {m.provider: {"api_key": key} for m in (settings.simulator, settings.judge)}
+
+
+def _view(container: Container, project: Project) -> ProjectView:
+    return ProjectView(
+        id=project.id,
+        slug=project.slug,
+        name=project.name,
+        workspace_id=project.workspace_id,
+        llm_settings=llm_settings_of(container, project),
+        created_at=project.created_at,
+        updated_at=project.updated_at or project.created_at,
+    )
+
+
+def _check_provider(model: ModelSettings, field: str) -> None:
+    known = known_providers()
+    if model.provider not in known:
+        raise ValidationFailed.for_field(
+            ("llm_settings", field, "provider"),
+            f"unknown provider {model.provider!r}; known providers: {', '.join(known)}",
+        )
+
+
+async def list_projects(container: Container, principal: Principal) -> list[ProjectView]:
+    async with container.sessions() as session:
+        rows = await project_rows.list_projects(session, principal.org_id, principal.workspace_id)
+        return [_view(container, p) for p in rows]
+
+
+async def get_project(container: Container, principal: Principal, ref: str) -> ProjectView:
+    async with container.sessions() as session:
+        return _view(container, await project_in(session, principal, ref))
+
+
+async def update_project(
+    container: Container, principal: Principal, ref: str, update: ProjectUpdate
+) -> ProjectView:
+    """Rename a project or change its models; the API key is replaced or removed only if given.
+
+    Raises:
+        NotFound: no such project for the caller.
+        ValidationFailed: an unknown provider (loc ``llm_settings.<model>.provider``).
+    """
+    require_role(principal, Role.MEMBER)
+    given = update.model_fields_set
+    async with container.sessions.begin() as session:
+        project = await project_in(session, principal, ref)
+        for field in ("simulator", "judge"):
+            model = getattr(update, field)
+            if model is not None:
+                _check_provider(model, field)
+        if update.name is not None:
+            project.name = update.name
+        stored = dict(project.llm_settings or {})
+        for field in ("simulator", "judge"):
+            model = getattr(update, field)
+            if model is not None:
+                stored[field] = model.model_dump(mode="json", exclude_none=True)
+        project.llm_settings = stored or None
+        if "api_key" in given:
+            project.llm_api_key_enc = (
+                container.secrets.seal({"api_key": update.api_key}) if update.api_key else None
+            )
+        project.updated_at = datetime.now(UTC)
+        await session.flush()
+        return _view(container, project)
