@@ -211,18 +211,7 @@ class HTTPTarget(Target):
             raise ProviderUnavailable(f"{where} failed: {type(exc).__name__}: {exc}") from exc
 
     def _raise_for_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        excerpt = self._excerpt(response.text)
-        if status == 429:
-            raise ProviderRateLimited(
-                f"the agent answered HTTP 429: {excerpt!r}",
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
-        if status in INFRASTRUCTURE_STATUSES:
-            raise ProviderUnavailable(f"the agent answered HTTP {status}: {excerpt!r}", status)
-        raise TargetError(f"the agent answered HTTP {status}: {excerpt!r}")
+        raise_for_agent_status(response, "the agent", self._excerpt(response.text))
 
     def _excerpt(self, text: str) -> str:
         """The start of a body, with any secret header value the agent echoed blanked out."""
@@ -370,3 +359,22 @@ def retry_after_seconds(header: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def raise_for_agent_status(response: httpx.Response, where: str, excerpt: str) -> None:
+    """Classify an agent's non-2xx answer per the Target contract.
+
+    429 and gateway errors (502/503/504) are infrastructure and retried; any other error
+    status is the agent's own failure. ``excerpt`` must already have secrets blanked out.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status == 429:
+        raise ProviderRateLimited(
+            f"{where} answered HTTP 429: {excerpt!r}",
+            retry_after=retry_after_seconds(response.headers.get("retry-after")),
+        )
+    if status in INFRASTRUCTURE_STATUSES:
+        raise ProviderUnavailable(f"{where} answered HTTP {status}: {excerpt!r}", status)
+    raise TargetError(f"{where} answered HTTP {status}: {excerpt!r}")

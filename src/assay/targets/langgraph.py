@@ -41,14 +41,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from typing_extensions import override
 
-from assay.core.errors import ProviderRateLimited, ProviderUnavailable, TargetError
+from assay.core.errors import ProviderUnavailable, TargetError
 from assay.core.outcome import NormalizedResponse, ToolCall, Usage
 from assay.targets.base import Target
 from assay.targets.http import (
     EXCERPT_CHARS,
-    INFRASTRUCTURE_STATUSES,
     REDACTED,
-    retry_after_seconds,
+    raise_for_agent_status,
     tool_arguments,
 )
 
@@ -191,18 +190,7 @@ class LangGraphTarget(Target):
             ) from exc
 
     def _raise_for_status(self, where: str, response: httpx.Response) -> None:
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        excerpt = self._excerpt(response.text)
-        if status == 429:
-            raise ProviderRateLimited(
-                f"{where} answered HTTP 429: {excerpt!r}",
-                retry_after=retry_after_seconds(response.headers.get("retry-after")),
-            )
-        if status in INFRASTRUCTURE_STATUSES:
-            raise ProviderUnavailable(f"{where} answered HTTP {status}: {excerpt!r}", status)
-        raise TargetError(f"{where} answered HTTP {status}: {excerpt!r}")
+        raise_for_agent_status(response, where, self._excerpt(response.text))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, REDACTED) if self._api_key else text
