@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from assay.store.db import create_engine
 from assay.store.tables import Item
 from tests.api.eval_runs_helpers import register_chat_agent, script_agent_and_judge
 from tests.factories import assay_env, assay_process, free_port, make_key, make_settings, wait_until
-from tests.fakes.openai_server import FakeLLM
+from tests.fakes.openai_server import FakeLLM, FakeReply
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,9 +37,15 @@ async def _wait_healthy(url: str) -> None:
 
 async def test_killed_server_resumes_and_counts_every_item_once(tmp_path: Path, fake_llm: FakeLLM):
     script_agent_and_judge(fake_llm)
-    slow = fake_llm.handler
-    assert slow is not None
-    fake_llm.handler = lambda body: (reply := slow(body), setattr(reply, "latency", 0.15))[0]
+    scripted = fake_llm.handler
+    assert scripted is not None
+
+    def slowly(body: dict[str, Any]) -> FakeReply:
+        reply = scripted(body)
+        reply.latency = 0.15
+        return reply
+
+    fake_llm.handler = slowly
     settings = make_settings(tmp_path, fake_llm=fake_llm)
     env = assay_env(settings, ASSAY_LEASE_SECONDS="1", ASSAY_WORKERS="4")
     key = await make_key(settings)
