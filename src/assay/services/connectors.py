@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from assay.core.errors import Conflict, NotFound, ValidationFailed
+from assay.core.errors import Conflict, ValidationFailed
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import TargetSpec
@@ -204,9 +204,9 @@ async def get_connector(
 ) -> ConnectorView:
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        connector = await rows.get_row(session, Connector, project.id, connector_id)
-        if connector is None:
-            raise NotFound(CONNECTOR_NOT_FOUND)
+        connector = await rows.require_row(
+            session, Connector, project.id, connector_id, CONNECTOR_NOT_FOUND
+        )
         return view_of(connector)
 
 
@@ -233,9 +233,9 @@ async def update_connector(
         for field in ("name", "type", "base_url"):
             if field in given:
                 _require(getattr(fields, field), field)
-        connector = await rows.get_row(session, Connector, project.id, connector_id)
-        if connector is None:
-            raise NotFound(CONNECTOR_NOT_FOUND)
+        connector = await rows.require_row(
+            session, Connector, project.id, connector_id, CONNECTOR_NOT_FOUND
+        )
         creds = (
             fields.credentials or {}
             if "credentials" in given
@@ -262,9 +262,9 @@ async def delete_connector(
     require_role(principal, Role.MEMBER)
     async with container.sessions.begin() as session:
         project = await project_in(session, principal, project_ref)
-        connector = await rows.get_row(session, Connector, project.id, connector_id)
-        if connector is None:
-            raise NotFound(CONNECTOR_NOT_FOUND)
+        connector = await rows.require_row(
+            session, Connector, project.id, connector_id, CONNECTOR_NOT_FOUND
+        )
         users = await rows.evals_using_connector(session, project.id, connector_id)
         if users:
             names = ", ".join(repr(e.name) for e in users)

@@ -140,9 +140,7 @@ async def get_eval(
 ) -> EvalView:
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        row = await rows.get_row(session, ProjectEval, project.id, eval_id)
-        if row is None:
-            raise NotFound(EVAL_NOT_FOUND)
+        row = await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)
         return await _expanded(session, row) if expand else eval_view(row)
 
 
@@ -169,9 +167,7 @@ async def update_eval(
         if "scenario_ids" in given and not fields.scenario_ids:
             raise ValidationFailed.for_field(("scenario_ids",), "cannot be empty", "empty")
         scenario_ids = require_ids(fields.scenario_ids, "scenario_ids")
-        row = await rows.get_row(session, ProjectEval, project.id, eval_id)
-        if row is None:
-            raise NotFound(EVAL_NOT_FOUND)
+        row = await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)
         await _check_eval_refs(session, project.id, connector_id, scenario_ids)
         row.name = name or row.name
         row.connector_id = connector_id or row.connector_id
@@ -189,9 +185,7 @@ async def delete_eval(
     require_role(principal, Role.MEMBER)
     async with container.sessions.begin() as session:
         project = await project_in(session, principal, project_ref)
-        row = await rows.get_row(session, ProjectEval, project.id, eval_id)
-        if row is None:
-            raise NotFound(EVAL_NOT_FOUND)
+        row = await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)
         conn = await session.connection()
         runs, _ = await evaluation_rows.list_evaluations(
             conn,

@@ -157,12 +157,10 @@ async def start_runs(
     """
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        row = await rows.get_row(session, ProjectEval, project.id, eval_id)
-        if row is None:
-            raise NotFound(EVAL_NOT_FOUND)
-        connector = await rows.get_row(session, Connector, project.id, row.connector_id)
-        if connector is None:
-            raise NotFound(CONNECTOR_NOT_FOUND)
+        row = await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)
+        connector = await rows.require_row(
+            session, Connector, project.id, row.connector_id, CONNECTOR_NOT_FOUND
+        )
         found = await rows.get_many(session, Scenario, project.id, row.scenario_ids)
         scenarios = [found[i] for i in row.scenario_ids if i in found]
         lonely = [s.name for s in scenarios if not s.persona_ids]
@@ -274,8 +272,7 @@ async def eval_matrix(
     """The scenario x persona matrix of the eval's newest evaluation (None until summarised)."""
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        if await rows.get_row(session, ProjectEval, project.id, eval_id) is None:
-            raise NotFound(EVAL_NOT_FOUND)
+        await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)
         conn = await session.connection()
         newest, _ = await evaluation_rows.list_evaluations(
             conn,

@@ -186,9 +186,9 @@ async def get_persona(
 ) -> PersonaView:
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        persona = await rows.get_row(session, Persona, project.id, persona_id)
-        if persona is None:
-            raise NotFound(PERSONA_NOT_FOUND)
+        persona = await rows.require_row(
+            session, Persona, project.id, persona_id, PERSONA_NOT_FOUND
+        )
         return persona_view(persona)
 
 
@@ -206,9 +206,9 @@ async def update_persona(
         given = fields.model_fields_set
         name = require_text(fields.name, "name", given="name" in given)
         description = require_text(fields.description, "description", given="description" in given)
-        persona = await rows.get_row(session, Persona, project.id, persona_id)
-        if persona is None:
-            raise NotFound(PERSONA_NOT_FOUND)
+        persona = await rows.require_row(
+            session, Persona, project.id, persona_id, PERSONA_NOT_FOUND
+        )
         persona.name = name or persona.name
         persona.description = description or persona.description
         if "traits" in given:
@@ -224,9 +224,9 @@ async def delete_persona(
     require_role(principal, Role.MEMBER)
     async with container.sessions.begin() as session:
         project = await project_in(session, principal, project_ref)
-        persona = await rows.get_row(session, Persona, project.id, persona_id)
-        if persona is None:
-            raise NotFound(PERSONA_NOT_FOUND)
+        persona = await rows.require_row(
+            session, Persona, project.id, persona_id, PERSONA_NOT_FOUND
+        )
         users = await rows.scenarios_using_persona(session, project.id, persona_id)
         if users:
             names = ", ".join(repr(s.name) for s in users)
@@ -280,9 +280,9 @@ async def get_scenario(
 ) -> ScenarioView:
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
-        scenario = await rows.get_row(session, Scenario, project.id, scenario_id)
-        if scenario is None:
-            raise NotFound(SCENARIO_NOT_FOUND)
+        scenario = await rows.require_row(
+            session, Scenario, project.id, scenario_id, SCENARIO_NOT_FOUND
+        )
         return scenario_view(scenario)
 
 
@@ -305,9 +305,9 @@ async def update_scenario(
         if "max_messages" in given and fields.max_messages is None:
             raise ValidationFailed.for_field(("max_messages",), "must be between 1 and 100")
         persona_ids = require_ids(fields.persona_ids, "persona_ids", allow_empty=True)
-        scenario = await rows.get_row(session, Scenario, project.id, scenario_id)
-        if scenario is None:
-            raise NotFound(SCENARIO_NOT_FOUND)
+        scenario = await rows.require_row(
+            session, Scenario, project.id, scenario_id, SCENARIO_NOT_FOUND
+        )
         if persona_ids is not None:
             await check_exist(session, Persona, project.id, persona_ids, PERSONA_NOT_FOUND)
             scenario.persona_ids = list(persona_ids)
@@ -328,9 +328,9 @@ async def delete_scenario(
     require_role(principal, Role.MEMBER)
     async with container.sessions.begin() as session:
         project = await project_in(session, principal, project_ref)
-        scenario = await rows.get_row(session, Scenario, project.id, scenario_id)
-        if scenario is None:
-            raise NotFound(SCENARIO_NOT_FOUND)
+        scenario = await rows.require_row(
+            session, Scenario, project.id, scenario_id, SCENARIO_NOT_FOUND
+        )
         users = await rows.evals_using_scenario(session, project.id, scenario_id)
         if users:
             names = ", ".join(repr(e.name) for e in users)

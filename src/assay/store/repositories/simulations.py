@@ -12,6 +12,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assay.core.errors import NotFound
 from assay.store.tables import Connector, Persona, ProjectEval, Scenario
 
 Row = TypeVar("Row", Connector, Persona, Scenario, ProjectEval)
@@ -23,6 +24,16 @@ async def get_row(
     row = await session.get(model, row_id)
     if row is None or row.project_id != project_id:
         return None
+    return row
+
+
+async def require_row(
+    session: AsyncSession, model: type[Row], project_id: str, row_id: str, missing: str
+) -> Row:
+    """The project's row, or NotFound with the dialect's message (``missing``)."""
+    row = await get_row(session, model, project_id, row_id)
+    if row is None:
+        raise NotFound(missing)
     return row
 
 
