@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -87,3 +88,30 @@ class ItemRecord(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
     outcome: Outcome | None = None
     error: ItemError | None = None
+
+
+class Suspend(BaseModel):
+    """What a kind returns instead of an outcome when the item must wait for an event.
+
+    The item then holds no worker and no lease; ``state`` is stored and given back to the
+    next run (``ItemContext.saved_state``) with the events recorded since
+    (``ItemContext.events``). ``resume_after`` is the wait's own deadline: when it passes the
+    item runs again with a ``timer`` event, and the kind decides what a missed wait means.
+    """
+
+    #: What the item waits for, in words ("review of checkpoint 2"); shown to users.
+    waiting_for: str = Field(min_length=1, max_length=200)
+    state: dict[str, Any] = Field(default_factory=dict)
+    resume_after: datetime | None = None
+
+
+class RecordedEvent(BaseModel):
+    """A step an item recorded, or an event that resumed it, as a resumed run reads it."""
+
+    #: ``turn``, ``checkpoint``, ... as the kind logged it; ``resume`` or ``timer`` for the
+    #: events that put a waiting item back in the queue.
+    kind: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    #: The run (claim) of the item it belongs to.
+    attempt: int
+    created_at: datetime

@@ -1,4 +1,10 @@
-"""Closing an evaluation: once every item is terminal, the kind summarises them once."""
+"""Settling evaluations after their items moved: summarise the finished, park the waiting.
+
+Once every item of an evaluation is terminal, its kind summarises them once and the
+evaluation completes (a cancelled or failed one keeps its status and gets its summary). While
+its only unfinished items wait for an event, it is ``waiting_verification``; an event that
+re-queues one of them moves it back to ``running`` (``engine/waits.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,33 +15,43 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.core.spec import EvaluationSpec
+from assay.core.states import EvaluationStatus
 from assay.kinds._registry import get_kind
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
-from assay.webhooks.outbox import record_terminal_event
+from assay.store.transitions import move_evaluations
 
 
 class Finalized(NamedTuple):
     #: Evaluations whose items have all ended.
     done: set[str]
-    #: Those among them that this call completed (the caller announces them).
+    #: Those among them that this call summarised (the caller announces them).
     completed: list[str]
 
 
-async def finalize_finished(db: AsyncEngine, evaluation_ids: Iterable[str]) -> Finalized:
-    """Summarise and complete each evaluation among ``evaluation_ids`` whose items all ended.
+async def settle(db: AsyncEngine, evaluation_ids: Iterable[str]) -> Finalized:
+    """Finalize the evaluations among ``evaluation_ids`` that are done; park the waiting ones.
 
-    Safe to call from several workers at once: the status update is conditional, so only one
-    of them completes an evaluation. A cancelled evaluation gets its summary and keeps its
-    status.
+    Safe to call from several workers at once: every status move is conditional, so only one
+    of them completes an evaluation.
     """
     ids = set(evaluation_ids)
     if not ids:
         return Finalized(set(), [])
     async with db.connect() as conn:
         done = ids - await item_rows.unfinished_evaluations(conn, ids)
+        waiting = await item_rows.only_waiting(conn, ids - done)
+    if waiting:
+        async with db.begin() as conn:
+            await move_evaluations(
+                conn, sorted(waiting), EvaluationStatus.WAITING_VERIFICATION, datetime.now(UTC)
+            )
+    return Finalized(done, await _summarise(db, done))
+
+
+async def _summarise(db: AsyncEngine, evaluation_ids: set[str]) -> list[str]:
     completed: list[str] = []
-    for evaluation_id in sorted(done):
+    for evaluation_id in sorted(evaluation_ids):
         async with db.begin() as conn:
             row = await evaluation_rows.get_evaluation(conn, evaluation_id)
             if row is None or row.summary is not None:
@@ -43,8 +59,6 @@ async def finalize_finished(db: AsyncEngine, evaluation_ids: Iterable[str]) -> F
             spec = EvaluationSpec.model_validate(row.spec)
             records = await item_rows.item_records(conn, evaluation_id)
             summary = get_kind(spec.kind).summarise(spec, records)
-            now = datetime.now(UTC)
-            if await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now):
-                await record_terminal_event(conn, evaluation_id, now)
-                completed.append(evaluation_id)
-    return Finalized(done, completed)
+            await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, datetime.now(UTC))
+            completed.append(evaluation_id)
+    return completed

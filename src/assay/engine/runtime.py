@@ -139,6 +139,8 @@ class EvaluationRuntime:
     #: Any other model a kind calls (a simulated user, ...), with the evaluation's credentials.
     llm: Callable[[ModelRef], RetryingLLM]
     price_overrides: dict[str, tuple[float, float]]
+    #: Secret values given with the evaluation for its tasks (``ItemContext.secrets``).
+    task_secrets: dict[str, str]
 
     def cost(self, label: str | None, usage: Usage) -> float:
         return cost_usd(label, usage, self.price_overrides)
@@ -196,4 +198,5 @@ def build_runtime(
         judge=judge,
         llm=llm,
         price_overrides=settings.price_overrides,
+        task_secrets={str(k): str(v) for k, v in secrets.get("tasks", {}).items()},
     )

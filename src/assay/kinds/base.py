@@ -10,9 +10,15 @@ Contract for implementers:
 - ``validate_params`` turns the spec's ``params`` dict into the kind's ``Params`` model and
   raises ``ValidationFailed`` naming the field (``num_iterations must be between 1 and 100``).
 - ``plan`` is pure and deterministic: the same spec gives the same items in the same order.
-- ``run_item`` returns an ``Outcome``. It lets ``ProviderError`` (infrastructure) and
-  ``TargetError`` (the agent's fault) propagate; the engine classifies them. It must not
-  retry, sleep for backoff or catch ``asyncio.CancelledError``.
+- ``run_item`` returns an ``Outcome``, or a ``Suspend`` when the item must wait for an event
+  (a reviewer's answer, a timer): the engine parks it without a worker or a lease and runs it
+  again when the event comes, with ``ctx.saved_state`` and ``ctx.events`` to continue from.
+  It lets ``ProviderError`` (infrastructure) and ``TargetError`` (the agent's fault)
+  propagate; the engine classifies them. It must not retry, sleep for backoff or catch
+  ``asyncio.CancelledError``. It reports its phases through ``ctx.phase`` (kinds that set
+  ``reports_phases``; for the others the engine reports ``agent_running``) and acquires
+  sandboxes and other resources through ``ctx.resources``, which the engine releases however
+  the run ends.
 - ``summarise`` is pure: it gets every item (terminal) in ``seq`` order and returns the
   kind's summary dict. Items in ``infra_error`` or ``cancelled`` are left out of scores and
   counted apart.
@@ -21,19 +27,29 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from assay.core.errors import ValidationFailed
+from assay.core.errors import ConfigurationError, ValidationFailed
 from assay.core.llm import ChatRequest, ChatResponse
-from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Usage
+from assay.core.outcome import (
+    ItemRecord,
+    NormalizedResponse,
+    Outcome,
+    RecordedEvent,
+    Suspend,
+    Usage,
+)
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
+from assay.core.states import ItemState
 
 P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R")
 
 
 class TargetHandle(Protocol):
@@ -75,8 +91,35 @@ class LLM(Protocol):
     async def generate(self, request: ChatRequest) -> ChatResponse: ...
 
 
+class Resources(Protocol):
+    """Where a kind puts what must be released when its run ends (a sandbox, a session)."""
+
+    async def enter(self, resource: AbstractAsyncContextManager[R]) -> R:
+        """Enter ``resource`` now; the engine exits it however the run ends.
+
+        Exits run in reverse order, shielded from cancellation, on an outcome, an exception,
+        a cancellation, a timeout or a suspension. A failing exit is logged and counted
+        (``assay_resource_cleanup_failures_total``), never silent, and does not change the
+        item's outcome.
+        """
+        ...
+
+
+class _NoResources:
+    async def enter(self, resource: AbstractAsyncContextManager[R]) -> R:  # noqa: ARG002
+        raise ConfigurationError("resources are given by the engine; run the item through it")
+
+
 async def _discard(kind: str, payload: dict[str, Any]) -> None:  # noqa: ARG001 - the default sink
     """Where events go when nothing stores them (kinds run outside the engine)."""
+
+
+async def _ignore_phase(phase: ItemState) -> None:  # noqa: ARG001 - outside the engine
+    """Phases reported outside the engine go nowhere."""
+
+
+async def _forget_state(state: dict[str, Any]) -> None:  # noqa: ARG001 - outside the engine
+    """State saved outside the engine is not kept."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +141,21 @@ class ItemContext:
     log: Callable[[str, dict[str, Any]], Awaitable[None]] = field(default=_discard)
     #: A model other than the judge (a simulated user, ...), retried and rate limited like it.
     llm: Callable[[ModelRef], LLM] | None = None
+    #: Report the item's phase (one of ``core.states.PHASES``), in order; stored by the
+    #: engine within a poll interval, so a phase shorter than that may never show.
+    phase: Callable[[ItemState], Awaitable[None]] = field(default=_ignore_phase)
+    #: Keep ``state`` for the item's next run (after a crash or a suspension) without
+    #: stopping: the next run finds it in ``saved_state``.
+    save: Callable[[dict[str, Any]], Awaitable[None]] = field(default=_forget_state)
+    #: What an earlier run of this item saved (``Suspend.state`` or ``save``), or None.
+    saved_state: dict[str, Any] | None = None
+    #: The item's recorded events of earlier runs and the events that resumed it, in order;
+    #: given when the item has saved state (empty on a first run).
+    events: Sequence[RecordedEvent] = ()
+    #: Acquire sandboxes and other resources the engine releases when the run ends.
+    resources: Resources = field(default_factory=_NoResources)
+    #: Secret values the evaluation was given for its tasks (never stored in outcomes).
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 class Kind(abc.ABC, Generic[P]):
@@ -107,6 +165,12 @@ class Kind(abc.ABC, Generic[P]):
     needs_judge: ClassVar[bool] = False
     #: Items of one evaluation running at once; 1 runs them in ``seq`` order, one at a time.
     max_concurrency: ClassVar[int | None] = None
+    #: The kind reports its own phases; otherwise the engine reports ``agent_running``.
+    reports_phases: ClassVar[bool] = False
+    #: Event types a client may send to a waiting item of this kind through the API
+    #: (``POST /v1/evaluations/{id}/items/{item}/events``); others come from the kind's own
+    #: service (a reviewer's verdict is recorded with the reviewer's identity, not sent).
+    client_events: ClassVar[frozenset[str]] = frozenset()
 
     def validate_params(self, params: dict[str, Any]) -> P:
         """Parse ``params`` into ``Params``; raises ValidationFailed naming each broken field."""
@@ -126,8 +190,8 @@ class Kind(abc.ABC, Generic[P]):
         """The items of an evaluation, in order."""
 
     @abc.abstractmethod
-    async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
-        """Run one item and return its outcome."""
+    async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome | Suspend:
+        """Run one item and return its outcome, or how it waits (see the module docstring)."""
 
     @abc.abstractmethod
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from assay.store.migrate import upgrade
 from assay.store.secrets import SecretBox, load_secret_box
 
 if TYPE_CHECKING:
-    from assay.engine.backends.inprocess import InProcessEngine
+    from assay.engine.backends.inprocess import InProcessBackend
     from assay.webhooks.delivery import WebhookDispatcher
 
 
@@ -25,8 +25,8 @@ class Container:
     db: AsyncEngine
     secrets: SecretBox
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
-    #: The in-process engine, when this process runs items; None for `serve --no-workers`.
-    engine: InProcessEngine | None = None
+    #: The in-process backend, when this process runs items; None for `serve --no-workers`.
+    engine: InProcessBackend | None = None
     #: Sends queued webhook events; runs beside the engine.
     webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
@@ -72,13 +72,13 @@ class Container:
 
     async def start_engine(self) -> None:
         """Run items, and send webhook events, in this process."""
-        from assay.engine.backends.inprocess import InProcessEngine
+        from assay.engine.backends.inprocess import InProcessBackend
         from assay.webhooks.delivery import WebhookDispatcher
 
         self.webhooks = WebhookDispatcher(self.settings, self.db, self.secrets)
         await self.webhooks.start()
 
-        self.engine = InProcessEngine(
+        self.engine = InProcessBackend(
             self.settings, self.db, self.secrets, on_finished=self._announce_finished
         )
         await self.engine.start()

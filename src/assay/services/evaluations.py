@@ -15,7 +15,7 @@ from assay.core.evaluation import EvaluationPage, EvaluationView
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
-from assay.core.states import EvaluationStatus
+from assay.core.states import EvaluationStatus, check_evaluation_move
 from assay.engine.planner import plan_evaluation
 from assay.services.access import require_role
 from assay.services.container import Container
@@ -23,7 +23,7 @@ from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories import tenancy
 from assay.store.tables import Project
-from assay.webhooks.outbox import record_terminal_event
+from assay.store.transitions import move_evaluations
 
 
 def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> EvaluationView:
@@ -228,29 +228,27 @@ async def delete_evaluations(
 
 
 async def cancel_evaluation(
-    container: Container, principal: Principal, evaluation_id: str
+    container: Container,
+    principal: Principal,
+    evaluation_id: str,
+    *,
+    reason: str = "the evaluation was cancelled",
 ) -> EvaluationView:
-    """Stop queued items now and running ones within a poll interval; finished ones are kept.
+    """Stop queued and waiting items now and running ones within a poll interval.
 
-    Raises InvalidTransition when the evaluation already ended.
+    Finished items are kept. ``reason`` is stored on the items it stops (``assay run`` says it
+    was interrupted). Raises InvalidTransition when the evaluation already ended.
     """
     require_role(principal, Role.MEMBER)
     now = datetime.now(UTC)
     async with container.db.begin() as conn:
         row = await _visible_row(conn, principal, evaluation_id)
-        if EvaluationStatus(row.status).is_terminal:
-            raise InvalidTransition(f"evaluation is already {row.status} and cannot be cancelled")
-        await evaluation_rows.update_evaluation(
-            conn,
-            evaluation_id,
-            status=EvaluationStatus.CANCELLED.value,
-            completed_at=now,
-            updated_at=now,
-        )
-        await item_rows.cancel_queued(conn, evaluation_id, now)
-        queued = await record_terminal_event(conn, evaluation_id, now)
-    if queued:
-        container.notify_webhooks()
+        check_evaluation_move(EvaluationStatus(row.status), EvaluationStatus.CANCELLED)
+        moved = await move_evaluations(conn, [evaluation_id], EvaluationStatus.CANCELLED, now)
+        if not moved:
+            raise InvalidTransition("the evaluation ended while it was being cancelled")
+        await item_rows.cancel_open_items(conn, evaluation_id, now, reason)
+    container.notify_webhooks()
     return await get_evaluation(container, principal, evaluation_id, with_counts=True)
 
 

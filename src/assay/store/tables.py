@@ -164,6 +164,8 @@ class Item(Base):
     __table_args__ = (
         Index("ix_items_state_lease", "state", "lease_expires_at"),
         Index("ix_items_evaluation_seq", "evaluation_id", "seq"),
+        Index("ix_items_evaluation_state", "evaluation_id", "state"),
+        Index("ix_items_state_resume", "state", "resume_after"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     evaluation_id: Mapped[str] = mapped_column(
@@ -181,6 +183,15 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: What a suspended item saved for its next run (the kind's own JSON).
+    saved_state: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: What a waiting item waits for, in words ("review of checkpoint 2").
+    waiting_for: Mapped[str | None] = mapped_column(String(200), default=None)
+    waiting_since: Mapped[datetime | None] = mapped_column(default=None)
+    #: When a waiting item is resumed without its event (its wait deadline).
+    resume_after: Mapped[datetime | None] = mapped_column(default=None)
+    #: ``attempts`` at the last suspension: only claims since then count against max_attempts.
+    attempt_base: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Harness(Base):

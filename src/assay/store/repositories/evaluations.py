@@ -6,15 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assay.core.states import EvaluationStatus
-from assay.store.tables import Evaluation, Organization
+from assay.core.states import ACTIVE_EVALUATION_STATUSES, TERMINAL_ITEM_STATES, EvaluationStatus
+from assay.store.tables import Evaluation, Item, Organization
+from assay.store.transitions import move_evaluations
 
 evaluations = cast(Table, Evaluation.__table__)
 organizations = cast(Table, Organization.__table__)
-_ACTIVE = [EvaluationStatus.PENDING.value, EvaluationStatus.RUNNING.value]
+items = cast(Table, Item.__table__)
+_ACTIVE = [s.value for s in ACTIVE_EVALUATION_STATUSES]
 
 
 async def insert_evaluation(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -96,36 +98,17 @@ async def delete_evaluations(
     return int(result.rowcount)
 
 
-async def mark_running(conn: AsyncConnection, evaluation_ids: Sequence[str], now: datetime) -> None:
-    await conn.execute(
-        update(evaluations)
-        .where(
-            evaluations.c.id.in_(list(evaluation_ids)),
-            evaluations.c.status == EvaluationStatus.PENDING.value,
-        )
-        .values(status=EvaluationStatus.RUNNING.value, started_at=now, updated_at=now)
-    )
-
-
 async def finish_evaluation(
     conn: AsyncConnection, evaluation_id: str, summary: dict[str, Any], now: datetime
 ) -> bool:
-    """Complete an active evaluation with its summary; a cancelled one keeps its status.
+    """Complete an active evaluation with its summary; a cancelled or failed one keeps its status.
 
     Returns True when this call made the evaluation terminal (so exactly one caller, among
-    several workers, sends the completion webhook).
+    several workers, queues the completion webhook).
     """
-    completed = await conn.execute(
-        update(evaluations)
-        .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
-        .values(
-            status=EvaluationStatus.COMPLETED.value,
-            summary=summary,
-            completed_at=now,
-            updated_at=now,
-        )
-    )
-    if completed.rowcount:
+    if await move_evaluations(
+        conn, [evaluation_id], EvaluationStatus.COMPLETED, now, summary=summary
+    ):
         return True
     await conn.execute(
         update(evaluations)
@@ -135,26 +118,27 @@ async def finish_evaluation(
     return False
 
 
-async def fail_evaluation(
-    conn: AsyncConnection,
-    evaluation_id: str,
-    error: str,
-    now: datetime,
-    error_code: str | None = None,
-) -> bool:
-    """Fail an active evaluation; True when this call made it terminal."""
-    result = await conn.execute(
-        update(evaluations)
-        .where(evaluations.c.id == evaluation_id, evaluations.c.status.in_(_ACTIVE))
-        .values(
-            status=EvaluationStatus.FAILED.value,
-            error=error,
-            error_code=error_code,
-            completed_at=now,
-            updated_at=now,
-        )
+async def stranded(conn: AsyncConnection, limit: int = 100) -> list[str]:
+    """Evaluations left without a summary although none of their items is open.
+
+    What a process killed between an evaluation's last outcome and its summary leaves behind;
+    housekeeping finalizes them.
+    """
+    open_item = exists().where(
+        items.c.evaluation_id == evaluations.c.id,
+        items.c.state.not_in([s.value for s in TERMINAL_ITEM_STATES]),
     )
-    return bool(result.rowcount)
+    rows = await conn.execute(
+        select(evaluations.c.id)
+        .where(evaluations.c.summary.is_(None), ~open_item)
+        .where(
+            evaluations.c.status.in_(
+                [*_ACTIVE, EvaluationStatus.CANCELLED.value, EvaluationStatus.FAILED.value]
+            )
+        )
+        .limit(limit)
+    )
+    return [row[0] for row in rows.all()]
 
 
 async def lock_organization(conn: AsyncConnection, org_id: str) -> None:
@@ -171,11 +155,10 @@ async def lock_organization(conn: AsyncConnection, org_id: str) -> None:
 
 async def count_active(conn: AsyncConnection, org_id: str) -> int:
     """The organization's evaluations that are pending, running or waiting for a reviewer."""
-    active = [*_ACTIVE, EvaluationStatus.WAITING_VERIFICATION.value]
     total = await conn.scalar(
         select(func.count())
         .select_from(evaluations)
-        .where(evaluations.c.org_id == org_id, evaluations.c.status.in_(active))
+        .where(evaluations.c.org_id == org_id, evaluations.c.status.in_(_ACTIVE))
     )
     return int(total or 0)
 

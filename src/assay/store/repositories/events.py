@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.ids import new_id
@@ -47,6 +47,34 @@ async def insert_event(
             payload=payload,
             created_at=now,
         )
+    )
+
+
+async def append_event(
+    conn: AsyncConnection,
+    *,
+    evaluation_id: str,
+    item_id: str,
+    attempt: int,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Store an event after the ones already recorded for this run of the item."""
+    last = await conn.scalar(
+        select(func.max(events.c.seq)).where(
+            events.c.item_id == item_id, events.c.attempt == attempt
+        )
+    )
+    await insert_event(
+        conn,
+        evaluation_id=evaluation_id,
+        item_id=item_id,
+        attempt=attempt,
+        seq=0 if last is None else int(last) + 1,
+        kind=kind,
+        payload=payload,
+        now=now,
     )
 
 

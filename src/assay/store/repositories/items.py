@@ -1,19 +1,22 @@
-"""The item queue: claim with a lease, renew, record once, reap expired leases.
+"""The item queue: claim with a lease, report phases, record once, suspend, resume, reap.
 
-Lease protocol (one owner per running item):
+Lease protocol (one owner per working item):
 
-1. ``claim_items`` moves up to ``n`` queued items to ``agent_running`` with ``lease_owner``
-   set, ``lease_expires_at = now + lease`` and ``attempts + 1``, in one statement (PostgreSQL
+1. ``claim_items`` moves up to ``n`` queued items to ``claiming`` with ``lease_owner`` set,
+   ``lease_expires_at = now + lease`` and ``attempts + 1``, in one statement (PostgreSQL
    skips rows another worker has locked; SQLite serialises writers).
 2. The owner calls ``renew_leases`` well before expiry; one statement renews all its items.
-3. ``record_outcomes`` writes terminal states only where the writer still owns the lease and
-   the item is still working, so a stale worker can never overwrite a newer result and every
-   item is counted once.
+   Phases (``set_phases``) and saved state (``save_state``) are written only by the owner.
+3. ``record_outcomes`` writes terminal states and ``suspend_items`` waiting ones only where
+   the writer still owns the lease and the item is still working, so a stale worker can
+   never overwrite a newer result and every item is counted once. A suspended item gives up
+   its lease; ``resume_items`` puts it back in the queue with its saved state.
 4. ``reap_expired`` returns items whose owner vanished to ``queued``, or, once they used
-   ``max_attempts`` claims, ends them in ``infra_error``.
+   ``max_attempts`` claims since their last suspension, ends them in ``infra_error``.
 
-Hot paths use SQLAlchemy Core statements and ``executemany`` batches: the engine records
-outcomes in batches to keep the per-item CPU cost small.
+Every move is built by ``store/transitions.item_move``, which allows only the moves of the
+table in ``core/states.py``. Hot paths use SQLAlchemy Core statements and ``executemany``
+batches: the engine records outcomes and phases in batches to keep the per-item cost small.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.ids import new_id
@@ -31,10 +34,19 @@ from assay.core.outcome import ItemRecord
 from assay.core.spec import ItemPlan
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
 from assay.store.tables import Item
+from assay.store.transitions import item_move
 
 items = cast(Table, Item.__table__)
 _WORKING = [s.value for s in WORKING_ITEM_STATES]
 _TERMINAL = [s.value for s in TERMINAL_ITEM_STATES]
+_RETURNED = (
+    items.c.id,
+    items.c.evaluation_id,
+    items.c.seq,
+    items.c.input,
+    items.c.attempts,
+    items.c.saved_state,
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,8 @@ class ClaimedItem:
     seq: int
     input: dict[str, Any]
     attempts: int
+    #: What the item saved in an earlier run (it was suspended, or checkpointed itself).
+    saved_state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,15 @@ class FinishedItem:
     state: ItemState
     outcome: dict[str, Any] | None
     error: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class SuspendedItem:
+    id: str
+    evaluation_id: str
+    saved_state: dict[str, Any]
+    waiting_for: str
+    resume_after: datetime | None
 
 
 async def insert_items(
@@ -74,12 +97,24 @@ async def insert_items(
                 "input": plan.input,
                 "state": ItemState.QUEUED.value,
                 "attempts": 0,
+                "attempt_base": 0,
                 "max_attempts": max_attempts,
                 "created_at": now,
             }
             for seq, plan in enumerate(plans)
         ],
     )
+
+
+def _claim(owner: str, lease_seconds: float, now: datetime, *conditions: Any) -> Any:
+    return item_move(
+        ItemState.CLAIMING,
+        *conditions,
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=lease_seconds),
+        attempts=items.c.attempts + 1,
+        started_at=func.coalesce(items.c.started_at, now),
+    ).returning(*_RETURNED)
 
 
 async def claim_items(
@@ -101,21 +136,18 @@ async def claim_items(
     ids = list((await conn.execute(candidates)).scalars())
     if not ids:
         return []
-    result = await conn.execute(
-        update(items)
-        .where(items.c.id.in_(ids), items.c.state == ItemState.QUEUED.value)
-        .values(
-            state=ItemState.AGENT_RUNNING.value,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
-            attempts=items.c.attempts + 1,
-            started_at=func.coalesce(items.c.started_at, now),
-        )
-        .returning(items.c.id, items.c.evaluation_id, items.c.seq, items.c.input, items.c.attempts)
-    )
+    result = await conn.execute(_claim(owner, lease_seconds, now, items.c.id.in_(ids)))
     claimed = [ClaimedItem(*row) for row in result.all()]
     claimed.sort(key=lambda c: (c.evaluation_id, c.seq))
     return claimed
+
+
+async def claim_item(
+    conn: AsyncConnection, owner: str, item_id: str, lease_seconds: float, now: datetime
+) -> ClaimedItem | None:
+    """Take one queued item by id; None when it is not queued (finished, running elsewhere)."""
+    row = (await conn.execute(_claim(owner, lease_seconds, now, items.c.id == item_id))).first()
+    return ClaimedItem(*row) if row is not None else None
 
 
 async def release_items(conn: AsyncConnection, owner: str, item_ids: Sequence[str]) -> None:
@@ -123,14 +155,11 @@ async def release_items(conn: AsyncConnection, owner: str, item_ids: Sequence[st
     if not item_ids:
         return
     await conn.execute(
-        update(items)
-        .where(
+        item_move(
+            ItemState.QUEUED,
             items.c.id.in_(list(item_ids)),
             items.c.lease_owner == owner,
             items.c.state.in_(_WORKING),
-        )
-        .values(
-            state=ItemState.QUEUED.value,
             lease_owner=None,
             lease_expires_at=None,
             attempts=items.c.attempts - 1,
@@ -148,28 +177,48 @@ async def renew_leases(
     )
 
 
+async def set_phases(
+    conn: AsyncConnection, owner: str, phases: Iterable[tuple[str, ItemState]]
+) -> None:
+    """Store the phase each item reported last; items no longer ours are left alone."""
+    by_phase: dict[ItemState, list[str]] = {}
+    for item_id, phase in phases:
+        by_phase.setdefault(phase, []).append(item_id)
+    for phase, item_ids in by_phase.items():
+        await conn.execute(
+            item_move(phase, items.c.id == bindparam("b_id"), items.c.lease_owner == owner),
+            [{"b_id": item_id} for item_id in item_ids],
+        )
+
+
+async def save_state(
+    conn: AsyncConnection, owner: str, item_id: str, state: dict[str, Any]
+) -> bool:
+    """Keep what a running item saved, for its next run; False if the lease is no longer ours."""
+    result = await conn.execute(
+        update(items)
+        .where(items.c.id == item_id, items.c.lease_owner == owner, items.c.state.in_(_WORKING))
+        .values(saved_state=state)
+    )
+    return bool(result.rowcount)
+
+
 async def record_outcomes(
     conn: AsyncConnection, owner: str, finished: Sequence[FinishedItem], now: datetime
 ) -> None:
     """Write terminal states, only where ``owner`` still holds the lease (write-once)."""
     if not finished:
         return
-    statement = (
-        update(items)
-        .where(
-            items.c.id == bindparam("b_id"),
-            items.c.lease_owner == owner,
-            # executemany cannot expand IN (...), so the working states are spelled out.
-            or_(*(items.c.state == state for state in _WORKING)),
-        )
-        .values(
-            state=bindparam("b_state"),
-            outcome=bindparam("b_outcome"),
-            error=bindparam("b_error"),
-            finished_at=now,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+    statement = item_move(
+        TERMINAL_ITEM_STATES,
+        items.c.id == bindparam("b_id"),
+        items.c.lease_owner == owner,
+        state=bindparam("b_state"),
+        outcome=bindparam("b_outcome"),
+        error=bindparam("b_error"),
+        finished_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
     )
     await conn.execute(
         statement,
@@ -180,14 +229,74 @@ async def record_outcomes(
     )
 
 
+async def suspend_items(
+    conn: AsyncConnection, owner: str, suspended: Sequence[SuspendedItem], now: datetime
+) -> None:
+    """Park items until their event, keeping their saved state; they give up their lease."""
+    for item in suspended:
+        await conn.execute(
+            item_move(
+                ItemState.WAITING,
+                items.c.id == item.id,
+                items.c.lease_owner == owner,
+                saved_state=item.saved_state,
+                waiting_for=item.waiting_for,
+                waiting_since=now,
+                resume_after=item.resume_after,
+                lease_owner=None,
+                lease_expires_at=None,
+                attempt_base=items.c.attempts,
+            )
+        )
+
+
+async def resume_items(conn: AsyncConnection, item_ids: Sequence[str]) -> set[str]:
+    """Put waiting items back in the queue; returns the evaluations of those that moved."""
+    if not item_ids:
+        return set()
+    result = await conn.execute(
+        item_move(
+            ItemState.QUEUED,
+            items.c.id.in_(list(item_ids)),
+            items.c.state == ItemState.WAITING.value,
+            waiting_for=None,
+            waiting_since=None,
+            resume_after=None,
+        ).returning(items.c.evaluation_id)
+    )
+    return {row[0] for row in result.all()}
+
+
+async def due_waits(conn: AsyncConnection, now: datetime, limit: int = 500) -> list[str]:
+    """Waiting items whose wait deadline passed."""
+    rows = await conn.execute(
+        select(items.c.id)
+        .where(items.c.state == ItemState.WAITING.value, items.c.resume_after <= now)
+        .limit(limit)
+    )
+    return [row[0] for row in rows.all()]
+
+
+async def waiting_item(conn: AsyncConnection, item_id: str) -> tuple[str, int] | None:
+    """The evaluation and attempt count of an item, if it is waiting."""
+    row = (
+        await conn.execute(
+            select(items.c.evaluation_id, items.c.attempts).where(
+                items.c.id == item_id, items.c.state == ItemState.WAITING.value
+            )
+        )
+    ).first()
+    return (row[0], int(row[1])) if row is not None else None
+
+
 async def reap_expired(conn: AsyncConnection, now: datetime) -> set[str]:
     """Requeue items whose lease expired; end those out of attempts. Returns evaluations touched."""
     expired = (items.c.state.in_(_WORKING), items.c.lease_expires_at < now)
     exhausted = await conn.execute(
-        update(items)
-        .where(*expired, items.c.attempts >= items.c.max_attempts)
-        .values(
-            state=ItemState.INFRA_ERROR.value,
+        item_move(
+            ItemState.INFRA_ERROR,
+            *expired,
+            items.c.attempts - items.c.attempt_base >= items.c.max_attempts,
             error={
                 "code": "lease_lost",
                 "message": "the worker running this item stopped too many times",
@@ -195,26 +304,27 @@ async def reap_expired(conn: AsyncConnection, now: datetime) -> set[str]:
             finished_at=now,
             lease_owner=None,
             lease_expires_at=None,
-        )
-        .returning(items.c.evaluation_id)
+        ).returning(items.c.evaluation_id)
     )
     touched = {row[0] for row in exhausted.all()}
     requeued = await conn.execute(
-        update(items)
-        .where(*expired)
-        .values(state=ItemState.QUEUED.value, lease_owner=None, lease_expires_at=None)
-        .returning(items.c.evaluation_id)
+        item_move(ItemState.QUEUED, *expired, lease_owner=None, lease_expires_at=None).returning(
+            items.c.evaluation_id
+        )
     )
     return touched | {row[0] for row in requeued.all()}
 
 
-async def cancel_queued(conn: AsyncConnection, evaluation_id: str, now: datetime) -> None:
+async def cancel_open_items(
+    conn: AsyncConnection, evaluation_id: str, now: datetime, message: str
+) -> None:
+    """Cancel the items no worker holds (queued or waiting); working ones stop on their own."""
     await conn.execute(
-        update(items)
-        .where(items.c.evaluation_id == evaluation_id, items.c.state == ItemState.QUEUED.value)
-        .values(
-            state=ItemState.CANCELLED.value,
-            error={"code": "cancelled", "message": "the evaluation was cancelled"},
+        item_move(
+            ItemState.CANCELLED,
+            items.c.evaluation_id == evaluation_id,
+            items.c.state.in_([ItemState.QUEUED.value, ItemState.WAITING.value]),
+            error={"code": "cancelled", "message": message},
             finished_at=now,
         )
     )
@@ -256,7 +366,22 @@ async def count_finished(conn: AsyncConnection, evaluation_ids: Sequence[str]) -
     return int(total or 0)
 
 
+async def only_waiting(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> set[str]:
+    """The subset of ``evaluation_ids`` whose unfinished items are all waiting (at least one)."""
+    ids = list(evaluation_ids)
+    if not ids:
+        return set()
+    open_states = select(items.c.evaluation_id, items.c.state).where(
+        items.c.evaluation_id.in_(ids), items.c.state.not_in(_TERMINAL)
+    )
+    by_evaluation: dict[str, set[str]] = {}
+    for evaluation_id, state in (await conn.execute(open_states.distinct())).all():
+        by_evaluation.setdefault(evaluation_id, set()).add(state)
+    return {e for e, states in by_evaluation.items() if states == {ItemState.WAITING.value}}
+
+
 async def state_counts(conn: AsyncConnection, evaluation_id: str) -> dict[str, int]:
+    """Items per state, counted on the (evaluation, state) index without reading the rows."""
     rows = await conn.execute(
         select(items.c.state, func.count())
         .where(items.c.evaluation_id == evaluation_id)

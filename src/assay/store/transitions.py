@@ -1,0 +1,142 @@
+"""Every status move of evaluations and items goes through the two functions here.
+
+:func:`move_evaluations` checks the move against the table in ``core/states.py`` in its WHERE
+clause (so two processes racing to move one row cannot both win) and, when the move is
+terminal, writes the webhook outbox event in the same transaction: an event exists exactly
+when its status change committed. :func:`item_move` builds the UPDATE for an item move the
+same way; the item repository runs it (in batches on the hot path).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Row, Table, Update, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assay.core.states import EvaluationStatus, ItemState, evaluation_sources, item_sources
+from assay.store.repositories import webhooks as webhook_rows
+from assay.store.tables import Evaluation, Item
+
+evaluations = cast(Table, Evaluation.__table__)
+items = cast(Table, Item.__table__)
+
+#: Terminal status -> webhook event name.
+EVENTS: dict[EvaluationStatus, str] = {
+    EvaluationStatus.COMPLETED: "evaluation.completed",
+    EvaluationStatus.FAILED: "evaluation.failed",
+    EvaluationStatus.CANCELLED: "evaluation.cancelled",
+}
+
+
+async def move_evaluations(
+    conn: AsyncConnection,
+    evaluation_ids: Sequence[str],
+    new: EvaluationStatus,
+    now: datetime,
+    **values: Any,
+) -> list[str]:
+    """Move each evaluation to ``new`` where the table allows it; returns the ids moved.
+
+    An evaluation already in a status that cannot move to ``new`` (another process finished
+    it, a user cancelled it) is left as it is. Terminal moves set ``completed_at`` and queue
+    the webhook event of each evaluation moved.
+    """
+    if not evaluation_ids:
+        return []
+    sources = [s.value for s in evaluation_sources(new)]
+    if new.is_terminal:
+        values.setdefault("completed_at", now)
+    if new is EvaluationStatus.RUNNING:
+        values.setdefault("started_at", func.coalesce(evaluations.c.started_at, now))
+    result = await conn.execute(
+        update(evaluations)
+        .where(evaluations.c.id.in_(list(evaluation_ids)), evaluations.c.status.in_(sources))
+        .values(status=new.value, updated_at=now, **values)
+        .returning(evaluations.c.id)
+    )
+    moved = [row[0] for row in result.all()]
+    if new.is_terminal:
+        for evaluation_id in moved:
+            await _queue_terminal_event(conn, evaluation_id, now)
+    return moved
+
+
+def item_move(
+    new: ItemState | Iterable[ItemState], *conditions: ColumnElement[bool], **values: Any
+) -> Update:
+    """The UPDATE moving items to ``new``, only from the states the table allows.
+
+    ``new`` may be several states (a batch of outcomes whose state is bound per row): the
+    statement then allows only the sources all of them share. With one state, ``state`` is
+    set to it; with several, the caller binds ``state`` in ``values``. The sources are
+    spelled as equalities because executemany cannot expand ``IN``.
+    """
+    targets = {new} if isinstance(new, ItemState) else set(new)
+    sources = frozenset.intersection(*(item_sources(t) for t in targets))
+    if isinstance(new, ItemState):
+        values.setdefault("state", new.value)
+    return (
+        update(items)
+        .where(*conditions, or_(*(items.c.state == s.value for s in sorted(sources))))
+        .values(**values)
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def evaluation_payload(row: Row[Any]) -> dict[str, Any]:
+    """The evaluation as a webhook shows it: identity, status, times, and the summary's scores.
+
+    Only the summary's scalar fields (scores, rates) and its ``counts`` are included, so a
+    payload stays small whatever the kind; the full results are one GET away.
+    """
+    payload: dict[str, Any] = {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "status": row.status,
+        "agent_id": row.agent_id,
+        "created_at": _iso(row.created_at),
+        "started_at": _iso(row.started_at),
+        "completed_at": _iso(row.completed_at),
+    }
+    if row.status == EvaluationStatus.FAILED.value:
+        payload["error"] = {"code": row.error_code, "message": row.error}
+    summary = row.summary or {}
+    for key, value in summary.items():
+        if value is None or isinstance(value, bool | int | float | str):
+            payload.setdefault(key, value)
+    if isinstance(summary.get("counts"), dict):
+        payload["counts"] = summary["counts"]
+    return payload
+
+
+async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: datetime) -> None:
+    """Queue the event of the evaluation's terminal status, if it has a webhook URL."""
+    row = (await conn.execute(select(evaluations).where(evaluations.c.id == evaluation_id))).first()
+    if row is None or not row.webhook_url:
+        return
+    event = EVENTS.get(EvaluationStatus(row.status))
+    if event is None:
+        return
+    await webhook_rows.insert_delivery(
+        conn,
+        {
+            "id": f"whd-{uuid.uuid4()}",
+            "evaluation_id": row.id,
+            "org_id": row.org_id,
+            "event": event,
+            "url": row.webhook_url,
+            "payload": {"event": event, "evaluation": evaluation_payload(row)},
+            "status": webhook_rows.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
