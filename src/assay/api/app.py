@@ -15,6 +15,7 @@ from assay.api.health import router as health_router
 from assay.api.v1.agents import router as agents_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
+from assay.api.v1.items import router as items_router
 from assay.services.container import open_container
 from assay.settings import Settings
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(agents_router)
     app.include_router(evaluations_router)
     app.include_router(harnesses_router)
+    app.include_router(items_router)
     app.include_router(eval_runs_router)
     app.include_router(projects_router)
     return app

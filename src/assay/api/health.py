@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from assay.api.deps import ContainerDep
+from assay.metrics import REGISTRY
 
 router = APIRouter(tags=["health"])
 
-REGISTRY = CollectorRegistry()
 EVALUATIONS_CREATED = Counter(
     "assay_evaluations_created",
     "Evaluations created, by kind and API",

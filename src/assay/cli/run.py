@@ -1,12 +1,14 @@
 """`assay run FILE.yaml`: run checks locally (no server), show progress and a verdict table.
 
 Exit codes: 0 all checks passed, 1 a check failed its threshold, 2 the file or a setting is
-wrong. ``--json`` prints machine-readable results instead of the table.
+wrong, 130 interrupted (Ctrl-C or SIGTERM: the run's evaluations are cancelled). ``--json`` prints machine-readable results instead of the table.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -14,33 +16,51 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assay.cli.common import console, exit_on_error, run_with_container
+from assay.cli.common import console, err_console, exit_on_error, run_with_container
 from assay.services.container import Container
-from assay.services.runs import CheckResult, RunFile, load_run_file, run_checks
+from assay.services.runs import CheckResult, RunFile, RunInterrupted, load_run_file, run_checks
 
 
 def run_with_progress(run: RunFile, show_progress: bool) -> list[CheckResult]:
-    """Run the checks in this process, with a transient progress bar of items if asked."""
+    """Run the checks in this process, with a transient progress bar of items if asked.
 
-    async def work(container: Container) -> list[CheckResult]:
-        await container.start_engine()
-        if not show_progress:
-            return await run_checks(container, run)
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(run.name or "evaluating", total=None)
-            return await run_checks(
-                container,
-                run,
-                lambda done, total: progress.update(task, completed=done, total=total),
+    Ctrl-C and SIGTERM cancel the run's evaluations (finished items are kept), print what
+    finished and exit 130.
+    """
+    try:
+        return run_with_container(lambda container: _work(container, run, show_progress))
+    except RunInterrupted as stopped:
+        for result in stopped.results:
+            view = result.evaluation
+            err_console.print(
+                f"{view.kind} {view.name or ''}: {view.finished_items} of {view.total_items} "
+                f"items finished; evaluation {view.id} {view.status.value}",
+                highlight=False,
             )
+        err_console.print("[red]interrupted[/red]: nothing of this run is left running")
+        raise typer.Exit(130) from None
 
-    return run_with_container(work)
+
+async def _work(container: Container, run: RunFile, show_progress: bool) -> list[CheckResult]:
+    main = asyncio.current_task()
+    assert main is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    await container.start_engine()
+    if not show_progress:
+        return await run_checks(container, run)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(run.name or "evaluating", total=None)
+        return await run_checks(
+            container,
+            run,
+            lambda done, total: progress.update(task, completed=done, total=total),
+        )
 
 
 def execute(run: RunFile, as_json: bool) -> list[CheckResult]:

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assay.core.spec import EvaluationSpec
-from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus
+from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus, ItemState
 
 
 class EvaluationView(BaseModel):
@@ -43,4 +43,25 @@ class EvaluationView(BaseModel):
 
 class EvaluationPage(BaseModel):
     items: list[EvaluationView]
+    total: int
+
+
+class ItemView(BaseModel):
+    """One item of an evaluation as APIs show it: where it is, and what it waits for."""
+
+    id: str
+    seq: int
+    state: ItemState
+    attempts: int
+    #: What a waiting item waits for ("review of checkpoint 2"), since when, and until when.
+    waiting_for: str | None = None
+    waiting_since: datetime | None = None
+    resume_after: datetime | None = None
+    error: dict[str, Any] | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class ItemPage(BaseModel):
+    items: list[ItemView]
     total: int

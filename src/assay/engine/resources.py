@@ -14,12 +14,15 @@ from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
+from assay.metrics import REGISTRY
+
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 CLEANUP_FAILURES = Counter(
     "assay_resource_cleanup_failures_total",
     "Releases of an item's resources (sandboxes, sessions) that raised.",
+    registry=REGISTRY,
 )
 
 

@@ -8,6 +8,7 @@ this process, and each gets a verdict so CI can fail the build on a regression.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assay.core.errors import ValidationFailed
+from assay.core.errors import InvalidTransition, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
@@ -180,23 +181,71 @@ async def start_checks(
     return principal, views
 
 
+class RunInterrupted(Exception):
+    """The run was stopped (Ctrl-C, SIGTERM) and its evaluations cancelled.
+
+    ``results`` hold every check as it ended: finished items are kept and counted, and no
+    later process runs the rest.
+    """
+
+    def __init__(self, results: list[CheckResult]) -> None:
+        super().__init__("the run was interrupted")
+        self.results = results
+
+
+#: How long an interrupted run waits for its running items to stop and be summarised.
+INTERRUPT_GRACE_SECONDS = 15.0
+
+
 async def run_checks(
     container: Container,
     run: RunFile,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[CheckResult]:
-    """Run every check to completion in this process; ``on_progress(finished, total)`` items."""
+    """Run every check to completion in this process; ``on_progress(finished, total)`` items.
+
+    Raises:
+        RunInterrupted: the task was cancelled (the CLI cancels it on SIGINT and SIGTERM);
+            the evaluations were cancelled first, so nothing of this run is left running.
+    """
     principal, views = await start_checks(container, run)
     total = sum(v.total_items for v in views)
     ids = [v.id for v in views]
-    while True:
-        if on_progress is not None:
-            on_progress(await evaluation_service.finished_items(container, ids), total)
-        if all([await evaluation_service.is_finished(container, principal, i) for i in ids]):
-            break
-        await asyncio.sleep(0.1)
+    try:
+        while True:
+            if on_progress is not None:
+                on_progress(await evaluation_service.finished_items(container, ids), total)
+            if all([await evaluation_service.is_finished(container, principal, i) for i in ids]):
+                break
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        raise RunInterrupted(await _interrupt(container, principal, run, ids)) from None
     if on_progress is not None:
         on_progress(total, total)
+    return await _results(container, principal, run, ids)
+
+
+async def _interrupt(
+    container: Container, principal: Principal, run: RunFile, ids: list[str]
+) -> list[CheckResult]:
+    """Cancel the run's evaluations and wait for their running items to stop."""
+    for evaluation_id in ids:
+        with contextlib.suppress(InvalidTransition):
+            await evaluation_service.cancel_evaluation(
+                container, principal, evaluation_id, reason="the local run was interrupted"
+            )
+    async with asyncio.timeout(INTERRUPT_GRACE_SECONDS):
+        for evaluation_id in ids:
+            await evaluation_service.wait_for_evaluation(container, principal, evaluation_id)
+    return await _results(container, principal, run, ids)
+
+
+async def _results(
+    container: Container, principal: Principal, run: RunFile, ids: list[str]
+) -> list[CheckResult]:
     finished = [
         await evaluation_service.get_evaluation(container, principal, i, with_counts=True)
         for i in ids

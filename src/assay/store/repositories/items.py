@@ -388,3 +388,40 @@ async def state_counts(conn: AsyncConnection, evaluation_id: str) -> dict[str, i
         .group_by(items.c.state)
     )
     return {state: int(count) for state, count in rows.all()}
+
+
+_LISTED = (
+    items.c.id,
+    items.c.seq,
+    items.c.state,
+    items.c.attempts,
+    items.c.waiting_for,
+    items.c.waiting_since,
+    items.c.resume_after,
+    items.c.error,
+    items.c.started_at,
+    items.c.finished_at,
+)
+
+
+async def list_items(
+    conn: AsyncConnection, evaluation_id: str, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """A page of an evaluation's items in ``seq`` order (without inputs and outcomes)."""
+    rows = await conn.execute(
+        select(*_LISTED)
+        .where(items.c.evaluation_id == evaluation_id)
+        .order_by(items.c.seq)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await conn.scalar(
+        select(func.count()).select_from(items).where(items.c.evaluation_id == evaluation_id)
+    )
+    return list(rows.all()), int(total or 0)
+
+
+async def get_listed_item(conn: AsyncConnection, evaluation_id: str, item_id: str) -> Any:
+    """One item as ``list_items`` shows it, or None when the evaluation has no such item."""
+    query = select(*_LISTED).where(items.c.id == item_id, items.c.evaluation_id == evaluation_id)
+    return (await conn.execute(query)).first()
