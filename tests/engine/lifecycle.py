@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from assay.core.spec import EvaluationSpec, Limits, ModelRef, TargetSpec
@@ -20,10 +21,20 @@ def install_lifecycle_plugin(root: Path) -> Path:
     """A real (unpacked) distribution whose ``assay.kinds`` entry point is the lifecycle kind."""
     info = root / "assay_lifecycle_test-1.0.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: assay-lifecycle-test\nVersion: 1.0\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: assay-lifecycle-test\nVersion: 1.0\n"
+    )
     (info / "entry_points.txt").write_text(
         "[assay.kinds]\ntest/lifecycle = tests.engine.lifecycle_kind:LifecycleKind\n"
     )
+    return root
+
+
+@pytest.fixture
+def lifecycle_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The plugin installed for this process (sys.path) and for child processes (PYTHONPATH)."""
+    root = install_lifecycle_plugin(tmp_path / "plugin")
+    monkeypatch.syspath_prepend(str(root))
     return root
 
 

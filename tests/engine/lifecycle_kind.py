@@ -70,15 +70,15 @@ class LifecycleKind(Kind[LifecycleParams]):
         params = self.item_params(ctx)
         if params.resource_dir is not None:
             directory = Path(params.resource_dir)
-            await ctx.resources.enter(marker_resource(directory, ctx.item_id, params.resource_fails))
+            await ctx.resources.enter(
+                marker_resource(directory, ctx.item_id, params.resource_fails)
+            )
         if params.suspend and ctx.saved_state is None:
             await ctx.log("step", {"done": "first half"})
             deadline = (
                 datetime.now(UTC) + timedelta(seconds=params.wait_s) if params.wait_s else None
             )
-            return Suspend(
-                waiting_for="a test event", state={"half": 1}, resume_after=deadline
-            )
+            return Suspend(waiting_for="a test event", state={"half": 1}, resume_after=deadline)
         await self._pause(params, ctx, "claiming")
         for phase in PHASES:
             await ctx.phase(phase)

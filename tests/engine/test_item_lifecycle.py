@@ -14,15 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.engine.lifecycle import create_lifecycle, install_lifecycle_plugin
+from tests.engine.lifecycle import create_lifecycle, lifecycle_plugin
 from tests.factories import RunningAssay, make_settings, serve_assay, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
 
+__all__ = ["lifecycle_plugin"]  # the fixture, used by name
+
+
 @pytest.fixture
-def lifecycle_assay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningAssay]:
-    monkeypatch.syspath_prepend(str(install_lifecycle_plugin(tmp_path / "plugin")))
+def lifecycle_assay(tmp_path: Path, lifecycle_plugin: Path) -> Iterator[RunningAssay]:
     with serve_assay(make_settings(tmp_path, poll_interval=0.05)) as running:
         yield running
 
@@ -146,7 +148,10 @@ async def test_a_waiting_item_holds_no_lease_and_its_evaluation_waits_for_verifi
         assert sent.json()["state"] in ("queued", "claiming", "provisioning", "agent_running")
 
         async def first_done() -> bool:
-            return [i["state"] for i in await _items(client, evaluation_id)] == ["passed", "waiting"]
+            return [i["state"] for i in await _items(client, evaluation_id)] == [
+                "passed",
+                "waiting",
+            ]
 
         await wait_until(first_done)
         await wait_until(waiting)

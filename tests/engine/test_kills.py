@@ -1,0 +1,175 @@
+"""Real processes killed with SIGKILL at each moment of an item's life lose nothing.
+
+Every item ends counted once, every evaluation ends terminal (or waits, resumable), and a
+waiting item survives the kill and continues from its saved state when its event comes.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from assay.settings import Settings
+from tests.engine.lifecycle import create_lifecycle, evaluation_row, item_rows, lifecycle_plugin
+from tests.factories import assay_env, assay_process, free_port, make_key, make_settings, wait_until
+
+pytestmark = pytest.mark.timeout(120)
+__all__ = ["lifecycle_plugin"]  # the fixture, used by name
+
+
+class Server:
+    """`assay serve` as a real process with the lifecycle plugin, restartable on one port."""
+
+    def __init__(self, tmp_path: Path, settings: Settings, plugin: Path) -> None:
+        self.env = assay_env(
+            settings, PYTHONPATH=str(plugin), ASSAY_LEASE_SECONDS="1", ASSAY_WORKERS="4"
+        )
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / "server.log"
+
+    def process(self) -> Any:
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        return assay_process(args, self.env, self.log)
+
+    async def healthy(self) -> None:
+        async def up() -> bool:
+            try:
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"{self.url}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await wait_until(up, timeout=30)
+
+
+def _kill(process: Any) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+async def _states(settings: Settings, evaluation_id: str) -> list[str]:
+    return [row.state for row in await item_rows(settings, evaluation_id)]
+
+
+async def test_a_waiting_item_survives_a_kill_and_continues_from_its_saved_state(
+    tmp_path: Path, lifecycle_plugin: Path, any_database_url: str
+):
+    settings = make_settings(tmp_path, database_url=any_database_url)
+    server = Server(tmp_path, settings, lifecycle_plugin)
+    key = await make_key(settings)
+    evaluation_id = await create_lifecycle(settings, suspend=True, items=2)
+
+    with server.process() as first:
+        await server.healthy()
+
+        async def both_waiting() -> bool:
+            row = await evaluation_row(settings, evaluation_id)
+            return row.status == "waiting_verification"
+
+        await wait_until(both_waiting, timeout=30)
+        _kill(first)
+    rows = await item_rows(settings, evaluation_id)
+    assert [r.state for r in rows] == ["waiting", "waiting"]
+    assert all(r.lease_owner is None and r.saved_state == {"half": 1} for r in rows)
+
+    with server.process():
+        await server.healthy()
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+            for row in rows:
+                sent = await client.post(
+                    f"/v1/evaluations/{evaluation_id}/items/{row.id}/events",
+                    json={"type": "continue", "data": {"seq": row.seq}},
+                )
+                assert sent.status_code == 202, sent.text
+
+            async def completed() -> bool:
+                return (await evaluation_row(settings, evaluation_id)).status == "completed"
+
+            await wait_until(completed, timeout=30)
+
+    for row in await item_rows(settings, evaluation_id):
+        assert row.state == "passed" and row.attempts == 2
+        trace = row.outcome["trace"]
+        assert trace["saved_state"] == {"half": 1}
+        kinds = [e["kind"] for e in trace["events"]]
+        assert kinds == ["step", "resume"], "the first run's step, then the event that resumed it"
+        assert trace["events"][1]["payload"]["data"] == {"seq": row.seq}
+        assert trace["events"][1]["payload"]["by"], "who sent the event comes from the key"
+
+
+MOMENTS = ["claiming", "provisioning", "agent_running", "agent_finished", "verifying"]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+async def test_a_kill_in_any_phase_ends_with_every_item_counted_once(
+    tmp_path: Path, lifecycle_plugin: Path, moment: str
+):
+    settings = make_settings(tmp_path)
+    server = Server(tmp_path, settings, lifecycle_plugin)
+    items = 3
+    evaluation_id = await create_lifecycle(settings, items=items, sleep_in=[moment], sleep_s=60)
+
+    with server.process() as first:
+        await server.healthy()
+
+        async def in_moment() -> bool:
+            return moment in await _states(settings, evaluation_id)
+
+        await wait_until(in_moment, timeout=30)
+        _kill(first)
+
+    with server.process():
+        await server.healthy()
+
+        async def finalized() -> bool:
+            row = await evaluation_row(settings, evaluation_id)
+            return row.status == "completed" and row.summary is not None
+
+        await wait_until(finalized, timeout=60)
+
+    rows = await item_rows(settings, evaluation_id)
+    assert len(rows) == items and [r.state for r in rows] == ["passed"] * items
+    assert any(r.attempts == 2 for r in rows), "the items in flight at the kill ran again"
+    summary = (await evaluation_row(settings, evaluation_id)).summary
+    assert summary["counts"] == {"passed": items, "total": items}
+
+
+async def test_a_kill_between_the_last_outcome_and_the_summary_is_finalized_on_restart(
+    tmp_path: Path, lifecycle_plugin: Path
+):
+    settings = make_settings(tmp_path)
+    server = Server(tmp_path, settings, lifecycle_plugin)
+    slow = tmp_path / "slow-summary"
+    slow.touch()
+    evaluation_id = await create_lifecycle(
+        settings, items=2, slow_summary_file=str(slow), summarise_sleep_s=60
+    )
+
+    with server.process() as first:
+        await server.healthy()
+
+        async def outcomes_written() -> bool:
+            return await _states(settings, evaluation_id) == ["passed", "passed"]
+
+        await wait_until(outcomes_written, timeout=30)
+        _kill(first)
+    stranded = await evaluation_row(settings, evaluation_id)
+    assert stranded.status == "running" and stranded.summary is None
+
+    slow.unlink()
+    with server.process():
+        await server.healthy()
+
+        async def finalized() -> bool:
+            return (await evaluation_row(settings, evaluation_id)).status == "completed"
+
+        await wait_until(finalized, timeout=30)
+    row = await evaluation_row(settings, evaluation_id)
+    assert row.summary["counts"] == {"passed": 2, "total": 2}
+    assert [r.attempts for r in await item_rows(settings, evaluation_id)] == [1, 1]
