@@ -45,8 +45,8 @@ async def run_item(
             outcome = await runtime.kind.run_item(ItemPlan(input=claimed.input), ctx)
     except Exception as exc:  # noqa: BLE001 - every failure becomes data on the item
         state, error = classify(exc, claimed.attempts)
-        return FinishedItem(claimed.id, claimed.evaluation_id, state, None, error.model_dump())
+        error_data = runtime.redactor.redact(error.model_dump())
+        return FinishedItem(claimed.id, claimed.evaluation_id, state, None, error_data)
     state = ItemState.FAILED if outcome.passed is False else ItemState.PASSED
-    return FinishedItem(
-        claimed.id, claimed.evaluation_id, state, outcome.model_dump(mode="json"), None
-    )
+    outcome_data = runtime.redactor.redact(outcome.model_dump(mode="json"))
+    return FinishedItem(claimed.id, claimed.evaluation_id, state, outcome_data, None)

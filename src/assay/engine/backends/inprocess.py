@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.core.errors import AssayError
 from assay.core.outcome import ItemError
+from assay.core.redaction import Redactor
 from assay.core.spec import EvaluationSpec
 from assay.core.states import ItemState
 from assay.engine.classify import INVALID_API_KEY
@@ -180,7 +181,9 @@ class InProcessEngine:
                 )
             else:
                 async with self._evaluation_slot(item.evaluation_id, runtime):
-                    finished = await run_item(item, runtime, self._event_log(item))
+                    finished = await run_item(
+                        item, runtime, self._event_log(item, runtime.redactor)
+                    )
                 if finished.error is not None and finished.error["code"] == INVALID_API_KEY:
                     await self._fail_evaluation(
                         item.evaluation_id,
@@ -236,8 +239,10 @@ class InProcessEngine:
             self._runtimes[evaluation_id] = runtime
             return runtime
 
-    def _event_log(self, item: ClaimedItem) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-        """Store an item's steps one by one, in order, as it records them."""
+    def _event_log(
+        self, item: ClaimedItem, redactor: Redactor
+    ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        """Store an item's steps one by one, in order, as it records them (secrets blanked)."""
         counter = itertools.count()
 
         async def log(kind: str, payload: dict[str, Any]) -> None:
@@ -249,7 +254,7 @@ class InProcessEngine:
                     attempt=item.attempts,
                     seq=next(counter),
                     kind=kind,
-                    payload=payload,
+                    payload=redactor.redact(payload),
                     now=_now(),
                 )
 
