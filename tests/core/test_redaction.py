@@ -54,3 +54,19 @@ def test_regex_metacharacters_in_a_secret_match_literally():
     secret = "a.b*c+d?(e)[f]"
     redactor = Redactor([secret])
     assert redactor.redact_text(f"<{secret}> aXbbc") == f"<{REDACTED}> aXbbc"
+
+
+def test_a_secret_that_json_escapes_is_still_found_inside_nested_data():
+    secret = 'pa"ss\\word\t12'
+    redactor = Redactor([secret])
+    assert redactor.redact({"turns": [{"content": f"it is {secret}"}]}) == {
+        "turns": [{"content": f"it is {REDACTED}"}]
+    }
+
+
+def test_data_without_a_secret_comes_back_equal_and_other_values_untouched():
+    redactor = Redactor([KEY])
+    marker = object()
+    data = {"output": "nothing to hide", "n": [1, 2.5, None], "when": marker}
+    redacted = redactor.redact(data)
+    assert redacted == data and redacted["when"] is marker

@@ -13,7 +13,7 @@ from assay.settings import get_settings
 app = typer.Typer(help="Manage the key that encrypts stored secrets.", no_args_is_help=True)
 
 _INSTALL_STEPS = """\
-ASSAY_SECRET_KEY is set, so nothing was changed: the new key above is for you to install.
+ASSAY_SECRET_KEY is set, so nothing was changed: the key printed on stdout is for you to install.
 On every server and worker set
   ASSAY_SECRET_KEY=<the new key>
   ASSAY_SECRET_KEY_PREVIOUS=<the current key>
