@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     """Where Assay keeps local state, such as the generated secret key."""
     secret_key: SecretStr | None = None
     """Fernet key that encrypts stored secrets; generated into data_dir on first start if unset."""
+    secret_key_previous: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    """Old Fernet keys, comma-separated, that still decrypt (never encrypt) stored secrets while
+    `assay secrets rotate-key` re-encrypts them under `secret_key`; remove them once it is done."""
     judge_model: str = "mock/judge"
     """Default judge as `provider/model`, e.g. `openai/gpt-4o-mini`."""
 
@@ -75,6 +79,13 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "ASSAY_ANTHROPIC_BASE_URL"),
     )
+
+    @field_validator("secret_key_previous", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache

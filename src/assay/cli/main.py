@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import init, keys, quickstart, run, scan, serve, users, webhooks, worker
+from assay.cli import (
+    init,
+    keys,
+    quickstart,
+    run,
+    scan,
+    secrets,
+    serve,
+    users,
+    webhooks,
+    worker,
+)
 
 app = typer.Typer(
     help="Assay: self-hosted evaluation of AI agents and models.",
@@ -20,3 +31,4 @@ app.command("quickstart")(quickstart.quickstart)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(secrets.app, name="secrets")

@@ -164,15 +164,18 @@ class ItemRunner:
                 ran = await runtime.kind.run_item(ItemPlan(input=item.input), ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes data on the item
             state, error = classify(exc, item.attempts)
-            return FinishedItem(item.id, item.evaluation_id, state, None, error.model_dump())
+            error_data = runtime.redactor.redact(error.model_dump())
+            return FinishedItem(item.id, item.evaluation_id, state, None, error_data)
         finally:
             await asyncio.shield(resources.close())
         if isinstance(ran, Suspend):
+            saved = runtime.redactor.redact(ran.state)
             return SuspendedItem(
-                item.id, item.evaluation_id, ran.state, ran.waiting_for, ran.resume_after
+                item.id, item.evaluation_id, saved, ran.waiting_for, ran.resume_after
             )
         state = ItemState.FAILED if ran.passed is False else ItemState.PASSED
-        return FinishedItem(item.id, item.evaluation_id, state, ran.model_dump(mode="json"), None)
+        outcome = runtime.redactor.redact(ran.model_dump(mode="json"))
+        return FinishedItem(item.id, item.evaluation_id, state, outcome, None)
 
     async def _context(
         self, item: ClaimedItem, runtime: EvaluationRuntime, resources: ItemResources
@@ -194,7 +197,9 @@ class ItemRunner:
 
         async def save(state: dict[str, Any]) -> None:
             async with self.db.begin() as conn:
-                await item_rows.save_state(conn, self.owner, item.id, state)
+                await item_rows.save_state(
+                    conn, self.owner, item.id, runtime.redactor.redact(state)
+                )
 
         return ItemContext(
             evaluation_id=item.evaluation_id,
@@ -207,7 +212,7 @@ class ItemRunner:
             cost=runtime.cost,
             params=runtime.params,
             llm=runtime.llm,
-            log=self._event_log(item),
+            log=self._event_log(item, runtime),
             phase=phase,
             save=save,
             saved_state=item.saved_state,
@@ -248,8 +253,10 @@ class ItemRunner:
             self._runtimes[evaluation_id] = runtime
             return runtime
 
-    def _event_log(self, item: ClaimedItem) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-        """Store an item's steps one by one, in order, as it records them."""
+    def _event_log(
+        self, item: ClaimedItem, runtime: EvaluationRuntime
+    ) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        """Store an item's steps one by one, in order, as it records them (secrets blanked)."""
         counter = itertools.count()
 
         async def write(kind: str, payload: dict[str, Any]) -> None:
@@ -261,7 +268,7 @@ class ItemRunner:
                     attempt=item.attempts,
                     seq=next(counter),
                     kind=kind,
-                    payload=payload,
+                    payload=runtime.redactor.redact(payload),
                     now=_now(),
                 )
 

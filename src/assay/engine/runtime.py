@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr
 
 from assay.core.llm import ChatRequest, ChatResponse
 from assay.core.outcome import NormalizedResponse, Usage
+from assay.core.redaction import Redactor, secret_strings
 from assay.core.spec import EvaluationSpec, ModelRef
 from assay.engine.limits import Limits
 from assay.engine.retry import RetryPolicy, call_with_retries
@@ -141,6 +142,8 @@ class EvaluationRuntime:
     price_overrides: dict[str, tuple[float, float]]
     #: Secret values given with the evaluation for its tasks (``ItemContext.secrets``).
     task_secrets: dict[str, str]
+    #: Blanks this evaluation's secrets and the server's out of whatever is stored.
+    redactor: Redactor
 
     def cost(self, label: str | None, usage: Usage) -> float:
         return cost_usd(label, usage, self.price_overrides)
@@ -199,4 +202,19 @@ def build_runtime(
         llm=llm,
         price_overrides=settings.price_overrides,
         task_secrets={str(k): str(v) for k, v in secrets.get("tasks", {}).items()},
+        redactor=Redactor([*secret_strings(secrets), *server_secrets(settings)]),
     )
+
+
+def server_secrets(settings: Settings) -> list[str]:
+    """Every secret setting's value (provider keys, the encryption keys), whatever its name.
+
+    Read from the field types rather than a list, so a key setting added later is covered.
+    """
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, SecretStr):
+                found.append(item.get_secret_value())
+    return found
