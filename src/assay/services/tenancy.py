@@ -1,14 +1,18 @@
-"""Organizations and their users; the first-run set-up."""
+"""Organizations, their workspaces and users; the first-run set-up."""
 
 from __future__ import annotations
 
 import re
 
-from assay.core.errors import NotFound, ValidationFailed
-from assay.core.principal import Role
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assay.core.principal import Principal, Role
+from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.keys import create_key
 from assay.store.repositories import tenancy
+from assay.store.tables import Workspace
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -29,3 +33,42 @@ async def add_user(container: Container, email: str, org_slug: str, role: Role) 
                 f"organization {org_slug!r} does not exist; create it with `assay keys create --org {org_slug}`"
             )
         await tenancy.upsert_user(session, org.id, email.lower(), role.value)
+
+
+async def workspace_for_new(
+    session: AsyncSession, principal: Principal, slug: str | None, what: str
+) -> Workspace | None:
+    """The workspace a new agent or harness belongs to; None means the whole organization.
+
+    It is the workspace named by ``slug``, else the key's own; an organization-wide key that
+    names none creates an organization-wide resource, which needs the admin role.
+
+    Raises:
+        PermissionDenied: a workspace key names another workspace, the key is a reviewer,
+            or it asks for an organization-wide ``what`` (``agent``, ``harness``) without
+            being an organization-wide admin key.
+        ValidationFailed: an organization-wide key names a workspace that does not exist.
+    """
+    require_role(principal, Role.MEMBER)
+    workspace: Workspace | None = None
+    if principal.workspace_id is not None:
+        workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
+        if workspace is None:
+            raise NotFound("the key's workspace no longer exists")
+        if slug is not None and slug != workspace.slug:
+            raise PermissionDenied(
+                f"workspace: the key is limited to workspace {workspace.slug!r}; "
+                "leave workspace out or name that one"
+            )
+    elif slug is not None:
+        workspace = await tenancy.get_workspace(session, principal.org_id, slug)
+        if workspace is None:
+            raise ValidationFailed.for_field(
+                ("workspace",), f"the organization has no workspace {slug!r}"
+            )
+    if workspace is None and principal.role is not Role.ADMIN:
+        raise PermissionDenied(
+            f"workspace: an organization-wide {what} needs an organization-wide admin key; "
+            "name the workspace it belongs to"
+        )
+    return workspace

@@ -19,6 +19,10 @@ class AgentCreate(BaseModel):
 
     id: str | None = None
     """Your id for the agent; generated when omitted. Unique within the organization."""
+    workspace: str | None = Field(default=None, min_length=1, max_length=100)
+    """The slug of the workspace the agent belongs to; default: the key's workspace. An
+    organization-wide key that leaves it out creates an organization-wide agent, which needs
+    the admin role; only organization-wide admin keys may delete those."""
     kind: str
     """`openai-chat`, `http` or `python`."""
     name: str | None = None
@@ -40,7 +44,14 @@ async def create_agent(
     body: AgentCreate, container: ContainerDep, principal: PrincipalDep
 ) -> AgentView:
     return await agent_service.register_agent(
-        container, principal, body.kind, body.config, body.secrets, agent_id=body.id, name=body.name
+        container,
+        principal,
+        body.kind,
+        body.config,
+        body.secrets,
+        agent_id=body.id,
+        name=body.name,
+        workspace=body.workspace,
     )
 
 
