@@ -60,7 +60,7 @@ def _steps(url: str) -> list[tuple[str, str, str, dict[str, Any] | None, int, st
         ("member", "DELETE", "/v1/agents/shared-agent", None, 403, None),
         ("ws1_admin", "DELETE", "/v1/harnesses/shared-harness", None, 403, None),
         ("member", "DELETE", "/v1/harnesses/shared-harness", None, 403, None),
-        ("member", "POST", "/v1/agents", _agent("org-agent", url), 403, None),
+        ("member", "POST", "/v1/agents", _agent("member-agent", url), 201, "default"),
         ("ws1_admin", "POST", "/v1/harnesses", _harness("ws1-admins"), 201, "ws1"),
         # New resources go to the key's workspace, or to a workspace an org-wide key names.
         ("ws1_member", "POST", "/v1/agents", _agent("ws1-agent", url), 201, "ws1"),

@@ -86,7 +86,7 @@ async def register_agent(
             str(config["callable"]), container.settings.python_agent_modules
         )
     async with container.sessions.begin() as session:
-        owner = await workspace_for_new(session, principal, workspace, "agent")
+        owner = await workspace_for_new(session, principal, workspace)
         agent_id = agent_id or new_id()
         if await agent_rows.id_taken(session, principal.org_id, agent_id):
             raise Conflict(f"an agent with id {agent_id!r} already exists in the organization")

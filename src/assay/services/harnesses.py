@@ -160,7 +160,7 @@ async def create_harness(
     harness_id = harness_id or f"harness-{uuid.uuid4()}"
     parsed = probes_from_input(harness_id, probes)
     async with container.sessions.begin() as session:
-        owner = await workspace_for_new(session, principal, workspace, "harness")
+        owner = await workspace_for_new(session, principal, workspace)
         if await harness_rows.find_conflict(session, principal.org_id, harness_id, name):
             raise Conflict(
                 f"a harness with id {harness_id!r} or name {name!r} already exists in the "

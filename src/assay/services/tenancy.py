@@ -36,21 +36,20 @@ async def add_user(container: Container, email: str, org_slug: str, role: Role) 
 
 
 async def workspace_for_new(
-    session: AsyncSession, principal: Principal, slug: str | None, what: str
+    session: AsyncSession, principal: Principal, slug: str | None
 ) -> Workspace | None:
     """The workspace a new agent or harness belongs to; None means the whole organization.
 
-    It is the workspace named by ``slug``, else the key's own; an organization-wide key that
-    names none creates an organization-wide resource, which needs the admin role.
+    It is the workspace named by ``slug``, else the key's own. An organization-wide key that
+    names none creates an organization-wide resource if it is an admin key, and files it in
+    the ``default`` workspace otherwise (where its evaluations go too), so only
+    organization-wide admins ever add to what every workspace sees.
 
     Raises:
-        PermissionDenied: a workspace key names another workspace, the key is a reviewer,
-            or it asks for an organization-wide ``what`` (``agent``, ``harness``) without
-            being an organization-wide admin key.
+        PermissionDenied: a reviewer key, or a workspace key that names another workspace.
         ValidationFailed: an organization-wide key names a workspace that does not exist.
     """
     require_role(principal, Role.MEMBER)
-    workspace: Workspace | None = None
     if principal.workspace_id is not None:
         workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
         if workspace is None:
@@ -60,15 +59,14 @@ async def workspace_for_new(
                 f"workspace: the key is limited to workspace {workspace.slug!r}; "
                 "leave workspace out or name that one"
             )
-    elif slug is not None:
-        workspace = await tenancy.get_workspace(session, principal.org_id, slug)
-        if workspace is None:
-            raise ValidationFailed.for_field(
-                ("workspace",), f"the organization has no workspace {slug!r}"
-            )
-    if workspace is None and principal.role is not Role.ADMIN:
-        raise PermissionDenied(
-            f"workspace: an organization-wide {what} needs an organization-wide admin key; "
-            "name the workspace it belongs to"
+        return workspace
+    if slug is None:
+        if principal.role is Role.ADMIN:
+            return None
+        return await tenancy.ensure_workspace(session, principal.org_id, tenancy.DEFAULT_SLUG)
+    workspace = await tenancy.get_workspace(session, principal.org_id, slug)
+    if workspace is None:
+        raise ValidationFailed.for_field(
+            ("workspace",), f"the organization has no workspace {slug!r}"
         )
     return workspace

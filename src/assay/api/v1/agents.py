@@ -20,9 +20,9 @@ class AgentCreate(BaseModel):
     id: str | None = None
     """Your id for the agent; generated when omitted. Unique within the organization."""
     workspace: str | None = Field(default=None, min_length=1, max_length=100)
-    """The slug of the workspace the agent belongs to; default: the key's workspace. An
-    organization-wide key that leaves it out creates an organization-wide agent, which needs
-    the admin role; only organization-wide admin keys may delete those."""
+    """The slug of the workspace the agent belongs to; default: the key's workspace. Left out
+    by an organization-wide key: organization-wide for an admin key (every workspace can use
+    it, only organization-wide admins can delete it), the `default` workspace otherwise."""
     kind: str
     """`openai-chat`, `http` or `python`."""
     name: str | None = None
