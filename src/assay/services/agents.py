@@ -1,4 +1,12 @@
-"""Registered agents: the targets that evaluations refer to by id."""
+"""Registered agents: the targets that evaluations refer to by id.
+
+An agent belongs to one workspace, or to the whole organization (``workspace`` None). A
+workspace key sees and runs its workspace's agents and the organization-wide ones; it can
+change or delete only its workspace's (see :mod:`assay.services.access`). Ids are unique
+per organization: a taken id is a Conflict whichever workspace holds it, so an id names the
+same agent for every key that sees it, and no workspace can take over or shadow an id that
+another workspace's evaluations refer to.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +20,9 @@ from assay.core.errors import AgentNotFound, Conflict, PermissionDenied, Validat
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import TargetSpec
-from assay.services.access import require_role
+from assay.services.access import require_change, require_role
 from assay.services.container import Container
+from assay.services.tenancy import workspace_for_new
 from assay.store.repositories import agents as agent_rows
 from assay.store.tables import Agent
 from assay.targets._registry import validate_agent_config
@@ -25,6 +34,8 @@ class AgentView(BaseModel):
     id: str
     kind: str
     name: str | None
+    #: The slug of the workspace it belongs to; None: the whole organization.
+    workspace: str | None
     config: dict[str, Any]
     #: Names of the stored secrets; their values are never returned.
     secret_fields: list[str] = Field(default_factory=list)
@@ -37,6 +48,7 @@ def _view(agent: Agent, secret_fields: list[str]) -> AgentView:
         id=agent.id,
         kind=agent.kind,
         name=agent.name,
+        workspace=agent.workspace.slug if agent.workspace else None,
         config=agent.config,
         secret_fields=secret_fields,
         created_at=agent.created_at,
@@ -52,8 +64,16 @@ async def register_agent(
     secrets: dict[str, Any],
     agent_id: str | None = None,
     name: str | None = None,
+    workspace: str | None = None,
 ) -> AgentView:
-    """Validate and store an agent; its secrets are encrypted. A taken id is a Conflict."""
+    """Validate and store an agent in ``workspace`` (a slug; default: the key's); secrets are encrypted.
+
+    Raises:
+        ValidationFailed: a bad id or config, or an unknown workspace.
+        PermissionDenied: see :func:`assay.services.tenancy.workspace_for_new`, or a
+            python agent's module is not allow-listed.
+        Conflict: an agent of the organization, in any workspace, already has this id.
+    """
     require_role(principal, Role.MEMBER)
     if agent_id is not None and not _AGENT_ID.match(agent_id):
         raise ValidationFailed.for_field(
@@ -66,12 +86,15 @@ async def register_agent(
             str(config["callable"]), container.settings.python_agent_modules
         )
     async with container.sessions.begin() as session:
+        owner = await workspace_for_new(session, principal, workspace)
         agent_id = agent_id or new_id()
-        if await agent_rows.get_agent(session, principal.org_id, agent_id) is not None:
-            raise Conflict(f"an agent with id {agent_id!r} already exists")
+        if await agent_rows.id_taken(session, principal.org_id, agent_id):
+            raise Conflict(f"an agent with id {agent_id!r} already exists in the organization")
         agent = Agent(
             org_id=principal.org_id,
             id=agent_id,
+            workspace_id=owner.id if owner else None,
+            workspace=owner,
             kind=kind,
             name=name,
             config=config,
@@ -96,7 +119,9 @@ def _check_python_agent_allowed(callable_path: str, allowed: list[str]) -> None:
 
 async def get_agent(container: Container, principal: Principal, agent_id: str) -> AgentView:
     async with container.sessions() as session:
-        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        agent = await agent_rows.get_agent(
+            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
+        )
         if agent is None:
             raise AgentNotFound(f"agent {agent_id!r} not found")
         return _view(agent, sorted(container.secrets.open(agent.secrets_enc)))
@@ -106,26 +131,41 @@ async def list_agents(
     container: Container, principal: Principal, limit: int, offset: int
 ) -> tuple[list[AgentView], int]:
     async with container.sessions() as session:
-        rows, total = await agent_rows.list_agents(session, principal.org_id, limit, offset)
+        rows, total = await agent_rows.list_agents(
+            session, principal.org_id, limit, offset, workspace_id=principal.workspace_id
+        )
         return [_view(a, sorted(container.secrets.open(a.secrets_enc))) for a in rows], total
 
 
 async def delete_agent(container: Container, principal: Principal, agent_id: str) -> None:
-    """Delete an agent; evaluations that ran on it keep their snapshot of its config."""
-    require_role(principal, Role.MEMBER)
+    """Delete an agent; evaluations that ran on it keep their snapshot of its config.
+
+    Raises:
+        AgentNotFound: the key cannot see an agent with this id.
+        PermissionDenied: a reviewer key, or an organization-wide agent and a key that is
+            not an organization-wide admin key.
+    """
     async with container.sessions.begin() as session:
-        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        agent = await agent_rows.get_agent(
+            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
+        )
         if agent is None:
             raise AgentNotFound(f"agent {agent_id!r} not found")
+        require_change(principal, agent.workspace_id, f"agent {agent_id!r}")
         await agent_rows.delete_agent(session, agent)
 
 
 async def resolve_target(
     container: Container, principal: Principal, agent_id: str, field: str = "agent_id"
 ) -> tuple[TargetSpec, dict[str, Any]]:
-    """The agent as a target spec plus its decrypted secrets; NotFound names the field."""
+    """The agent as a target spec plus its decrypted secrets; NotFound names the field.
+
+    Only an agent the key can see is found: its workspace's, or an organization-wide one.
+    """
     async with container.sessions() as session:
-        agent = await agent_rows.get_agent(session, principal.org_id, agent_id)
+        agent = await agent_rows.get_agent(
+            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
+        )
         if agent is None:
             raise AgentNotFound(f"{field}: agent {agent_id!r} not found")
         spec = TargetSpec(

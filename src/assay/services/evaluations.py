@@ -17,7 +17,7 @@ from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
 from assay.core.states import EvaluationStatus, check_evaluation_move
 from assay.engine.planner import plan_evaluation
-from assay.services.access import require_role
+from assay.services.access import can_see, require_role
 from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
@@ -55,9 +55,7 @@ def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> E
 async def _visible_row(conn: AsyncConnection, principal: Principal, evaluation_id: str) -> Row[Any]:
     """The row if the caller may see it: same organization, and same workspace for a scoped key."""
     row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
-    if row is None or (
-        principal.workspace_id is not None and row.workspace_id != principal.workspace_id
-    ):
+    if row is None or not can_see(principal, row.workspace_id):
         raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
     return row
 
@@ -156,7 +154,11 @@ async def _project_for(
     """The project an evaluation is filed in: the given one, or the workspace's default."""
     if project_id is not None:
         project = await session.get(Project, project_id)
-        if project is None or project.org_id != principal.org_id:
+        if (
+            project is None
+            or project.org_id != principal.org_id
+            or not can_see(principal, project.workspace_id)
+        ):
             raise NotFound(f"project {project_id!r} not found")
         return project
     if principal.workspace_id is not None:

@@ -3,6 +3,10 @@
 A custom harness is a named list of probes in the same shape as the built-in catalogue's.
 Evaluations copy the probes they run into their spec when they are created, so editing or
 deleting a harness later never changes an evaluation that already ran.
+
+Like an agent, a custom harness belongs to one workspace or to the whole organization
+(``workspace`` None), with the same visibility and change rules
+(:mod:`assay.services.access`); ids and names are unique per organization.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pydantic import ValidationError as PydanticValidationError
 from assay.core.errors import Conflict, HarnessNotFound, NotFound, ValidationFailed
 from assay.core.principal import Principal, Role
 from assay.probes.base import DetectorRef, Dimension, Probe, Severity
-from assay.services.access import require_role
+from assay.services.access import require_change, require_role
 from assay.services.container import Container
+from assay.services.tenancy import workspace_for_new
 from assay.store.repositories import harnesses as harness_rows
 from assay.store.tables import Harness
 
@@ -57,6 +62,8 @@ class ProbeInput(BaseModel):
 class HarnessView(BaseModel):
     id: str
     name: str
+    #: The slug of the workspace it belongs to; None: the whole organization.
+    workspace: str | None
     description: str | None
     probe_count: int
     probes: list[Probe]
@@ -68,6 +75,7 @@ def _view(harness: Harness) -> HarnessView:
     return HarnessView(
         id=harness.id,
         name=harness.name,
+        workspace=harness.workspace.slug if harness.workspace else None,
         description=harness.description,
         probe_count=len(probes),
         probes=probes,
@@ -129,12 +137,15 @@ async def create_harness(
     probes: list[dict[str, Any]],
     description: str | None = None,
     harness_id: str | None = None,
+    workspace: str | None = None,
 ) -> HarnessView:
-    """Validate and store a custom harness; a taken id or name is a Conflict.
+    """Validate and store a custom harness in ``workspace`` (a slug; default: the key's).
 
     Raises:
-        ValidationFailed: a bad id, a built-in harness's name as id, or a bad probe.
-        Conflict: the organization already has a harness with this id or name.
+        ValidationFailed: a bad id, a built-in harness's name as id, a bad probe, or an
+            unknown workspace.
+        PermissionDenied: see :func:`assay.services.tenancy.workspace_for_new`.
+        Conflict: the organization (in any workspace) has a harness with this id or name.
     """
     from assay.probes.catalog import BUILTIN_HARNESSES
 
@@ -149,11 +160,17 @@ async def create_harness(
     harness_id = harness_id or f"harness-{uuid.uuid4()}"
     parsed = probes_from_input(harness_id, probes)
     async with container.sessions.begin() as session:
+        owner = await workspace_for_new(session, principal, workspace)
         if await harness_rows.find_conflict(session, principal.org_id, harness_id, name):
-            raise Conflict(f"a harness with id {harness_id!r} or name {name!r} already exists")
+            raise Conflict(
+                f"a harness with id {harness_id!r} or name {name!r} already exists in the "
+                "organization"
+            )
         harness = Harness(
             org_id=principal.org_id,
             id=harness_id,
+            workspace_id=owner.id if owner else None,
+            workspace=owner,
             name=name,
             description=description,
             probes=[p.model_dump(mode="json") for p in parsed],
@@ -164,7 +181,9 @@ async def create_harness(
 
 async def get_harness(container: Container, principal: Principal, harness_id: str) -> HarnessView:
     async with container.sessions() as session:
-        harness = await harness_rows.get_harness(session, principal.org_id, harness_id)
+        harness = await harness_rows.get_harness(
+            session, principal.org_id, harness_id, workspace_id=principal.workspace_id
+        )
     if harness is None:
         raise HarnessNotFound(f"harness {harness_id!r} not found")
     return _view(harness)
@@ -173,19 +192,29 @@ async def get_harness(container: Container, principal: Principal, harness_id: st
 async def list_harnesses(
     container: Container, principal: Principal, limit: int, offset: int
 ) -> tuple[list[HarnessView], int]:
-    """A page of the organization's custom harnesses, newest first, and their total."""
+    """A page of the custom harnesses the key sees, newest first, and their total."""
     async with container.sessions() as session:
-        rows, total = await harness_rows.list_harnesses(session, principal.org_id, limit, offset)
+        rows, total = await harness_rows.list_harnesses(
+            session, principal.org_id, limit, offset, workspace_id=principal.workspace_id
+        )
     return [_view(h) for h in rows], total
 
 
 async def delete_harness(container: Container, principal: Principal, harness_id: str) -> None:
-    """Delete a custom harness; evaluations that ran it keep their copy of its probes."""
-    require_role(principal, Role.MEMBER)
+    """Delete a custom harness; evaluations that ran it keep their copy of its probes.
+
+    Raises:
+        HarnessNotFound: the key cannot see a harness with this id.
+        PermissionDenied: a reviewer key, or an organization-wide harness and a key that
+            is not an organization-wide admin key.
+    """
     async with container.sessions.begin() as session:
-        harness = await harness_rows.get_harness(session, principal.org_id, harness_id)
+        harness = await harness_rows.get_harness(
+            session, principal.org_id, harness_id, workspace_id=principal.workspace_id
+        )
         if harness is None:
             raise HarnessNotFound(f"harness {harness_id!r} not found")
+        require_change(principal, harness.workspace_id, f"harness {harness_id!r}")
         await harness_rows.delete_harness(session, harness)
 
 
@@ -195,7 +224,8 @@ async def resolve_probes(
     """The probes the named harnesses run, each probe once, in the order the names were given.
 
     A name is a built-in harness (``trust_score``, ``security``, ``reliability``,
-    ``safety``) or the id of one of the organization's custom harnesses. A custom probe whose
+    ``safety``) or the id of a custom harness the key sees (its workspace's or an
+    organization-wide one). A custom probe whose
     id a different probe already took is renamed ``<harness id>:<probe id>``.
 
     Raises:
@@ -205,7 +235,9 @@ async def resolve_probes(
 
     custom_ids = [n for n in names if n not in BUILTIN_HARNESSES]
     async with container.sessions() as session:
-        custom = await harness_rows.get_many(session, principal.org_id, custom_ids)
+        custom = await harness_rows.get_many(
+            session, principal.org_id, custom_ids, workspace_id=principal.workspace_id
+        )
     unknown = [n for n in custom_ids if n not in custom]
     if unknown:
         raise HarnessNotFound(

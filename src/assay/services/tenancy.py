@@ -1,14 +1,18 @@
-"""Organizations and their users; the first-run set-up."""
+"""Organizations, their workspaces and users; the first-run set-up."""
 
 from __future__ import annotations
 
 import re
 
-from assay.core.errors import NotFound, ValidationFailed
-from assay.core.principal import Role
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assay.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assay.core.principal import Principal, Role
+from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.keys import create_key
 from assay.store.repositories import tenancy
+from assay.store.tables import Workspace
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -29,3 +33,40 @@ async def add_user(container: Container, email: str, org_slug: str, role: Role) 
                 f"organization {org_slug!r} does not exist; create it with `assay keys create --org {org_slug}`"
             )
         await tenancy.upsert_user(session, org.id, email.lower(), role.value)
+
+
+async def workspace_for_new(
+    session: AsyncSession, principal: Principal, slug: str | None
+) -> Workspace | None:
+    """The workspace a new agent or harness belongs to; None means the whole organization.
+
+    It is the workspace named by ``slug``, else the key's own. An organization-wide key that
+    names none creates an organization-wide resource if it is an admin key, and files it in
+    the ``default`` workspace otherwise (where its evaluations go too), so only
+    organization-wide admins ever add to what every workspace sees.
+
+    Raises:
+        PermissionDenied: a reviewer key, or a workspace key that names another workspace.
+        ValidationFailed: an organization-wide key names a workspace that does not exist.
+    """
+    require_role(principal, Role.MEMBER)
+    if principal.workspace_id is not None:
+        workspace = await tenancy.get_workspace_by_id(session, principal.workspace_id)
+        if workspace is None:
+            raise NotFound("the key's workspace no longer exists")
+        if slug is not None and slug != workspace.slug:
+            raise PermissionDenied(
+                f"workspace: the key is limited to workspace {workspace.slug!r}; "
+                "leave workspace out or name that one"
+            )
+        return workspace
+    if slug is None:
+        if principal.role is Role.ADMIN:
+            return None
+        return await tenancy.ensure_workspace(session, principal.org_id, tenancy.DEFAULT_SLUG)
+    workspace = await tenancy.get_workspace(session, principal.org_id, slug)
+    if workspace is None:
+        raise ValidationFailed.for_field(
+            ("workspace",), f"the organization has no workspace {slug!r}"
+        )
+    return workspace

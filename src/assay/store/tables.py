@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -108,13 +108,21 @@ class ApiKey(Base):
 
 
 class Agent(Base):
-    """A registered target. Ids are chosen by clients, so they are unique per organization."""
+    """A registered target of one workspace, or of the whole organization (``workspace_id`` None).
+
+    Ids are chosen by clients and unique per organization, across its workspaces, so an id
+    names one agent for every key that can see it and no workspace can shadow another's.
+    """
 
     __tablename__ = "agents"
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+    )
+    workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     kind: Mapped[str] = mapped_column(String(50))
     name: Mapped[str | None] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -195,7 +203,11 @@ class Item(Base):
 
 
 class Harness(Base):
-    """A custom harness: an organization's own probes, referenced by id like a built-in name."""
+    """A custom harness: a workspace's (or, ``workspace_id`` None, the organization's) probes.
+
+    Referenced by id like a built-in name; ids and names are unique per organization, as
+    agent ids are.
+    """
 
     __tablename__ = "harnesses"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
@@ -203,6 +215,10 @@ class Harness(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    workspace_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+    )
+    workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     probes: Mapped[list[Any]] = mapped_column()

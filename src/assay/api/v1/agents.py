@@ -19,6 +19,10 @@ class AgentCreate(BaseModel):
 
     id: str | None = None
     """Your id for the agent; generated when omitted. Unique within the organization."""
+    workspace: str | None = Field(default=None, min_length=1, max_length=100)
+    """The slug of the workspace the agent belongs to; default: the key's workspace. Left out
+    by an organization-wide key: organization-wide for an admin key (every workspace can use
+    it, only organization-wide admins can delete it), the `default` workspace otherwise."""
     kind: str
     """`openai-chat`, `http` or `python`."""
     name: str | None = None
@@ -40,7 +44,14 @@ async def create_agent(
     body: AgentCreate, container: ContainerDep, principal: PrincipalDep
 ) -> AgentView:
     return await agent_service.register_agent(
-        container, principal, body.kind, body.config, body.secrets, agent_id=body.id, name=body.name
+        container,
+        principal,
+        body.kind,
+        body.config,
+        body.secrets,
+        agent_id=body.id,
+        name=body.name,
+        workspace=body.workspace,
     )
 
 

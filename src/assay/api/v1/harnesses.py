@@ -19,6 +19,10 @@ class HarnessCreate(BaseModel):
 
     id: str | None = None
     """Your id for the harness; `harness-{uuid}` when omitted. Unique within the organization."""
+    workspace: str | None = Field(default=None, min_length=1, max_length=100)
+    """The slug of the workspace the harness belongs to; default: the key's workspace. Left out
+    by an organization-wide key: organization-wide for an admin key (every workspace can use
+    it, only organization-wide admins can delete it), the `default` workspace otherwise."""
     name: str = Field(min_length=1, max_length=200)
     """Unique within the organization."""
     description: str | None = None
@@ -47,6 +51,7 @@ async def create_harness(
         body.probes,
         description=body.description,
         harness_id=body.id,
+        workspace=body.workspace,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from assay.core.ids import new_id
 from assay.store.tables import ApiKey, Organization, Project, User, Workspace
@@ -54,6 +55,15 @@ async def ensure_project(session: AsyncSession, workspace: Workspace, slug: str)
         session.add(project)
         await session.flush()
     return project
+
+
+def visible_in(
+    column: InstrumentedAttribute[str | None], workspace_id: str | None
+) -> ColumnElement[bool]:
+    """Rows of this workspace and organization-wide ones (``column`` NULL); all when None."""
+    if workspace_id is None:
+        return true()
+    return or_(column.is_(None), column == workspace_id)
 
 
 async def get_workspace_by_id(session: AsyncSession, workspace_id: str) -> Workspace | None:
