@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body accepted, in bytes; a bigger one is refused with 413 before it is
+    read or authenticated (1 MiB by default)."""
     price_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)
     """Per-model USD prices per million input and output tokens, e.g. {"openai/gpt-4o": [2.5, 10]}."""
 
