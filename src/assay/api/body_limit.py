@@ -10,7 +10,8 @@ chunk is ever held. The 413 is in the envelope of the dialect that serves the pa
 Before the 413 is sent, the rest of the body is read and thrown away, one chunk at a time,
 for up to ``DRAIN_SECONDS``: closing a socket with unread data makes the kernel send a reset,
 and the client (which, like most, reads the answer only once it has sent its body) would
-lose the answer it is owed. Once the answer is out the connection is closed.
+lose the answer it is owed. Once the answer is out the connection is closed. A client that
+sent ``Expect: 100-continue`` has sent no body yet and gets its 413 at once.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _drain(receive)
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if _header(scope, b"expect") != "100-continue":
+                await _drain(receive)
             await _refuse(self.max_bytes, scope, receive, send)
             return
         await _Counted(self.app, self.max_bytes, scope, receive, send).run()
@@ -104,11 +106,8 @@ class _Counted:
         await self.send(message)
 
 
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1").strip().lower())
     return None
