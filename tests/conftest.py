@@ -16,6 +16,7 @@ from tests.factories import (
     fresh_postgres_database,
     make_settings,
     postgres_reachable,
+    redis_reachable,
     serve_assay,
 )
 from tests.fakes.openai_server import FakeLLM, serve_fake_llm
@@ -57,6 +58,16 @@ async def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> As
         pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
     async with fresh_postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Redis on 127.0.0.1:6379; skips when unreachable, unless ASSAY_REQUIRE_SERVICES=1."""
+    if not redis_reachable():
+        if _services_required():
+            pytest.fail("Redis on 127.0.0.1:6379 is required (ASSAY_REQUIRE_SERVICES=1)")
+        pytest.skip("Redis on 127.0.0.1:6379 is not reachable")
+    return "redis://127.0.0.1:6379"
 
 
 @pytest.fixture

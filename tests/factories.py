@@ -80,8 +80,16 @@ def serve_assay(settings: Settings, run_workers: bool = True) -> Iterator[Runnin
 
 
 def postgres_reachable() -> bool:
+    return _reachable(5432)
+
+
+def redis_reachable() -> bool:
+    return _reachable(6379)
+
+
+def _reachable(port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
     except OSError:
         return False

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body accepted, in bytes; a bigger one is refused with 413 before it is
+    read or authenticated (1 MiB by default)."""
+    rate_limit: str | None = "6000/minute"
+    """Requests one API key may make, as `N/second`, `N/minute`, `N/hour` or `N/day`, counted in a
+    sliding window; over it the answer is 429 with Retry-After. `off` counts nothing. The
+    default (100 a second on average) only stops a runaway client; set your own for tenants."""
+    rate_limit_storage: str = "memory://"
+    """Where request counts live: `memory://` (per process) or `redis://host:port` (shared by
+    every server process, needs the `redis` extra)."""
     price_overrides: dict[str, tuple[float, float]] = Field(default_factory=dict)
     """Per-model USD prices per million input and output tokens, e.g. {"openai/gpt-4o": [2.5, 10]}."""
 
@@ -86,6 +97,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("", "off"):
+            return None
+        parse_rate_limit(value)  # ValueError names the bad part: a clear start-up error
+        return value.strip()
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assay import __version__
+from assay.api.body_limit import BodyLimit
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.projects.router import router as projects_router
 from assay.api.errors import install_error_handlers
@@ -45,6 +46,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(agents_router)
     app.include_router(evaluations_router)

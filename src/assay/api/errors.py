@@ -49,14 +49,19 @@ def _renderer(path: str) -> Renderer:
     return render_canonical
 
 
-def _respond(request: Request, error: AssayError) -> JSONResponse:
-    status, body = _renderer(request.url.path)(error)
+def error_response(path: str, error: AssayError) -> JSONResponse:
+    """``error`` in the envelope of the dialect that serves ``path``, with its headers."""
+    status, body = _renderer(path)(error)
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, QuotaExceeded) and error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _respond(request: Request, error: AssayError) -> JSONResponse:
+    return error_response(request.url.path, error)
 
 
 async def _assay_error(request: Request, exc: Exception) -> JSONResponse:

@@ -17,7 +17,9 @@ to the most specific class at the adapter that calls the foreign code.
     ├── Conflict                    conflict            409
     │   ├── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
     │   └── ResultsNotReady         results_not_ready   409   (results before completion)
+    ├── PayloadTooLarge             payload_too_large   413   (a body over ASSAY_MAX_BODY_BYTES)
     ├── QuotaExceeded               quota_exceeded      429   (an organization's evaluation quota)
+    │   └── RateLimited             rate_limited        429   (an API key over ASSAY_RATE_LIMIT)
     ├── ConfigurationError          configuration_error 400   (a missing extra, an unknown plugin)
     ├── ProviderError               provider_error      502   infra: item -> infra_error
     │   ├── ProviderRateLimited     retryable, retry_after
@@ -124,6 +126,13 @@ class ResultsNotReady(Conflict):
     code = "results_not_ready"
 
 
+class PayloadTooLarge(AssayError):
+    """The request body is over the server's limit; it was refused before being read whole."""
+
+    code = "payload_too_large"
+    status = 413
+
+
 class QuotaExceeded(AssayError):
     """The organization reached a limit (evaluations running at once, or created per day)."""
 
@@ -134,6 +143,12 @@ class QuotaExceeded(AssayError):
         super().__init__(message)
         #: Seconds after which trying again may succeed, when known.
         self.retry_after = retry_after
+
+
+class RateLimited(QuotaExceeded):
+    """One API key sent more requests than the server's rate limit allows."""
+
+    code = "rate_limited"
 
 
 class ConfigurationError(AssayError):

@@ -29,6 +29,7 @@ Every score is rounded to 4 decimals.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, NamedTuple
@@ -179,9 +180,12 @@ class HarnessKind(Kind[HarnessParams]):
         canary = make_canary(ctx.item_id)
         calls = await _send(probe, params.system_prompt, canary, ctx)
         outputs = [response.output for response in calls.responses]
-        result = detect(probe.detector.name, probe.detector.params, outputs, canary)
+        # Detectors run on a worker thread: a long answer never holds up the event loop.
+        result = await asyncio.to_thread(
+            detect, probe.detector.name, probe.detector.params, outputs, canary
+        )
         decision = await _decide(probe, result, calls, ctx)
-        shown = _shown_call(probe, decision, outputs, canary)
+        shown = await asyncio.to_thread(_shown_call, probe, decision, outputs, canary)
         return Outcome(
             passed=decision.passed,
             scores=[

@@ -7,7 +7,7 @@ substring, or match a pattern), a judge adds cost, latency and noise. Each case 
 
 from __future__ import annotations
 
-import re
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from assay.kinds._eval_runs import (
     wilson_percent,
 )
 from assay.kinds.base import ItemContext, Kind
+from assay.scoring.patterns import compile_pattern
 
 #: Failures listed in the summary; the rest stay on their items.
 MAX_LISTED_FAILURES = 20
@@ -52,9 +53,12 @@ class MatchParams(BaseModel):
 
 
 def matches(output: str, expected: str, mode: str, case_sensitive: bool) -> bool:
-    """True when ``output`` satisfies ``expected`` under ``mode``."""
+    """True when ``output`` satisfies ``expected`` under ``mode``.
+
+    ``regex`` runs on RE2 (linear time; see ``scoring/patterns.py``).
+    """
     if mode == "regex":
-        return re.search(expected, output, 0 if case_sensitive else re.IGNORECASE) is not None
+        return compile_pattern(expected, case_sensitive).search(output) is not None
     got, want = output.strip(), expected.strip()
     if not case_sensitive:
         got, want = got.casefold(), want.casefold()
@@ -71,11 +75,10 @@ class MatchKind(Kind[MatchParams]):
         if parsed.mode == "regex":
             for index, case in enumerate(parsed.cases):
                 try:
-                    re.compile(case.expected_output)
-                except re.error as exc:
+                    compile_pattern(case.expected_output, parsed.case_sensitive)
+                except ValueError as exc:
                     raise ValidationFailed.for_field(
-                        ("cases", index, "expected_output"),
-                        f"is not a valid regular expression: {exc}",
+                        ("cases", index, "expected_output"), str(exc)
                     ) from None
         return parsed
 
@@ -93,7 +96,10 @@ class MatchKind(Kind[MatchParams]):
         params = self.item_params(ctx)
         case = params.cases[item.input["case"]]
         response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
-        passed = matches(response.output, case.expected_output, params.mode, params.case_sensitive)
+        # Off the event loop: a long answer costs milliseconds per megabyte, on a worker thread.
+        passed = await asyncio.to_thread(
+            matches, response.output, case.expected_output, params.mode, params.case_sensitive
+        )
         return Outcome(
             passed=passed,
             scores=[

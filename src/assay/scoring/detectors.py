@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import math
 import re
@@ -32,6 +33,7 @@ from typing import Annotated, Any, NamedTuple, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assay.core.errors import ValidationFailed
+from assay.scoring.patterns import Located, Pattern, compile_pattern
 
 
 class DetectorResult(NamedTuple):
@@ -46,6 +48,11 @@ class DetectorResult(NamedTuple):
 # --------------------------------------------------------------------------- text helpers
 
 _EXCERPT_CHARS = 80
+#: The part of an answer that the word-level detectors (answer_match, agreement) and
+#: json_valid read: about 15,000 words, far past any answer a rule can judge,
+#: and it keeps their quadratic corners (token runs, candidate JSON starts) to a fraction of
+#: a second. Regex detectors, refusal and canary checks read the whole answer (linear time).
+MAX_PARSED_CHARS = 100_000
 
 
 def _normalise_quotes(text: str) -> str:
@@ -57,7 +64,7 @@ def _normalise_quotes(text: str) -> str:
     )
 
 
-def _excerpt(text: str, match: re.Match[str] | None = None) -> str:
+def _excerpt(text: str, match: Located | None = None) -> str:
     """A short quote of ``text``, centred on ``match`` when given."""
     start = 0 if match is None else max(0, match.start() - 20)
     snippet = " ".join(text[start : start + _EXCERPT_CHARS].split())
@@ -66,7 +73,7 @@ def _excerpt(text: str, match: re.Match[str] | None = None) -> str:
     return f"'{prefix}{snippet}{suffix}'"
 
 
-def _first_match(patterns: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _first_match(patterns: Pattern, text: str) -> Located | None:
     return patterns.search(_normalise_quotes(text))
 
 
@@ -74,8 +81,9 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
-def _any_of(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE | re.MULTILINE)
+def _any_of(*alternatives: str) -> Pattern:
+    """One case-insensitive, multi-line RE2 pattern: linear time on answers of any size."""
+    return compile_pattern("(?m)" + "|".join(f"(?:{a})" for a in alternatives), False)
 
 
 # --------------------------------------------------------------------------- patterns
@@ -204,10 +212,7 @@ class RegexParams(DetectorParams):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        compile_pattern(pattern)
         return pattern
 
 
@@ -373,7 +378,7 @@ def _contains(params: ContainsParams, text: str) -> DetectorResult:
 
 
 def _regex(params: RegexParams, text: str) -> DetectorResult:
-    match = re.search(params.pattern, text)
+    match = compile_pattern(params.pattern).search(text)
     if params.must_match:
         if match:
             return DetectorResult(True, f"matches /{params.pattern}/: {_excerpt(text, match)}")
@@ -392,18 +397,19 @@ _CODE_FENCE = re.compile(r"```[\w-]*\s*\n?(.*?)```", re.DOTALL)
 
 def _json_object(text: str) -> dict[str, Any] | None:
     """The answer as a JSON object: fences stripped, else the first ``{...}`` that parses."""
+    text = text[:MAX_PARSED_CHARS]
     fenced = _CODE_FENCE.search(text)
     body = (fenced.group(1) if fenced else text).strip()
     try:
         value = json.loads(body)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         value = None
         decoder = json.JSONDecoder()
         for match in re.finditer(r"\{", body):
             try:
                 value, _ = decoder.raw_decode(body, match.start())
                 break
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
     return value if isinstance(value, dict) else None
 
@@ -456,8 +462,11 @@ Token = float | str
 
 
 def _tokens(text: str) -> list[Token]:
-    """Lowercase words without accents or punctuation; numbers (and number words) as floats."""
-    folded = unicodedata.normalize("NFKD", text.lower())
+    """Lowercase words without accents or punctuation; numbers (and number words) as floats.
+
+    Only the first ``MAX_PARSED_CHARS`` characters count.
+    """
+    folded = unicodedata.normalize("NFKD", text[:MAX_PARSED_CHARS].lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     tokens: list[Token] = []
     folded = _NUMBER_WORD.sub(lambda m: f" {_NUMBER_WORDS[m.group()]} ", folded)
@@ -473,6 +482,14 @@ def _same(a: Token, b: Token) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
     return a == b
+
+
+def _has_close(ordered: list[float], number: float) -> bool:
+    """Whether sorted ``ordered`` holds a number ``_same`` as ``number``: O(log n), not O(n)."""
+    window = max(1e-6, 1e-8 * abs(number))
+    low = bisect.bisect_left(ordered, number - window)
+    high = bisect.bisect_right(ordered, number + window)
+    return any(_same(number, other) for other in ordered[low:high])
 
 
 def _contains_tokens(haystack: list[Token], needle: list[Token]) -> bool:
@@ -534,7 +551,8 @@ def _compare_answers(responses: list[str]) -> DetectorResult:
     token_lists = [_tokens(text) for text in responses]
     numbers = [[t for t in tokens if isinstance(t, float)] for tokens in token_lists]
     if all(numbers):
-        shared = [n for n in numbers[0] if all(any(_same(n, m) for m in ns) for ns in numbers[1:])]
+        others = [sorted(ns) for ns in numbers[1:]]
+        shared = [n for n in numbers[0] if all(_has_close(ns, n) for ns in others)]
         if shared:
             return DetectorResult(True, f"every paraphrase gives {shared[0]:g}")
         firsts = ", ".join(f"{ns[0]:g}" for ns in numbers)

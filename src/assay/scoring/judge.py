@@ -260,8 +260,14 @@ def _read_verdict(text: str, mode: str, threshold: int) -> tuple[int | None, boo
     return score, None, reason
 
 
+#: A verdict is a short JSON object; only this much of a reply is searched for it, so a judge
+#: endpoint that answers megabytes (a tenant may choose the judge's URL) costs milliseconds.
+MAX_REPLY_CHARS = 200_000
+
+
 def parse_json_object(text: str) -> dict[str, Any]:
     """The first JSON object in ``text``, looking inside code fences first; raises _Unusable."""
+    text = text[:MAX_REPLY_CHARS]
     candidates = [m.group(1) for m in _CODE_FENCE.finditer(text)] + [text]
     decoder = json.JSONDecoder()
     for candidate in candidates:
@@ -269,7 +275,7 @@ def parse_json_object(text: str) -> dict[str, Any]:
         while start != -1:
             try:
                 value, _ = decoder.raw_decode(candidate, start)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 pass
             else:
                 if isinstance(value, dict):

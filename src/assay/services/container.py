@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assay.core.spec import Limits
+from assay.services.rate_limits import KeyRateLimiter
 from assay.settings import Settings
 from assay.store.db import create_engine, session_factory
 from assay.store.migrate import upgrade
@@ -25,6 +26,8 @@ class Container:
     db: AsyncEngine
     secrets: SecretBox
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    #: Counts each API key's requests against ``settings.rate_limit``.
+    rate_limits: KeyRateLimiter = field(init=False)
     #: The in-process backend, when this process runs items; None for `serve --no-workers`.
     engine: InProcessBackend | None = None
     #: Sends queued webhook events; runs beside the engine.
@@ -33,6 +36,9 @@ class Container:
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.db)
+        self.rate_limits = KeyRateLimiter(
+            self.settings.rate_limit, self.settings.rate_limit_storage
+        )
 
     async def wait_for_change(self, evaluation_id: str, timeout: float) -> None:
         """Sleep until the local engine finishes this evaluation, or ``timeout`` passes.
@@ -90,6 +96,7 @@ class Container:
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None
+        await self.rate_limits.aclose()
         await self.db.dispose()
 
 

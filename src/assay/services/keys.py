@@ -50,7 +50,14 @@ async def create_key(
 
 
 async def authenticate(container: Container, authorization: str | None) -> Principal:
-    """Resolve ``Authorization: Bearer <key>``; any problem is the same 401 (no key oracle)."""
+    """Resolve ``Authorization: Bearer <key>``; any problem is the same 401 (no key oracle).
+
+    The request then counts against the key's rate limit (``services/rate_limits.py``).
+
+    Raises:
+        NotAuthenticated: no key, or not a key of this server.
+        RateLimited: the key is over ``ASSAY_RATE_LIMIT``.
+    """
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("missing bearer token: send Authorization: Bearer <api key>")
@@ -58,6 +65,7 @@ async def authenticate(container: Container, authorization: str | None) -> Princ
         key = await tenancy.find_key(session, hash_key(token.strip()))
     if key is None:
         raise NotAuthenticated("invalid API key")
+    await container.rate_limits.hit(key.id)
     return Principal(
         org_id=key.org_id, workspace_id=key.workspace_id, role=Role(key.role), key_id=key.id
     )

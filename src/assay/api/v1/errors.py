@@ -6,7 +6,8 @@ The statuses follow the seed: every validation problem is a 400 ``InvalidRequest
 services'; a bad Assay key and a provider refusing ``api_key_value`` are both 401
 ``InvalidApiKeyException``; results asked for too early and cancelling a finished
 evaluation are 409s with distinct names, because clients react to them differently (poll
-again, or stop); a quota is a 429 with ``Retry-After``.
+again, or stop); a quota or a key's rate limit is a 429 with ``Retry-After``; a body over
+``ASSAY_MAX_BODY_BYTES`` is a 413 (the seed names neither, so the names follow its pattern).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from assay.core.errors import (
     InvalidTransition,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     PermissionDenied,
     QuotaExceeded,
     ResultsNotReady,
@@ -59,6 +61,8 @@ def error_type(error: AssayError) -> tuple[int, str]:
             return 409, "InvalidStateException"
         case Conflict():
             return 409, "ConflictException"
+        case PayloadTooLarge():
+            return 413, "PayloadTooLargeException"
         case QuotaExceeded():
             return 429, "RateLimitExceededException"
     if error.status == 400:
