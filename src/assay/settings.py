@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assay.core.outbound import OutboundPolicy
 
 
 class Settings(BaseSettings):
@@ -61,6 +63,12 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0)
     """Seconds a webhook receiver has to answer one delivery."""
 
+    outbound_allow: str | None = None
+    """Networks Assay may reach on a tenant's behalf beyond the public internet: CIDRs such as
+    `127.0.0.0/8,10.1.0.0/16`, or `*` for everything. Unset, `assay serve` and `assay worker`
+    allow only public addresses, and the one-user commands (`assay run`, `scan`, `quickstart`)
+    allow everything."""
+
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSAY_OPENAI_API_KEY")
     )
@@ -75,6 +83,17 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "ASSAY_ANTHROPIC_BASE_URL"),
     )
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str | None) -> str | None:
+        OutboundPolicy.parse(value)
+        return value
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where tenant-supplied URLs may lead (unset: public addresses only)."""
+        return OutboundPolicy.parse(self.outbound_allow)
 
 
 @lru_cache

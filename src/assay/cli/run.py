@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assay.cli.common import console, exit_on_error, run_with_container
+from assay.cli.common import console, exit_on_error, local_settings, run_with_container
 from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, load_run_file, run_checks
 
@@ -40,7 +40,7 @@ def run_with_progress(run: RunFile, show_progress: bool) -> list[CheckResult]:
                 lambda done, total: progress.update(task, completed=done, total=total),
             )
 
-    return run_with_container(work)
+    return run_with_container(work, local_settings())
 
 
 def execute(run: RunFile, as_json: bool) -> list[CheckResult]:
