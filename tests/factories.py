@@ -24,6 +24,9 @@ from assay.services.keys import create_key
 from assay.settings import Settings
 from tests.fakes.openai_server import FakeLLM, serve_in_thread
 
+#: What tests allow outbound: the loopback network their fake servers listen on.
+LOOPBACK = "127.0.0.0/8"
+
 
 def make_settings(
     tmp_path: Path,
@@ -37,6 +40,8 @@ def make_settings(
         "judge_model": "mock/judge",
         "poll_interval": 0.05,
         "retry_base_delay": 0.01,
+        # The fakes listen on loopback, which the server refuses by default.
+        "outbound_allow": LOOPBACK,
     }
     if fake_llm is not None:
         values |= {
@@ -140,6 +145,8 @@ def assay_env(settings: Settings, **extra: str) -> dict[str, str]:
         "ASSAY_JUDGE_MODEL": settings.judge_model,
         "ASSAY_POLL_INTERVAL": str(settings.poll_interval),
     }
+    if settings.outbound_allow is not None:
+        env["ASSAY_OUTBOUND_ALLOW"] = settings.outbound_allow
     if settings.openai_base_url:
         env["OPENAI_BASE_URL"] = settings.openai_base_url
     if settings.openai_api_key:

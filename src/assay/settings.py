@@ -14,6 +14,8 @@ from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from assay.core.outbound import OutboundPolicy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -76,6 +78,12 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0)
     """Seconds a webhook receiver has to answer one delivery."""
 
+    outbound_allow: str | None = None
+    """Networks Assay may reach on a tenant's behalf beyond the public internet: CIDRs such as
+    `127.0.0.0/8,10.1.0.0/16`, or `*` for everything. Unset, `assay serve` and `assay worker`
+    allow only public addresses, and the one-user commands (`assay run`, `scan`, `quickstart`)
+    allow everything."""
+
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSAY_OPENAI_API_KEY")
     )
@@ -105,6 +113,17 @@ class Settings(BaseSettings):
             return None
         parse_rate_limit(value)  # ValueError names the bad part: a clear start-up error
         return value.strip()
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str | None) -> str | None:
+        OutboundPolicy.parse(value)
+        return value
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where tenant-supplied URLs may lead (unset: public addresses only)."""
+        return OutboundPolicy.parse(self.outbound_allow)
 
 
 @lru_cache

@@ -67,6 +67,7 @@ async def make_bedrock(fake_converse: FakeConverse) -> AsyncIterator[Any]:
 
     def make(model: str = MODEL, **config: Any) -> BedrockProvider:
         config.setdefault("base_url", fake_converse.url)
+        config.setdefault("ambient_credentials", True)
         provider = BedrockProvider(model, ProviderConfig(**config))
         providers.append(provider)
         return provider
@@ -216,17 +217,18 @@ def test_an_api_key_is_never_sent_over_plain_http(fake_converse: FakeConverse):
 def test_the_region_comes_from_a_bedrock_host_else_a_fallback(
     fake_converse: FakeConverse, base_url: str, region: str
 ):
-    assert BedrockProvider(MODEL, ProviderConfig(base_url=base_url)).region == region
+    config = ProviderConfig(base_url=base_url, ambient_credentials=True)
+    assert BedrockProvider(MODEL, config).region == region
 
 
 def test_without_an_endpoint_the_region_is_the_aws_configuration(
     monkeypatch: pytest.MonkeyPatch, fake_converse: FakeConverse
 ):
     with pytest.raises(ConfigurationError, match=r"model_params\.region"):
-        BedrockProvider(MODEL, ProviderConfig())
+        BedrockProvider(MODEL, ProviderConfig(ambient_credentials=True))
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
-    assert BedrockProvider(MODEL, ProviderConfig()).region == "ca-central-1"
+    assert BedrockProvider(MODEL, ProviderConfig(ambient_credentials=True)).region == "ca-central-1"
 
 
 @pytest.mark.parametrize(
@@ -325,6 +327,7 @@ async def test_close_is_idempotent_and_the_provider_reconnects(
 
 def test_connection_keys_separate_accounts_and_endpoints(fake_converse: FakeConverse):
     def key(**config: Any) -> str:
+        config.setdefault("ambient_credentials", True)
         return BedrockProvider(MODEL, ProviderConfig(**config)).connection_key()
 
     url, other = fake_converse.url, "https://bedrock-runtime.eu-west-1.amazonaws.com"
@@ -336,7 +339,8 @@ def test_connection_keys_separate_accounts_and_endpoints(fake_converse: FakeConv
 
 async def test_the_registry_builds_it_lazily(fake_converse: FakeConverse):
     provider = get_provider(
-        ModelRef(provider="bedrock", model=MODEL), ProviderConfig(base_url=fake_converse.url)
+        ModelRef(provider="bedrock", model=MODEL),
+        ProviderConfig(base_url=fake_converse.url, ambient_credentials=True),
     )
 
     assert isinstance(provider, BedrockProvider)

@@ -104,6 +104,7 @@ async def make_vertex(fake_llm: FakeLLM) -> AsyncIterator[Any]:
 
     def make(model: str = MODEL, **config: Any) -> VertexProvider:
         config.setdefault("base_url", fake_llm.url)
+        config.setdefault("ambient_credentials", True)
         provider = VertexProvider(model, ProviderConfig(**config))
         providers.append(provider)
         return provider
@@ -255,7 +256,8 @@ def test_connection_keys_do_not_change_when_adc_tokens_do(make_vertex: Any):
 
 async def test_the_registry_builds_it(fake_llm: FakeLLM):
     provider = get_provider(
-        ModelRef.parse(f"vertex/{MODEL}"), ProviderConfig(base_url=fake_llm.url)
+        ModelRef.parse(f"vertex/{MODEL}"),
+        ProviderConfig(base_url=fake_llm.url, ambient_credentials=True),
     )
 
     assert isinstance(provider, VertexProvider) and provider.model == MODEL

@@ -36,6 +36,19 @@ def run_with_container(
         return asyncio.run(main())
 
 
+def local_settings() -> Settings:
+    """Settings for the one-user commands (run, scan, quickstart) on the user's own machine.
+
+    They call the user's own URLs, on loopback or the local network as often as not, so an
+    unset ``ASSAY_OUTBOUND_ALLOW`` allows every address here; ``assay serve`` and ``assay
+    worker`` act for many tenants and allow only public addresses unless it is set.
+    """
+    settings = get_settings()
+    if settings.outbound_allow is None:
+        settings = settings.model_copy(update={"outbound_allow": "*"})
+    return settings
+
+
 @contextmanager
 def exit_on_error() -> Iterator[None]:
     """Print an AssayError's message (never a traceback) and exit 2."""

@@ -16,7 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assay.cli.common import console, err_console, exit_on_error, run_with_container
+from assay.cli.common import console, err_console, exit_on_error, local_settings, run_with_container
 from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, RunInterrupted, load_run_file, run_checks
 
@@ -28,7 +28,9 @@ def run_with_progress(run: RunFile, show_progress: bool) -> list[CheckResult]:
     finished and exit 130.
     """
     try:
-        return run_with_container(lambda container: _work(container, run, show_progress))
+        return run_with_container(
+            lambda container: _work(container, run, show_progress), local_settings()
+        )
     except RunInterrupted as stopped:
         for result in stopped.results:
             view = result.evaluation

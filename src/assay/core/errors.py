@@ -21,6 +21,7 @@ to the most specific class at the adapter that calls the foreign code.
     ├── QuotaExceeded               quota_exceeded      429   (an organization's evaluation quota)
     │   └── RateLimited             rate_limited        429   (an API key over ASSAY_RATE_LIMIT)
     ├── ConfigurationError          configuration_error 400   (a missing extra, an unknown plugin)
+    │   └── OutboundRefused         outbound_refused    400   (a URL or address not allowed)
     ├── ProviderError               provider_error      502   infra: item -> infra_error
     │   ├── ProviderRateLimited     retryable, retry_after
     │   ├── ProviderUnavailable     retryable (5xx, connect, timeout)
@@ -195,3 +196,13 @@ class TargetError(AssayError):
 class SandboxError(AssayError):
     code = "sandbox_error"
     status = 502
+
+
+class OutboundRefused(ConfigurationError):
+    """A URL or address Assay may not connect to (``core/outbound.py``); never retried.
+
+    The message says why without naming a field; a service that checks a saved URL turns it
+    into a ``ValidationFailed`` on that field.
+    """
+
+    code = "outbound_refused"

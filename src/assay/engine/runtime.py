@@ -25,6 +25,7 @@ from assay.kinds._registry import get_kind
 from assay.kinds.base import Kind
 from assay.providers._registry import get_provider
 from assay.providers.base import ModelProvider, ProviderConfig
+from assay.providers.credentials import server_credentials
 from assay.providers.pricing import cost_usd
 from assay.settings import Settings
 from assay.targets._registry import create_target
@@ -47,6 +48,8 @@ class ProviderPool:
             config.base_url,
             hashlib.sha256(key.encode()).hexdigest(),
             tuple(sorted(config.headers.items())),
+            config.ambient_credentials,
+            config.outbound,
         )
         provider = self._providers.get(cache_key)
         if provider is None:
@@ -54,16 +57,20 @@ class ProviderPool:
         return provider
 
     def _with_server_defaults(self, ref: ModelRef, config: ProviderConfig) -> ProviderConfig:
-        """What the caller gave wins; then the model reference's URL; then the server's settings."""
-        defaults: dict[str, tuple[SecretStr | None, str | None]] = {
-            "openai": (self._settings.openai_api_key, self._settings.openai_base_url),
-            "anthropic": (self._settings.anthropic_api_key, self._settings.anthropic_base_url),
-        }
-        api_key, base_url = defaults.get(ref.provider, (None, None))
+        """What the caller gave wins; the server's credentials only where they may go.
+
+        The endpoint is the caller's, then the model reference's, then the operator's; the
+        server's key and cloud identity are added only for the provider's own endpoint or the
+        operator's (``server_credentials``), and every other endpoint is guarded by the
+        outbound policy.
+        """
+        server = server_credentials(ref.provider, config.base_url or ref.base_url, self._settings)
         return config.model_copy(
             update={
-                "api_key": config.api_key or api_key,
-                "base_url": config.base_url or ref.base_url or base_url,
+                "api_key": config.api_key or server.api_key,
+                "base_url": server.base_url,
+                "ambient_credentials": config.api_key is None and server.ambient,
+                "outbound": None if server.operator_endpoint else self._settings.outbound_policy,
             }
         )
 
@@ -189,7 +196,9 @@ def build_runtime(
             pool.get(ref, evaluation_config(ref.provider)), ref.label, limits, policy
         )
 
-    target = create_target(spec.target, secrets.get("target", {}), make_provider)
+    target = create_target(
+        spec.target, secrets.get("target", {}), make_provider, settings.outbound_policy
+    )
     judge = llm(spec.judge) if spec.judge is not None else None
     kind = get_kind(spec.kind)
     return EvaluationRuntime(

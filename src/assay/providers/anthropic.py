@@ -22,9 +22,10 @@ import anthropic
 from anthropic.types import Message
 from typing_extensions import override
 
-from assay.core.errors import ProviderUnavailable
+from assay.core.errors import OutboundRefused, ProviderUnavailable
 from assay.core.llm import ChatMessage, ChatRequest, ChatResponse
 from assay.core.outcome import ToolCall, Usage
+from assay.http_guard import sdk_transport
 from assay.providers._http import (
     api_key_for,
     connection_key,
@@ -33,8 +34,9 @@ from assay.providers._http import (
     retry_after_seconds,
 )
 from assay.providers.base import ModelProvider, ProviderConfig
+from assay.providers.credentials import DEFAULT_ENDPOINTS
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
+DEFAULT_BASE_URL = DEFAULT_ENDPOINTS["anthropic"]
 #: The API requires ``max_tokens``; this is used when the request leaves it unset.
 DEFAULT_MAX_TOKENS = 1024
 JSON_INSTRUCTION = "Answer with one JSON object only, with no text before or after it."
@@ -101,7 +103,9 @@ class AnthropicProvider(ModelProvider):
                 max_retries=0,
                 timeout=self.config.timeout,
                 default_headers=self.config.headers or None,
-                http_client=anthropic.DefaultAioHttpClient(),
+                http_client=anthropic.DefaultAioHttpClient(
+                    transport=sdk_transport(self.config.outbound)
+                ),
             )
         return self._client
 
@@ -138,6 +142,8 @@ def map_anthropic_errors(api_key: str, base_url: str) -> Iterator[None]:
         retry_after = retry_after_seconds(exc.response.headers)
         raise error_from_status(exc.status_code, message, retry_after) from None
     except anthropic.APIError as exc:
+        if isinstance(exc.__cause__, OutboundRefused):
+            raise exc.__cause__ from None
         detail = redact(str(exc.__cause__ or "") or exc.message, api_key)
         raise ProviderUnavailable(f"no answer from Anthropic API at {base_url}: {detail}") from exc
 

@@ -20,6 +20,7 @@ import abc
 from pydantic import BaseModel, Field, SecretStr
 
 from assay.core.llm import ChatRequest, ChatResponse
+from assay.core.outbound import OutboundPolicy
 
 
 class ProviderConfig(BaseModel):
@@ -31,6 +32,13 @@ class ProviderConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     #: Client-side timeout of one call, in seconds.
     timeout: float = 120.0
+    #: Whether the provider may use the server's cloud identity (the AWS credential chain,
+    #: Google ADC) when ``api_key`` is None; set only for the provider's own endpoints
+    #: (``providers/credentials.py``).
+    ambient_credentials: bool = False
+    #: Where the client may connect, checked on every connection and redirect; None for an
+    #: endpoint the operator chose, which is not guarded.
+    outbound: OutboundPolicy | None = None
 
 
 class ModelProvider(abc.ABC):

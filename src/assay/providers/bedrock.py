@@ -16,7 +16,11 @@ Where and as whom:
   only sends it over https). It is handed to botocore directly, never through the process
   environment, and with a key no AWS credentials are looked up at all, so the server's own
   identity never stands in for a caller's key. Without a key, botocore's standard chain is
-  used (environment, profile, SSO, instance role).
+  used (environment, profile, SSO, instance role), and only when
+  ``config.ambient_credentials`` says the endpoint is Bedrock's own.
+- **Outbound guard.** botocore connects through urllib3, not the guarded clients of
+  ``http_guard``, so a caller's ``base_url`` is checked against ``config.outbound`` (scheme,
+  literal addresses, metadata names) when the provider is built, without DNS pinning.
 
 Assay's neutral messages map onto Converse like this: system messages (and the JSON-mode
 instruction, as Converse has no JSON mode) become ``system`` blocks, tool calls become
@@ -111,6 +115,13 @@ class BedrockProvider(ModelProvider):
             raise ConfigurationError(
                 f"the bedrock provider sends an API key only over https, not to {self._base_url}"
             )
+        if self._api_key is None and not config.ambient_credentials:
+            raise ConfigurationError(
+                f"the bedrock provider needs an API key for {self._base_url}: this server's "
+                "AWS credentials go only to Bedrock's own endpoints"
+            )
+        if self._base_url and config.outbound is not None:
+            config.outbound.check_url(self._base_url)
         self._session = self._botocore_session()
         self._region = self._resolve_region()
         self._where = self._base_url or f"bedrock-runtime.{self._region}"

@@ -19,9 +19,10 @@ from typing import Any
 import openai
 from typing_extensions import override
 
-from assay.core.errors import ProviderUnavailable
+from assay.core.errors import OutboundRefused, ProviderUnavailable
 from assay.core.llm import ChatMessage, ChatRequest, ChatResponse
 from assay.core.outcome import ToolCall, Usage
+from assay.http_guard import sdk_transport
 from assay.providers._http import (
     api_key_for,
     connection_key,
@@ -30,8 +31,9 @@ from assay.providers._http import (
     retry_after_seconds,
 )
 from assay.providers.base import ModelProvider, ProviderConfig
+from assay.providers.credentials import DEFAULT_ENDPOINTS
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = DEFAULT_ENDPOINTS["openai"]
 #: Errors from reading a body that is not the chat completion the SDK was told to expect.
 _UNREADABLE = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 
@@ -100,7 +102,9 @@ class OpenAIProvider(ModelProvider):
                 max_retries=0,
                 timeout=self.config.timeout,
                 default_headers=self.config.headers or None,
-                http_client=openai.DefaultAioHttpClient(),
+                http_client=openai.DefaultAioHttpClient(
+                    transport=sdk_transport(self.config.outbound)
+                ),
             )
         return self._client
 
@@ -137,6 +141,8 @@ def map_openai_errors(api_key: str, base_url: str) -> Iterator[None]:
         retry_after = retry_after_seconds(exc.response.headers)
         raise error_from_status(exc.status_code, message, retry_after) from None
     except openai.APIError as exc:
+        if isinstance(exc.__cause__, OutboundRefused):
+            raise exc.__cause__ from None
         # A refused connection surfaces as a timeout through aiohttp; the cause says which.
         detail = redact(str(exc.__cause__ or "") or exc.message, api_key)
         raise ProviderUnavailable(f"no answer from OpenAI API at {base_url}: {detail}") from exc

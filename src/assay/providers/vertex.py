@@ -9,7 +9,8 @@ key. Model names are Vertex's, publisher first: ``google/gemini-2.0-flash``.
 
 The token is ``config.api_key`` when given (an access token the caller minted), otherwise one
 from Application Default Credentials (``google.auth.default``), refreshed on a worker thread
-when it is about to expire (google-auth is synchronous). A 401 or 403 from Vertex is a
+when it is about to expire (google-auth is synchronous); ADC only when
+``config.ambient_credentials`` says the endpoint is Vertex AI's own. A 401 or 403 from Vertex is a
 ``ProviderRejected`` with that status, like any OpenAI-compatible server's.
 """
 
@@ -56,6 +57,11 @@ class VertexProvider(OpenAIProvider):
             raise ConfigurationError(
                 f"the vertex provider needs its endpoint as base_url: {BASE_URL_SHAPE} "
                 "(model_hub vertex builds it from model_params.project_id and region)"
+            )
+        if config.api_key is None and not config.ambient_credentials:
+            raise ConfigurationError(
+                f"the vertex provider needs an access token for {config.base_url}: this "
+                "server's Google credentials go only to Vertex AI's own endpoints"
             )
         # Without a key this leaves a placeholder, replaced by an ADC token before each call.
         super().__init__(model, config)

@@ -80,7 +80,9 @@ async def register_agent(
             ("id",),
             "must be 1-200 characters of letters, digits and . _ : - (starting with a letter or digit)",
         )
-    config, secrets = validate_agent_config(kind, config, secrets)
+    config, secrets = validate_agent_config(
+        kind, config, secrets, container.settings.outbound_policy
+    )
     if kind == "python":
         _check_python_agent_allowed(
             str(config["callable"]), container.settings.python_agent_modules

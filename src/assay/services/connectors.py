@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from assay.core.errors import Conflict, ValidationFailed
 from assay.core.ids import new_id
+from assay.core.outbound import OutboundPolicy
 from assay.core.principal import Principal, Role
 from assay.core.spec import TargetSpec
 from assay.services.access import require_role
@@ -132,15 +133,19 @@ def validate_connector(
     config: dict[str, Any],
     headers: dict[str, str],
     creds: dict[str, Any],
+    outbound: OutboundPolicy,
 ) -> None:
-    """Build the connector's target configuration once; raises ValidationFailed naming the field."""
+    """Build the connector's target configuration once; raises ValidationFailed naming the field.
+
+    ``base_url`` must be a URL the outbound policy allows.
+    """
     if type_ not in CONNECTOR_TYPES:
         raise ValidationFailed.for_field(
             ("type",), f"must be one of {', '.join(CONNECTOR_TYPES)}, got {type_!r}"
         )
     target_config, secrets = _target_settings(type_, base_url, config, headers, creds)
     try:
-        validate_agent_config(CONNECTOR_TYPES[type_], target_config, secrets)
+        validate_agent_config(CONNECTOR_TYPES[type_], target_config, secrets, outbound)
     except ValidationFailed as exc:
         errors = [e | {"loc": _connector_loc(e["loc"], type_)} for e in exc.errors]
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
@@ -179,7 +184,9 @@ async def create_connector(
         type_ = _require(fields.type, "type")
         base_url = _require(fields.base_url, "base_url")
         config, headers, creds = fields.config or {}, fields.headers or {}, fields.credentials or {}
-        validate_connector(type_, base_url, config, headers, creds)
+        validate_connector(
+            type_, base_url, config, headers, creds, container.settings.outbound_policy
+        )
         now = datetime.now(UTC)
         connector = Connector(
             id=new_id(),
@@ -245,7 +252,9 @@ async def update_connector(
         base_url = fields.base_url if fields.base_url is not None else connector.base_url
         config = fields.config if fields.config is not None else connector.config
         headers = fields.headers if fields.headers is not None else connector.headers
-        validate_connector(type_, base_url, config, headers, creds)
+        validate_connector(
+            type_, base_url, config, headers, creds, container.settings.outbound_policy
+        )
         connector.name = fields.name if fields.name is not None else connector.name
         connector.type, connector.base_url = type_, base_url
         connector.config, connector.headers = dict(config), dict(headers)

@@ -142,7 +142,8 @@ async def update_project(
 
     Raises:
         NotFound: no such project for the caller.
-        ValidationFailed: an unknown provider (loc ``llm_settings.<model>.provider``).
+        ValidationFailed: an unknown provider (loc ``llm_settings.<model>.provider``), or a
+            base URL the outbound policy refuses (``llm_settings.<model>.base_url``).
     """
     require_role(principal, Role.MEMBER)
     given = update.model_fields_set
@@ -152,6 +153,9 @@ async def update_project(
             model = getattr(update, field)
             if model is not None:
                 _check_provider(model, field)
+                container.settings.outbound_policy.check_field(
+                    ("llm_settings", field, "base_url"), model.base_url
+                )
         if update.name is not None:
             project.name = update.name
         stored = dict(project.llm_settings or {})

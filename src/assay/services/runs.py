@@ -117,13 +117,15 @@ async def _target(
         return await agent_service.resolve_target(
             container, principal, target.agent, "target.agent"
         )
+    outbound = container.settings.outbound_policy
     if target.model:
+        outbound.check_field(("target", "base_url"), target.base_url)
         ref = ModelRef.parse(target.model, field="target.model").model_copy(
             update={"system_prompt": target.system_prompt, "base_url": target.base_url}
         )
         return TargetSpec(kind="model", name=target.name or target.model, model=ref), target.secrets
     assert target.kind
-    config, secrets = validate_agent_config(target.kind, target.config, target.secrets)
+    config, secrets = validate_agent_config(target.kind, target.config, target.secrets, outbound)
     return TargetSpec(kind=target.kind, name=target.name, config=config), secrets
 
 

@@ -152,9 +152,11 @@ async def start_runs(
 
     Raises:
         NotFound: the project, the eval or its connector is not there for the caller.
-        ValidationFailed: a scenario of the eval has no personas (nothing is created).
+        ValidationFailed: a scenario of the eval has no personas, or the outbound policy
+            refuses ``webhook_url`` (nothing is created).
         QuotaExceeded: the organization is at its evaluation quota.
     """
+    container.settings.outbound_policy.check_field(("webhook_url",), webhook_url)
     async with container.sessions() as session:
         project = await project_in(session, principal, project_ref)
         row = await rows.require_row(session, ProjectEval, project.id, eval_id, EVAL_NOT_FOUND)

@@ -21,9 +21,12 @@ vertex                  vertex       ``pip install 'assay[vertex]'``; ``model_pa
 
 ``api_key_value`` is stored encrypted with the evaluation, as the *target's* credential only:
 the judge never receives it, so a key for a custom server is never sent to the judge's
-endpoint. The server's own keys are never sent to a URL a caller chose: ``custom`` and
-``digitalocean`` always need ``api_key_value``, and so do ``bedrock`` and ``vertex`` when
-``model_params.base_url`` replaces their endpoint (a gateway or a private endpoint). Their
+endpoint. The server's own keys are never sent to a URL a caller chose
+(``providers/credentials.py`` decides): ``custom`` and ``digitalocean`` always need
+``api_key_value``, and so do
+``bedrock`` and ``vertex`` when ``model_params.base_url`` replaces their endpoint (a gateway
+or a private endpoint). ``model_params.base_url`` and ``webhook_url`` must be URLs the
+outbound policy allows (``ASSAY_OUTBOUND_ALLOW``). Their
 region and project are checked against a strict pattern before they become part of a host
 name or path.
 """
@@ -32,7 +35,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -40,6 +42,7 @@ from assay.core.errors import ConfigurationError, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.providers.credentials import server_credentials
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services.container import Container
@@ -57,10 +60,10 @@ _HUBS: dict[str, tuple[str, str | None, str | None]] = {
     "bedrock": ("bedrock", None, "bedrock"),
     "vertex": ("vertex", None, "vertex"),
 }
+#: Hubs that always run on the caller's own key.
+_OWN_KEY_HUBS = frozenset({"custom", "digitalocean"})
 #: Hubs whose endpoint the caller may choose with ``model_params.base_url``.
 _URL_HUBS = frozenset({"custom", "digitalocean", "bedrock", "vertex"})
-#: Hubs whose server-side credentials come from the cloud's own chain (AWS, Google ADC).
-_CLOUD_HUBS = frozenset({"bedrock", "vertex"})
 VERTEX_DEFAULT_REGION = "us-central1"
 #: An AWS or Google Cloud region (us-west-2, europe-west4, global): safe in a host name.
 _REGION = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -81,15 +84,6 @@ class ModelParams(BaseModel):
     """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
     project_id: str | None = Field(default=None, pattern=_PROJECT)
     """The Google Cloud project, for the `vertex` hub (required unless base_url is given)."""
-
-
-def check_webhook_url(url: str | None, field: str = "webhook_url") -> None:
-    """An absolute http(s) URL with a host, or ValidationFailed naming ``field``."""
-    if url is None:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed.for_field((field,), "must be an absolute http:// or https:// URL")
 
 
 def _model_target(
@@ -120,19 +114,14 @@ def _model_target(
         raise ValidationFailed.for_field(
             ("model_params", "base_url"), "is required for model_hub custom"
         )
-    check_webhook_url(base_url, "model_params.base_url")
-    server_keys = {
-        "openai": container.settings.openai_api_key,
-        "anthropic": container.settings.anthropic_api_key,
-    }
-    # A cloud hub's server credentials are its ambient chain, but only for its own endpoint.
-    has_server_key = server_keys.get(hub) is not None or (
-        hub in _CLOUD_HUBS and params.base_url is None
-    )
-    if api_key is None and not has_server_key:
+    container.settings.outbound_policy.check_field(("model_params", "base_url"), base_url)
+    server = server_credentials(provider, base_url, container.settings)
+    # A custom or DigitalOcean endpoint is the caller's own, even at the operator's URL.
+    own_endpoint = hub in _OWN_KEY_HUBS or not server.operator_endpoint
+    if api_key is None and (own_endpoint or (server.api_key is None and not server.ambient)):
         reason = (
-            "a model_params.base_url is never sent this server's credentials"
-            if hub in _CLOUD_HUBS
+            "this server's credentials never go to an endpoint a caller chose"
+            if own_endpoint
             else "this server has no API key for it"
         )
         raise ValidationFailed.for_field(
@@ -241,7 +230,7 @@ async def create_trust_evaluation(
     _check_target_fields(agent_id, model_hub, model_name, model_params, api_key)
     if not harnesses:
         raise ValidationFailed.for_field(("harnesses",), "name at least one harness")
-    check_webhook_url(webhook_url)
+    container.settings.outbound_policy.check_field(("webhook_url",), webhook_url)
     if agent_id is not None:
         target, target_secrets = await agent_service.resolve_target(container, principal, agent_id)
     else:

@@ -26,6 +26,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from assay.core.errors import ConfigurationError, ValidationFailed
+from assay.core.outbound import OutboundPolicy
 from assay.core.spec import ModelRef, TargetSpec
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets.base import Target
@@ -42,6 +43,23 @@ MODEL_KIND = "model"
 MakeProvider = Callable[[ModelRef, ProviderConfig], ModelProvider]
 """Builds (or reuses) a provider; the caller owns it and closes it, never the target."""
 
+
+@dataclass(frozen=True)
+class TargetTools:
+    """What a target factory gets from the engine; calling it builds a provider, as before.
+
+    ``outbound`` is the policy the target's own HTTP clients must connect under (None: not
+    guarded, for targets built outside the engine); providers from ``make_provider`` are
+    already guarded by the engine's pool.
+    """
+
+    make_provider: MakeProvider
+    outbound: OutboundPolicy | None = None
+
+    def __call__(self, ref: ModelRef, config: ProviderConfig) -> ModelProvider:
+        return self.make_provider(ref, config)
+
+
 C = TypeVar("C", bound=BaseModel)
 S = TypeVar("S", bound=BaseModel)
 
@@ -54,7 +72,10 @@ class AgentKind(Generic[C, S]):
     """Non-secret settings, stored in plain text and shown back; should forbid extra keys."""
     secrets: type[S]
     """Credentials, stored encrypted and never shown back."""
-    create: Callable[[C, S, MakeProvider], Target]
+    create: Callable[[C, S, TargetTools], Target]
+    url_fields: tuple[str, ...] = ()
+    """Config fields that hold a URL Assay connects to, checked against the outbound policy
+    when the agent is saved (and guarded again on every connection)."""
 
 
 class AgentConfig(NamedTuple):
@@ -65,7 +86,7 @@ class AgentConfig(NamedTuple):
 
 
 def _create_openai_chat(
-    config: OpenAIChatConfig, secrets: OpenAIChatSecrets, make_provider: MakeProvider
+    config: OpenAIChatConfig, secrets: OpenAIChatSecrets, make_provider: TargetTools
 ) -> Target:
     ref = ModelRef(provider="openai", model=config.model, base_url=config.base_url)
     provider_config = ProviderConfig(
@@ -79,27 +100,33 @@ def _create_openai_chat(
     )
 
 
-def _create_http(config: HTTPConfig, secrets: HTTPSecrets, _: MakeProvider) -> Target:
+def _create_http(config: HTTPConfig, secrets: HTTPSecrets, tools: TargetTools) -> Target:
     return HTTPTarget(
-        config, secret_headers={k: v.get_secret_value() for k, v in secrets.headers.items()}
+        config,
+        secret_headers={k: v.get_secret_value() for k, v in secrets.headers.items()},
+        outbound=tools.outbound,
     )
 
 
 def _create_langgraph(
-    config: LangGraphConfig, secrets: LangGraphSecrets, _: MakeProvider
+    config: LangGraphConfig, secrets: LangGraphSecrets, tools: TargetTools
 ) -> Target:
     api_key = secrets.api_key.get_secret_value() if secrets.api_key else None
-    return LangGraphTarget(config, api_key=api_key)
+    return LangGraphTarget(config, api_key=api_key, outbound=tools.outbound)
 
 
-def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: MakeProvider) -> Target:
+def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: TargetTools) -> Target:
     return PythonTarget(config.callable)
 
 
 _BUILTINS: dict[str, AgentKind[Any, Any]] = {
-    "openai-chat": AgentKind(OpenAIChatConfig, OpenAIChatSecrets, _create_openai_chat),
-    "http": AgentKind(HTTPConfig, HTTPSecrets, _create_http),
-    "langgraph": AgentKind(LangGraphConfig, LangGraphSecrets, _create_langgraph),
+    "openai-chat": AgentKind(
+        OpenAIChatConfig, OpenAIChatSecrets, _create_openai_chat, url_fields=("base_url",)
+    ),
+    "http": AgentKind(HTTPConfig, HTTPSecrets, _create_http, url_fields=("url",)),
+    "langgraph": AgentKind(
+        LangGraphConfig, LangGraphSecrets, _create_langgraph, url_fields=("base_url",)
+    ),
     "python": AgentKind(PythonConfig, PythonSecrets, _create_python),
 }
 _loaded: dict[str, AgentKind[Any, Any]] = {}
@@ -112,30 +139,49 @@ def known_target_kinds() -> list[str]:
 
 
 def validate_agent_config(
-    kind: str, config: dict[str, Any], secrets: dict[str, Any]
+    kind: str,
+    config: dict[str, Any],
+    secrets: dict[str, Any],
+    outbound: OutboundPolicy | None = None,
 ) -> AgentConfig:
     """Check an agent's settings before they are stored.
 
     Returns the config with every default filled in (a complete snapshot) and the secrets
-    that were given, both as plain JSON.
+    that were given, both as plain JSON. With ``outbound``, the kind's ``url_fields`` must
+    be URLs that policy allows.
 
     Raises:
         ValidationFailed: the kind is unknown (loc ``kind``, listing the known kinds), or a
             field is wrong (loc ``config.<field>`` or ``secrets.<field>``; a ``python``
-            callable that does not import is ``config.callable``). Messages never contain
-            secret values.
+            callable that does not import is ``config.callable``; a refused URL names its
+            field and the reason). Messages never contain secret values.
     """
     agent_kind = _agent_kind(kind)
     parsed_config = _parse(agent_kind.config, config, "config")
     parsed_secrets = _parse(agent_kind.secrets, secrets, "secrets")
+    if outbound is not None:
+        _check_urls(parsed_config, agent_kind.url_fields, outbound)
     return AgentConfig(
         config=parsed_config.model_dump(mode="json"),
         secrets=_reveal(parsed_secrets.model_dump(exclude_defaults=True)),
     )
 
 
-def create_target(spec: TargetSpec, secrets: dict[str, Any], make_provider: MakeProvider) -> Target:
+def _check_urls(config: BaseModel, fields: tuple[str, ...], outbound: OutboundPolicy) -> None:
+    for field in fields:
+        value = getattr(config, field, None)
+        outbound.check_field(("config", field), value if isinstance(value, str) else None)
+
+
+def create_target(
+    spec: TargetSpec,
+    secrets: dict[str, Any],
+    make_provider: MakeProvider,
+    outbound: OutboundPolicy | None = None,
+) -> Target:
     """Build the target a spec describes; the caller closes it with ``aclose``.
+
+    ``outbound`` guards the connections of the target's own HTTP clients (None: unguarded).
 
     For kind ``model``, ``secrets`` may hold provider credentials (``api_key``,
     ``base_url``); for an agent kind it holds the agent's own secrets.
@@ -152,7 +198,7 @@ def create_target(spec: TargetSpec, secrets: dict[str, Any], make_provider: Make
         parsed_secrets = _parse(agent_kind.secrets, secrets, "secrets")
     except ValidationFailed as exc:
         raise ConfigurationError(f"target {spec.kind!r}: {exc.message}") from exc
-    return agent_kind.create(config, parsed_secrets, make_provider)
+    return agent_kind.create(config, parsed_secrets, TargetTools(make_provider, outbound))
 
 
 def _create_model(spec: TargetSpec, secrets: dict[str, Any], make_provider: MakeProvider) -> Target:

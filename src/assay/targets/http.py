@@ -39,7 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_v
 from typing_extensions import override
 
 from assay.core.errors import ProviderRateLimited, ProviderUnavailable, TargetError
+from assay.core.outbound import OutboundPolicy
 from assay.core.outcome import NormalizedResponse, ToolCall, Usage
+from assay.http_guard import httpx_transport
 from assay.targets.base import Target, with_context
 
 #: Statuses that mean a proxy or load balancer in front of the agent is failing.
@@ -102,7 +104,13 @@ class HTTPSecrets(BaseModel):
 
 
 class HTTPTarget(Target):
-    def __init__(self, config: HTTPConfig, secret_headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: HTTPConfig,
+        secret_headers: Mapping[str, str] | None = None,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
+        """``outbound`` guards every connection (None: unguarded, for the operator's URLs)."""
         self.config = config
         secret_headers = dict(secret_headers or {})
         #: Values to blank out of error messages: each whole header value, and its long parts
@@ -116,6 +124,7 @@ class HTTPTarget(Target):
         self._client = httpx.AsyncClient(
             timeout=config.timeout,
             headers={"accept": "application/json", **config.headers, **secret_headers},
+            transport=httpx_transport(outbound),
         )
         #: Whether the template has a slot for a call's system prompt; without one it is
         #: prepended to the input.

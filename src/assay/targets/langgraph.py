@@ -42,7 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from typing_extensions import override
 
 from assay.core.errors import ProviderUnavailable, TargetError
+from assay.core.outbound import OutboundPolicy
 from assay.core.outcome import NormalizedResponse, ToolCall, Usage
+from assay.http_guard import httpx_transport
 from assay.targets.base import Target
 from assay.targets.http import (
     EXCERPT_CHARS,
@@ -95,13 +97,21 @@ class LangGraphSecrets(BaseModel):
 
 
 class LangGraphTarget(Target):
-    def __init__(self, config: LangGraphConfig, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        config: LangGraphConfig,
+        api_key: str | None = None,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
+        """``outbound`` guards every connection (None: unguarded, for the operator's URLs)."""
         self.config = config
         self._api_key = api_key or None
         headers = {"accept": "application/json", **config.headers}
         if self._api_key:
             headers["x-api-key"] = self._api_key
-        self._client = httpx.AsyncClient(timeout=config.timeout, headers=headers)
+        self._client = httpx.AsyncClient(
+            timeout=config.timeout, headers=headers, transport=httpx_transport(outbound)
+        )
         #: Each session's thread, and whether a turn on it has succeeded yet.
         self._threads: dict[str, _Thread] = {}
         url = httpx.URL(config.base_url)

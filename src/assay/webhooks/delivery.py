@@ -4,7 +4,8 @@ It runs beside the engine (``Container.start_engine``) and wakes when the engine
 cancellation queues an event, else polls. Each attempt is recorded on the row: a 2xx answer
 marks it ``delivered``; anything else (another status, a timeout, a refused connection)
 schedules the next attempt after ``webhook_backoff_seconds * 2 ** (attempt - 1)``, until
-``webhook_max_attempts`` attempts were made and it is ``failed``. A receiver may see an event
+``webhook_max_attempts`` attempts were made and it is ``failed``. A receiver whose address the
+outbound policy refuses (``http_guard``) fails at once. A receiver may see an event
 twice (the process died between its answer and the write), so ``X-Assay-Delivery`` is the
 idempotency key.
 """
@@ -23,6 +24,8 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay import __version__
+from assay.core.errors import OutboundRefused
+from assay.http_guard import httpx_transport
 from assay.settings import Settings
 from assay.store.repositories import webhooks as webhook_rows
 from assay.store.secrets import SecretBox
@@ -60,6 +63,7 @@ class WebhookDispatcher:
             timeout=self._settings.webhook_timeout,
             follow_redirects=False,
             headers={"User-Agent": f"assay-webhooks/{__version__}"},
+            transport=httpx_transport(self._settings.outbound_policy),
         )
         self._task = asyncio.create_task(self._run(), name="assay-webhooks")
 
@@ -116,6 +120,7 @@ class WebhookDispatcher:
         }
         status_code: int | None = None
         error: str | None = None
+        final = False
         try:
             response = await self._client.post(row.url, content=body, headers=headers)
             status_code = response.status_code
@@ -123,14 +128,19 @@ class WebhookDispatcher:
                 error = f"the receiver answered HTTP {status_code}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        await self._record(row, status_code, error)
+        except OutboundRefused as exc:
+            # The address will not become allowed by waiting: fail now, without retries.
+            error, final = exc.message, True
+        await self._record(row, status_code, error, final)
 
-    async def _record(self, row: Row[Any], status_code: int | None, error: str | None) -> None:
+    async def _record(
+        self, row: Row[Any], status_code: int | None, error: str | None, final: bool = False
+    ) -> None:
         attempts = row.attempts + 1
         now = _now()
         if error is None:
             status, next_at, delivered_at = webhook_rows.DELIVERED, None, now
-        elif attempts >= self._settings.webhook_max_attempts:
+        elif final or attempts >= self._settings.webhook_max_attempts:
             status, next_at, delivered_at = webhook_rows.FAILED, None, None
             log.warning(
                 "webhook %s of evaluation %s failed after %d attempts: %s",
