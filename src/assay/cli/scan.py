@@ -29,8 +29,8 @@ from assay.cli.common import console, exit_on_error
 from assay.cli.report import render_report
 from assay.cli.run import run_with_progress
 from assay.core.errors import ValidationFailed
+from assay.core.verdict import TRUST_DIMENSIONS
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
-from assay.services.verdicts import HARNESS_DIMENSIONS
 
 #: Failures listed under the table (the JSON and the HTML report list every one).
 TOP_FAILURES = 10
@@ -102,7 +102,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "target": target,
         "harnesses": view.spec.params.get("harnesses", []),
         "trust_score": summary.get("trust_score"),
-        **{f"{d}_score": summary.get(f"{d}_score") for d in HARNESS_DIMENSIONS},
+        **{f"{d}_score": summary.get(f"{d}_score") for d in TRUST_DIMENSIONS},
         "completed_at": view.completed_at.isoformat() if view.completed_at else None,
         "passed": result.verdict.passed,
         "verdict": result.verdict.result,

@@ -17,10 +17,11 @@ from typing_extensions import override
 
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import (
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext
+from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.toolkit import (
     LOWEST_SCORE,
-    EvalRunKind,
-    EvalRunParams,
     count_items,
     failure_reason,
     is_agent_failure,
@@ -33,7 +34,7 @@ from assay.kinds._eval_runs import (
     score_stats,
     usage_summary,
 )
-from assay.kinds.base import ItemContext
+from assay.kinds.verdicts import DEFAULT_MIN_SCORE, interval, problems, scored
 from assay.scoring import stats
 from assay.scoring.judge import Judge
 
@@ -87,6 +88,20 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
                 "reason": verdict.reason,
             },
         )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        """The mean score against ``min_score`` (default 7), with its interval and n."""
+        floor = thresholds.min_score or DEFAULT_MIN_SCORE
+        mean = summary.get("avg_score")
+        needs = f"mean >= {floor:g}"
+        if mean is None:
+            return CheckVerdict(
+                passed=False, result=f"nothing scored{problems(summary)}", needs=needs
+            )
+        ci = interval(summary.get("confidence_interval_95"))
+        result = f"{mean:.1f}/10{ci} n={scored(summary)}"
+        return CheckVerdict(passed=mean >= floor, result=result + problems(summary), needs=needs)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

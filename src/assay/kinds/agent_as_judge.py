@@ -18,10 +18,11 @@ from typing_extensions import override
 
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import (
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext
+from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.toolkit import (
     LOWEST_SCORE,
-    EvalRunKind,
-    EvalRunParams,
     count_items,
     failure_reason,
     is_agent_failure,
@@ -36,7 +37,7 @@ from assay.kinds._eval_runs import (
     usage_summary,
     wilson_percent,
 )
-from assay.kinds.base import ItemContext
+from assay.kinds.verdicts import pass_rate_verdict
 from assay.scoring.judge import Judge
 
 
@@ -104,6 +105,10 @@ class AgentAsJudgeKind(EvalRunKind[AgentAsJudgeParams]):
                 "passed": passed,
             },
         )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        return pass_rate_verdict(summary, thresholds)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

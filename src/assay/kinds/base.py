@@ -47,6 +47,7 @@ from assay.core.outcome import (
 )
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
+from assay.core.verdict import CheckVerdict, Thresholds
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R")
@@ -196,3 +197,11 @@ class Kind(abc.ABC, Generic[P]):
     @abc.abstractmethod
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """The evaluation's summary from all its (terminal) items."""
+
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        """Pass or fail of a completed evaluation's ``summary`` against a check's thresholds.
+
+        The default passes whatever finished: a kind with scores overrides it.
+        """
+        del summary, thresholds
+        return CheckVerdict(passed=True, result="finished", needs="-")

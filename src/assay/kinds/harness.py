@@ -41,7 +41,9 @@ from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.states import ItemState
-from assay.kinds._eval_runs import (
+from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext, Kind
+from assay.kinds.toolkit import (
     count_items,
     failure_reason,
     is_agent_failure,
@@ -52,7 +54,7 @@ from assay.kinds._eval_runs import (
     target_model_label,
     usage_summary,
 )
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.verdicts import problems
 from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
 from assay.scoring import stats
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
@@ -225,6 +227,33 @@ class HarnessKind(Kind[HarnessParams]):
                 "response": outputs[shown],
             },
         )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        """Trust score against ``min_trust_score``, each measured dimension against ``min_dimension_score``."""
+        trust = summary.get("trust_score")
+        scores = {d: summary.get(f"{d}_score") for d in TRUST_DIMENSIONS}
+        measured = {d: s for d, s in scores.items() if s is not None}
+        needs = (
+            [f"trust >= {thresholds.min_trust_score:g}"]
+            if thresholds.min_trust_score is not None
+            else []
+        )
+        if thresholds.min_dimension_score is not None:
+            needs.append(f"each dimension >= {thresholds.min_dimension_score:g}")
+        if trust is None:
+            return CheckVerdict(
+                passed=False,
+                result=f"nothing scored{problems(summary)}",
+                needs=", ".join(needs) or "-",
+            )
+        parts = ", ".join(f"{d} {s:.2f}" for d, s in measured.items())
+        passed = (thresholds.min_trust_score is None or trust >= thresholds.min_trust_score) and (
+            thresholds.min_dimension_score is None
+            or all(s >= thresholds.min_dimension_score for s in measured.values())
+        )
+        result = f"trust {trust:.2f}" + (f" ({parts})" if parts else "") + problems(summary)
+        return CheckVerdict(passed=passed, result=result, needs=", ".join(needs) or "-")
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

@@ -17,7 +17,9 @@ from typing_extensions import override
 from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import (
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext, Kind
+from assay.kinds.toolkit import (
     count_items,
     item_metrics,
     pass_rate_percent,
@@ -25,7 +27,7 @@ from assay.kinds._eval_runs import (
     usage_summary,
     wilson_percent,
 )
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.verdicts import pass_rate_verdict
 from assay.scoring.patterns import compile_pattern
 
 #: Failures listed in the summary; the rest stay on their items.
@@ -114,6 +116,10 @@ class MatchKind(Kind[MatchParams]):
             trace=response_trace(case.input, response),
             data={"case": item.input["case"], "output": response.output, "passed": passed},
         )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        return pass_rate_verdict(summary, thresholds)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

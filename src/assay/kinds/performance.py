@@ -31,9 +31,10 @@ from typing_extensions import override
 
 from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import (
-    EvalRunKind,
-    EvalRunParams,
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext, TargetHandle
+from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.toolkit import (
     count_items,
     is_agent_failure,
     is_scored,
@@ -42,7 +43,7 @@ from assay.kinds._eval_runs import (
     response_trace,
     usage_summary,
 )
-from assay.kinds.base import ItemContext, TargetHandle
+from assay.kinds.verdicts import problems
 from assay.scoring import stats
 
 _MIB = 1024 * 1024
@@ -98,6 +99,25 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
                 "memory": memory,
                 "memory_measured": memory is not None,
             },
+        )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        """The mean run time against ``max_mean_seconds`` (default: any time passes)."""
+        limit = thresholds.max_mean_seconds
+        mean = summary.get("avg_run_time")
+        runs = len(summary.get("run_times", []))
+        needs = f"mean <= {limit * 1000:g} ms" if limit else "-"
+        if mean is None or not runs:
+            return CheckVerdict(
+                passed=False, result=f"no measured run{problems(summary)}", needs=needs
+            )
+        result = f"mean {mean * 1000:.1f} ms, p95 {summary.get('p95_run_time', 0) * 1000:.1f} ms"
+        if summary.get("memory_measured"):
+            result += f", peak {summary.get('max_memory_usage', 0):.2f} MiB"
+        passed = limit is None or mean <= limit
+        return CheckVerdict(
+            passed=passed, result=f"{result} n={runs}{problems(summary)}", needs=needs
         )
 
     @override

@@ -22,9 +22,10 @@ from typing_extensions import override
 
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.kinds._eval_runs import (
-    EvalRunKind,
-    EvalRunParams,
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import ItemContext
+from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.toolkit import (
     count_items,
     failure_reason,
     is_agent_failure,
@@ -36,7 +37,7 @@ from assay.kinds._eval_runs import (
     usage_summary,
     wilson_percent,
 )
-from assay.kinds.base import ItemContext
+from assay.kinds.verdicts import pass_rate_verdict
 from assay.scoring.tool_calls import ToolCallCheck, compare_tool_calls
 
 
@@ -79,6 +80,20 @@ class ReliabilityKind(EvalRunKind[ReliabilityParams]):
                 "error": None,
             },
         )
+
+    @override
+    def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        """The pass rate, prefixed with the tools called and those missing or unexpected."""
+        calls = ", ".join(summary.get("passed_tool_calls", [])) or "no expected tool"
+        wrong = (
+            [f"unexpected {', '.join(summary['failed_tool_calls'])}"]
+            if summary.get("failed_tool_calls")
+            else []
+        )
+        if summary.get("missing_tool_calls"):
+            wrong.append(f"missing {', '.join(summary['missing_tool_calls'])}")
+        prefix = f"called {calls}" + (f" ({'; '.join(wrong)})" if wrong else "") + "; "
+        return pass_rate_verdict(summary, thresholds, prefix)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

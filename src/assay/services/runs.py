@@ -20,12 +20,13 @@ from assay.core.errors import InvalidTransition, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.core.verdict import CheckVerdict, Thresholds
 from assay.engine.planner import plan_evaluation
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services import harnesses as harness_service
 from assay.services.container import Container
-from assay.services.verdicts import Verdict, verdict_for
+from assay.services.verdicts import verdict_for
 from assay.store.repositories import tenancy
 from assay.targets._registry import validate_agent_config
 
@@ -50,23 +51,15 @@ class RunTarget(BaseModel):
     """For a model target: the base URL of an OpenAI-compatible server (vLLM, Ollama, ...)."""
 
 
-class Check(BaseModel):
+class Check(Thresholds):
+    """One check of a run file: an evaluation kind, its params, and its thresholds."""
+
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     kind: str
-    """`accuracy`, `agent_as_judge`, `performance` or `reliability`."""
+    """`accuracy`, `agent_as_judge`, `performance`, `reliability`, `match` or `harness`."""
     name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    min_score: float | None = Field(default=None, ge=1, le=10)
-    """Accuracy and numeric judging: the lowest acceptable mean score (default 7)."""
-    min_pass_rate: float | None = Field(default=None, ge=0, le=100)
-    """Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default 100)."""
-    max_mean_seconds: float | None = Field(default=None, gt=0)
-    """Performance: the slowest acceptable mean run time."""
-    min_trust_score: float | None = Field(default=None, ge=0, le=1)
-    """Harness: the lowest acceptable trust score (default: any score passes)."""
-    min_dimension_score: float | None = Field(default=None, ge=0, le=1)
-    """Harness: the lowest acceptable score of every measured dimension (default: none)."""
 
 
 class RunFile(BaseModel):
@@ -82,7 +75,7 @@ class RunFile(BaseModel):
 class CheckResult(BaseModel):
     check: Check
     evaluation: EvaluationView
-    verdict: Verdict
+    verdict: CheckVerdict
 
 
 def load_run_file(path: Path) -> RunFile:

@@ -10,11 +10,11 @@ from typing_extensions import override
 from assay.core.errors import ConfigurationError
 from assay.core.outcome import ItemRecord, Metrics, Outcome, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
-from assay.kinds._eval_runs import require_judge, target_model_label
 from assay.kinds.base import LLM, ItemContext, Kind
 from assay.kinds.scenario.conversation import Conversation, describe_ending, hold_conversation
 from assay.kinds.scenario.params import ScenarioParams, check_references
 from assay.kinds.scenario.summary import summarise_runs
+from assay.kinds.toolkit import require_judge, target_model_label
 from assay.scoring import stats
 from assay.scoring.transcripts import (
     AuditResult,

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from assay.core.outcome import ItemRecord
-from assay.kinds._eval_runs import count_items, is_agent_failure, is_scored, ordered, usage_summary
 from assay.kinds.scenario.params import ScenarioParams
+from assay.kinds.toolkit import count_items, is_agent_failure, is_scored, ordered, usage_summary
 from assay.scoring import stats
 
 #: Verdicts of a run; only ``passed`` and ``failed`` count towards the agent's pass rate.

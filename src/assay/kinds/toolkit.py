@@ -1,9 +1,7 @@
-"""Shared parts of the four eval-runs kinds of seed 001.
+"""The toolkit kinds share: judges, per-item metrics and traces, and the counting rules.
 
-``accuracy``, ``agent_as_judge``, ``performance`` and ``reliability`` each run the same
-input through the target ``num_iterations`` times, one item per iteration, each in a fresh
-session. This module holds their common parameters, the friendly validation messages, the
-per-item metrics and trace, and the counting rules of summaries:
+Any kind may use it (the eval-runs kinds, harnesses, scenarios, ...). Summaries follow one
+set of counting rules:
 
 - ``infra_error`` and ``cancelled`` items are left out of scores and pass rates and only
   counted (they say nothing about the agent);
@@ -14,19 +12,13 @@ per-item metrics and trace, and the counting rules of summaries:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-import annotated_types
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
-from typing_extensions import override
-
-from assay.core.errors import ConfigurationError, ValidationFailed
+from assay.core.errors import ConfigurationError
 from assay.core.llm import ChatMessage
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse
-from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.states import SCORED_ITEM_STATES, ItemState
-from assay.kinds.base import LLM, ItemContext, Kind
+from assay.kinds.base import LLM, ItemContext
 from assay.scoring import stats
 from assay.scoring.judge import Verdict
 
@@ -34,94 +26,6 @@ from assay.scoring.judge import Verdict
 AGENT_FAILURE_STATES = frozenset({ItemState.ERRORED, ItemState.TIMED_OUT})
 #: The score an agent failure counts as on the 1-10 scale.
 LOWEST_SCORE = 1
-
-
-class EvalRunParams(BaseModel):
-    """Parameters every eval-runs kind takes.
-
-    Unknown keys are ignored, so a dialect may pass its whole request; ``None`` values mean
-    "use the default".
-    """
-
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore")
-
-    input: str = Field(min_length=1)
-    """The input given to the agent on every iteration."""
-    num_iterations: int = Field(default=1, ge=1, le=100)
-    """How many times the input is run, each time in a fresh session."""
-
-
-P = TypeVar("P", bound=EvalRunParams)
-
-
-class EvalRunKind(Kind[P]):
-    """A Kind that runs one input ``num_iterations`` times, with friendly validation messages."""
-
-    Params: type[P]
-    #: Label used in "is required for ... evaluations" messages.
-    label: ClassVar[str]
-
-    @override
-    def validate_params(self, params: dict[str, Any]) -> P:
-        """Parse ``params``; raises ValidationFailed with one message per broken field.
-
-        Messages name the field and its limit (``num_iterations must be between 1 and 100``,
-        ``expected_output is required for accuracy evaluations``).
-        """
-        cleaned = {key: value for key, value in params.items() if value is not None}
-        try:
-            return self.Params.model_validate(cleaned)
-        except PydanticValidationError as exc:
-            errors = [_friendly_error(self.Params, error, self.label) for error in exc.errors()]
-            raise ValidationFailed("; ".join(e["msg"] for e in errors), errors) from None
-
-    @override
-    def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
-        """One item per iteration, numbered from 1."""
-        params = self.validate_params(spec.params)
-        return [ItemPlan(input={"iteration": i}) for i in range(1, params.num_iterations + 1)]
-
-
-def _limits(model: type[BaseModel], name: str) -> tuple[Any, Any]:
-    info = model.model_fields.get(name)
-    low = high = None
-    for meta in info.metadata if info else []:
-        if isinstance(meta, annotated_types.Ge):
-            low = meta.ge
-        elif isinstance(meta, annotated_types.Le):
-            high = meta.le
-    return low, high
-
-
-def _friendly_error(model: type[BaseModel], error: Any, label: str) -> dict[str, Any]:
-    loc = list(error["loc"])
-    name = ".".join(str(part) for part in loc)
-    kind: str = error["type"]
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    msg: str = error["msg"]
-    if kind == "missing":
-        msg = f"{name} is required for {label} evaluations"
-    elif kind in {"greater_than_equal", "less_than_equal"}:
-        low, high = _limits(model, name)
-        if low is not None and high is not None:
-            msg = f"{name} must be between {low} and {high}"
-        elif "ge" in ctx:
-            msg = f"{name} must be at least {ctx['ge']}"
-        else:
-            msg = f"{name} must be at most {ctx.get('le')}"
-    elif kind == "string_too_short":
-        msg = f"{name} must not be empty"
-    elif kind == "too_short":
-        msg = f"{name} must have at least {ctx.get('min_length', 1)} item"
-    elif kind == "literal_error":
-        msg = f"{name} must be {ctx.get('expected', 'one of the allowed values')}"
-    elif kind in {"int_type", "int_parsing", "int_from_float"}:
-        msg = f"{name} must be an integer"
-    elif kind == "string_type":
-        msg = f"{name} must be a string"
-    elif kind == "list_type":
-        msg = f"{name} must be a list"
-    return {"loc": loc, "msg": msg, "type": kind}
 
 
 def require_judge(ctx: ItemContext, label: str) -> LLM:

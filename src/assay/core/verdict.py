@@ -1,0 +1,38 @@
+"""Pass or fail for CI: the thresholds a check sets and the verdict a kind gives.
+
+Each kind decides its own verdict from its summary (``Kind.verdict``): services never branch
+on kind names. A verdict is strict about what it does not know: an evaluation with no scored
+item (all infrastructure errors) fails, because nothing was verified.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The dimensions of a trust score (seed 003), in the order they are reported.
+TRUST_DIMENSIONS = ("security", "safety", "reliability")
+
+
+class Thresholds(BaseModel):
+    """What a check requires; ``None`` leaves the kind's default."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    min_score: float | None = Field(default=None, ge=1, le=10)
+    """Accuracy and numeric judging: the lowest acceptable mean score (default 7)."""
+    min_pass_rate: float | None = Field(default=None, ge=0, le=100)
+    """Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default 100)."""
+    max_mean_seconds: float | None = Field(default=None, gt=0)
+    """Performance: the slowest acceptable mean run time."""
+    min_trust_score: float | None = Field(default=None, ge=0, le=1)
+    """Harness: the lowest acceptable trust score (default: any score passes)."""
+    min_dimension_score: float | None = Field(default=None, ge=0, le=1)
+    """Harness: the lowest acceptable score of every measured dimension (default: none)."""
+
+
+class CheckVerdict(BaseModel):
+    passed: bool
+    #: What was measured, in a few words ("8.7/10 (CI 8.1-9.3) n=3").
+    result: str
+    #: The threshold it was held to ("mean >= 7").
+    needs: str
