@@ -40,7 +40,8 @@ class LifecycleParams(BaseModel):
     #: Directory where the resource leaves ``<item>.acquired`` / ``<item>.released``.
     resource_dir: str | None = None
     resource_fails: bool = False
-    #: Summarising sleeps ``summarise_sleep_s`` while this file exists.
+    #: Summarising sleeps ``summarise_sleep_s`` while this file exists (and says so by
+    #: creating ``<file>.started``).
     slow_summary_file: str | None = None
     summarise_sleep_s: float = 0.0
 
@@ -110,7 +111,9 @@ class LifecycleKind(Kind[LifecycleParams]):
 
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         params = self.validate_params(spec.params)
-        if params.slow_summary_file and Path(params.slow_summary_file).exists():
+        slow = Path(params.slow_summary_file) if params.slow_summary_file else None
+        if slow is not None and slow.exists():
+            slow.with_suffix(".started").touch()
             time.sleep(params.summarise_sleep_s)  # blocks like a heavy summary would
         states = [ItemState(i.state) for i in items]
         return {

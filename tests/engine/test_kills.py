@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import null, update
 
 from assay.settings import Settings
+from assay.store.db import create_engine
+from assay.store.tables import Evaluation
 from tests.engine.lifecycle import create_lifecycle, evaluation_row, item_rows, lifecycle_plugin
 from tests.factories import assay_env, assay_process, free_port, make_key, make_settings, wait_until
 
@@ -140,7 +143,7 @@ async def test_a_kill_in_any_phase_ends_with_every_item_counted_once(
     assert summary["counts"] == {"passed": items, "total": items}
 
 
-async def test_a_kill_between_the_last_outcome_and_the_summary_is_finalized_on_restart(
+async def test_a_kill_while_the_summary_is_written_loses_nothing(
     tmp_path: Path, lifecycle_plugin: Path
 ):
     settings = make_settings(tmp_path)
@@ -154,13 +157,16 @@ async def test_a_kill_between_the_last_outcome_and_the_summary_is_finalized_on_r
     with server.process() as first:
         await server.healthy()
 
-        async def outcomes_written() -> bool:
-            return await _states(settings, evaluation_id) == ["passed", "passed"]
+        async def summarising() -> bool:
+            return slow.with_suffix(".started").exists()
 
-        await wait_until(outcomes_written, timeout=30)
+        await wait_until(summarising, timeout=30)
         _kill(first)
-    stranded = await evaluation_row(settings, evaluation_id)
-    assert stranded.status == "running" and stranded.summary is None
+    row = await evaluation_row(settings, evaluation_id)
+    assert row.status == "running" and row.summary is None
+    assert "passed" not in await _states(settings, evaluation_id), (
+        "outcomes and the summary are written in one transaction"
+    )
 
     slow.unlink()
     with server.process():
@@ -170,6 +176,37 @@ async def test_a_kill_between_the_last_outcome_and_the_summary_is_finalized_on_r
             return (await evaluation_row(settings, evaluation_id)).status == "completed"
 
         await wait_until(finalized, timeout=30)
+    row = await evaluation_row(settings, evaluation_id)
+    assert row.summary["counts"] == {"passed": 2, "total": 2}
+    assert len(await item_rows(settings, evaluation_id)) == 2
+
+
+async def test_an_evaluation_left_without_its_summary_is_finalized_by_the_next_process(
+    tmp_path: Path, lifecycle_plugin: Path
+):
+    """What two workers ending an evaluation's last items at once can leave (see finalize.py)."""
+    settings = make_settings(tmp_path)
+    server = Server(tmp_path, settings, lifecycle_plugin)
+    evaluation_id = await create_lifecycle(settings, items=2)
+    with server.process():
+        await server.healthy()
+
+        async def completed() -> bool:
+            return (await evaluation_row(settings, evaluation_id)).status == "completed"
+
+        await wait_until(completed, timeout=30)
+    db = create_engine(settings.database_url)
+    async with db.begin() as conn:
+        await conn.execute(
+            update(Evaluation)
+            .where(Evaluation.id == evaluation_id)
+            .values(status="running", summary=null(), completed_at=None)
+        )
+    await db.dispose()
+
+    with server.process():
+        await server.healthy()
+        await wait_until(completed, timeout=30)
     row = await evaluation_row(settings, evaluation_id)
     assert row.summary["counts"] == {"passed": 2, "total": 2}
     assert [r.attempts for r in await item_rows(settings, evaluation_id)] == [1, 1]

@@ -4,6 +4,11 @@ Once every item of an evaluation is terminal, its kind summarises them once and 
 evaluation completes (a cancelled or failed one keeps its status and gets its summary). While
 its only unfinished items wait for an event, it is ``waiting_verification``; an event that
 re-queues one of them moves it back to ``running`` (``engine/waits.py``).
+
+The item function settles in the transaction that writes the outcomes, so no reader ever
+sees an evaluation whose items all ended without its summary. Two workers ending the last two
+items of one evaluation at the same moment may each miss the other's uncommitted outcome;
+housekeeping's sweep then settles it (``stranded``) within a few seconds.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.spec import EvaluationSpec
 from assay.core.states import EvaluationStatus
@@ -29,36 +34,28 @@ class Finalized(NamedTuple):
     completed: list[str]
 
 
-async def settle(db: AsyncEngine, evaluation_ids: Iterable[str]) -> Finalized:
+async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finalized:
     """Finalize the evaluations among ``evaluation_ids`` that are done; park the waiting ones.
 
-    Safe to call from several workers at once: every status move is conditional, so only one
-    of them completes an evaluation.
+    Runs in the caller's transaction. Safe in several workers at once: every status move is
+    conditional, so only one of them completes an evaluation.
     """
     ids = set(evaluation_ids)
     if not ids:
         return Finalized(set(), [])
-    async with db.connect() as conn:
-        done = ids - await item_rows.unfinished_evaluations(conn, ids)
-        waiting = await item_rows.only_waiting(conn, ids - done)
+    now = datetime.now(UTC)
+    done = ids - await item_rows.unfinished_evaluations(conn, ids)
+    waiting = await item_rows.only_waiting(conn, ids - done)
     if waiting:
-        async with db.begin() as conn:
-            await move_evaluations(
-                conn, sorted(waiting), EvaluationStatus.WAITING_VERIFICATION, datetime.now(UTC)
-            )
-    return Finalized(done, await _summarise(db, done))
-
-
-async def _summarise(db: AsyncEngine, evaluation_ids: set[str]) -> list[str]:
+        await move_evaluations(conn, sorted(waiting), EvaluationStatus.WAITING_VERIFICATION, now)
     completed: list[str] = []
-    for evaluation_id in sorted(evaluation_ids):
-        async with db.begin() as conn:
-            row = await evaluation_rows.get_evaluation(conn, evaluation_id)
-            if row is None or row.summary is not None:
-                continue
-            spec = EvaluationSpec.model_validate(row.spec)
-            records = await item_rows.item_records(conn, evaluation_id)
-            summary = get_kind(spec.kind).summarise(spec, records)
-            await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, datetime.now(UTC))
-            completed.append(evaluation_id)
-    return completed
+    for evaluation_id in sorted(done):
+        row = await evaluation_rows.get_evaluation(conn, evaluation_id)
+        if row is None or row.summary is not None:
+            continue
+        spec = EvaluationSpec.model_validate(row.spec)
+        records = await item_rows.item_records(conn, evaluation_id)
+        summary = get_kind(spec.kind).summarise(spec, records)
+        await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now)
+        completed.append(evaluation_id)
+    return Finalized(done, completed)

@@ -6,9 +6,9 @@ limits, each evaluation's runtime) and runs an item from its claim to its record
 - ``claim`` / ``claim_one`` take queued items with a lease (``store/repositories/items.py``);
 - ``run`` builds or reuses the evaluation's runtime, runs the kind under the item's deadline
   with its phases, saved state, events and resources, and classifies how it ended;
-- ``record`` writes outcomes and suspensions while the lease is held, then settles the
-  evaluations touched: finalized once their last item ended, ``waiting_verification`` while
-  only waiting items are left;
+- ``record`` writes outcomes and suspensions while the lease is held and, in the same
+  transaction, settles the evaluations touched: finalized once their last item ended,
+  ``waiting_verification`` while only waiting items are left;
 - ``process`` is the three in a row for one item id: what a distributed worker calls.
 
 The failure policies live here once: a provider rejecting the key fails the whole evaluation
@@ -38,7 +38,7 @@ from assay.core.outcome import ItemError, RecordedEvent, Suspend
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.states import EvaluationStatus, ItemState
 from assay.engine.classify import INVALID_API_KEY, classify
-from assay.engine.finalize import settle
+from assay.engine.finalize import Finalized, settle
 from assay.engine.limits import Limits
 from assay.engine.resources import ItemResources
 from assay.engine.runtime import EvaluationRuntime, ProviderPool, build_runtime
@@ -290,13 +290,18 @@ class ItemRunner:
         async with self.db.begin() as conn:
             await item_rows.record_outcomes(conn, self.owner, finished, now)
             await item_rows.suspend_items(conn, self.owner, suspended, now)
+            settled = await settle(conn, {r.evaluation_id for r in results})
         for result in results:
             self._phases.pop(result.id, None)
-        await self.settle({r.evaluation_id for r in results})
+        await self._settled(settled)
 
     async def settle(self, evaluation_ids: set[str]) -> None:
         """Finalize the evaluations whose items all ended; park those left only waiting."""
-        result = await settle(self.db, evaluation_ids)
+        async with self.db.begin() as conn:
+            settled = await settle(conn, evaluation_ids)
+        await self._settled(settled)
+
+    async def _settled(self, result: Finalized) -> None:
         for evaluation_id in result.done:
             await self._forget(evaluation_id)
         if result.completed:

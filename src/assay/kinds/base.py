@@ -198,6 +198,17 @@ class Kind(abc.ABC, Generic[P]):
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """The evaluation's summary from all its (terminal) items."""
 
+    def item_view(
+        self, outcome: dict[str, Any] | None, events: Sequence[RecordedEvent]
+    ) -> dict[str, Any]:
+        """What the kind shows of one item: from its outcome, else from its events so far.
+
+        Services and UIs read an item through this, never through the outcome's inner shape
+        or the kind's event names. The default shows the outcome's ``data``.
+        """
+        del events
+        return dict((outcome or {}).get("data") or {})
+
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         """Pass or fail of a completed evaluation's ``summary`` against a check's thresholds.
 

@@ -21,9 +21,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
 from assay.core.errors import NotFound, ValidationFailed
+from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
+from assay.kinds._registry import get_kind
 from assay.services import evaluations as evaluation_service
 from assay.services.connectors import CONNECTOR_NOT_FOUND, target_of
 from assay.services.container import Container
@@ -96,7 +98,7 @@ def _pair(spec: dict[str, Any], item_input: dict[str, Any]) -> dict[str, Any]:
 
 def _run_view(item: Row[Any], evaluation: Row[Any], cls: type[RunView] = RunView) -> Any:
     pair = _pair(evaluation.spec, item.input)
-    data = (item.outcome or {}).get("data") or {}
+    data = get_kind(evaluation.kind).item_view(item.outcome, ())
     return cls(
         id=item.id,
         eval_id=(evaluation.labels or {}).get("eval_id"),
@@ -225,14 +227,6 @@ async def list_runs(
     return [_run_view(item, by_id[item.evaluation_id]) for item in items]
 
 
-def _live_turns(events: Sequence[event_rows.StoredEvent]) -> list[dict[str, Any]]:
-    """The turns of the latest attempt, in the order they were stored."""
-    if not events:
-        return []
-    latest = max(e.attempt for e in events)
-    return [e.payload for e in events if e.attempt == latest and e.kind == "turn"]
-
-
 async def get_run(
     container: Container, principal: Principal, project_ref: str, run_id: str
 ) -> RunDetail:
@@ -245,24 +239,21 @@ async def get_run(
             raise NotFound(RUN_NOT_FOUND)
         evaluation = await evaluation_rows.get_evaluation(conn, item.evaluation_id)
         assert evaluation is not None
-        finished = item.outcome is not None
-        events = [] if finished else await event_rows.item_events(conn, [item.id])
+        stored = [] if item.outcome is not None else await event_rows.item_events(conn, [item.id])
+    events = [
+        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
+        for e in stored
+    ]
     detail: RunDetail = _run_view(item, evaluation, RunDetail)
-    data = (item.outcome or {}).get("data") or {}
-    if finished:
-        detail.transcript = list(data.get("transcript") or [])
-        detail.termination = data.get("termination")
-        detail.criteria = list(data.get("criteria") or [])
-        detail.reasoning = data.get("reasoning")
-        detail.audit = data.get("audit")
-        detail.agent_latency_ms = list(data.get("agent_latency_ms") or [])
-        detail.usage = data.get("usage")
-    else:
-        detail.transcript = _live_turns(events)
-        detail.turn_count = len(detail.transcript)
-        detail.agent_latency_ms = [
-            t["latency_ms"] for t in detail.transcript if t.get("latency_ms") is not None
-        ]
+    shown = get_kind(evaluation.kind).item_view(item.outcome, events)
+    detail.transcript = list(shown.get("transcript") or [])
+    detail.turn_count = int(shown.get("turn_count") or len(detail.transcript))
+    detail.agent_latency_ms = list(shown.get("agent_latency_ms") or [])
+    detail.termination = shown.get("termination")
+    detail.criteria = list(shown.get("criteria") or [])
+    detail.reasoning = shown.get("reasoning")
+    detail.audit = shown.get("audit")
+    detail.usage = shown.get("usage")
     if ItemState(item.state) in TERMINAL_ITEM_STATES and item.error:
         detail.error = {"code": item.error.get("code"), "message": item.error.get("message")}
     return detail

@@ -46,6 +46,9 @@ any) followed by a line containing only [DONE].
 followed by a line containing only [GIVE_UP].
 - The agent's messages arrive as the other side of this chat."""
 
+#: The event a conversation stores for each turn as it happens.
+TURN_EVENT = "turn"
+
 
 class Conversation(NamedTuple):
     turns: list[dict[str, Any]]
@@ -142,7 +145,7 @@ async def _record(
         turn["model"] = response.model
     turn["tokens"] = (usage or Usage()).model_dump()
     turns.append(turn)
-    await ctx.log("turn", turn)
+    await ctx.log(TURN_EVENT, turn)
 
 
 def describe_ending(conversation: Conversation, max_messages: int) -> str:

@@ -8,10 +8,15 @@ from typing import Any
 from typing_extensions import override
 
 from assay.core.errors import ConfigurationError
-from assay.core.outcome import ItemRecord, Metrics, Outcome, Score, Usage
+from assay.core.outcome import ItemRecord, Metrics, Outcome, RecordedEvent, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.kinds.base import LLM, ItemContext, Kind
-from assay.kinds.scenario.conversation import Conversation, describe_ending, hold_conversation
+from assay.kinds.scenario.conversation import (
+    TURN_EVENT,
+    Conversation,
+    describe_ending,
+    hold_conversation,
+)
 from assay.kinds.scenario.params import ScenarioParams, check_references
 from assay.kinds.scenario.summary import summarise_runs
 from assay.kinds.toolkit import require_judge, target_model_label
@@ -31,6 +36,21 @@ class ScenarioKind(Kind[ScenarioParams]):
     name = "scenario"
     Params = ScenarioParams
     needs_judge = True
+
+    @override
+    def item_view(
+        self, outcome: dict[str, Any] | None, events: Sequence[RecordedEvent]
+    ) -> dict[str, Any]:
+        """The run's transcript, verdict and measures; while it runs, the turns so far."""
+        if outcome is not None:
+            return dict(outcome.get("data") or {})
+        latest = max((e.attempt for e in events), default=0)
+        turns = [e.payload for e in events if e.attempt == latest and e.kind == TURN_EVENT]
+        return {
+            "transcript": turns,
+            "turn_count": len(turns),
+            "agent_latency_ms": [t["latency_ms"] for t in turns if t.get("latency_ms") is not None],
+        }
 
     @override
     def validate_params(self, params: dict[str, Any]) -> ScenarioParams:
