@@ -42,16 +42,18 @@ RENDERERS: list[tuple[str, Renderer]] = [
 ]
 
 
-def _renderer(path: str) -> Renderer:
+def renderer_for(path: str) -> Renderer:
     for prefix, renderer in RENDERERS:
         if path == prefix or path.startswith(prefix + "/"):
             return renderer
     return render_canonical
 
 
-def _respond(request: Request, error: AssayError) -> JSONResponse:
-    status, body = _renderer(request.url.path)(error)
-    headers: dict[str, str] = {}
+def _respond(
+    request: Request, error: AssayError, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    status, body = renderer_for(request.url.path)(error)
+    headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, QuotaExceeded) and error.retry_after is not None:
@@ -81,7 +83,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = AssayError(str(exc.detail))
     error.status = exc.status_code
     error.code = "http_error"
-    return _respond(request, error)
+    # Starlette's 405 carries ``Allow`` (RFC 9110 requires it); keep whatever it set.
+    return _respond(request, error, dict(exc.headers or {}))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

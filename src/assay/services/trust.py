@@ -31,7 +31,7 @@ name or path.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -40,6 +40,7 @@ from assay.core.errors import ConfigurationError, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.core.text import URL_MAX, Bounded
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services.container import Container
@@ -73,9 +74,9 @@ class ModelParams(BaseModel):
 
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     """Sampling temperature, 0.0-2.0."""
-    max_tokens: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0, le=10_000_000)
     """Most tokens in one answer."""
-    base_url: str | None = Field(default=None, min_length=1)
+    base_url: Annotated[str, Bounded(URL_MAX, min_length=1)] | None = None
     """The API base URL: required for `custom`; replaces the endpoint of the others."""
     region: str | None = Field(default=None, pattern=_REGION)
     """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
