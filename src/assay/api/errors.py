@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
 from assay.api.dialects.projects import errors as projects_errors
@@ -76,6 +77,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, ValidationFailed(message, errors))
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110 wants all of them in ``Allow``).
+
+    Starlette's own 405 names only the first route that matched the path, and each method
+    of a resource is its own route here.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
@@ -83,8 +101,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = AssayError(str(exc.detail))
     error.status = exc.status_code
     error.code = "http_error"
-    # Starlette's 405 carries ``Allow`` (RFC 9110 requires it); keep whatever it set.
-    return _respond(request, error, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return _respond(request, error, headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
