@@ -46,9 +46,7 @@ def raw(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("value", [HUGE, HUGE - 1, 10**30])
-async def test_offsets_beyond_the_databases_integers_are_rejected(
-    served: RunningAssay, value: int
-):
+async def test_offsets_beyond_the_databases_integers_are_rejected(served: RunningAssay, value: int):
     async with served.client(await served.key()) as client:
         for path, name in [
             ("/v1/agents", "offset"),
@@ -108,14 +106,20 @@ async def test_nul_in_paths_and_queries_is_rejected_naming_the_parameter(served:
     async with served.client(await served.key()) as client:
         assert_rejected(await client.get("/v1/agents/a%00b"), "agent_id")
         assert_rejected(await client.get(f"{PERSONAS}/p%00"), "personaId")
-        assert_rejected(await client.get("/v1/evaluations", params={"agent_id": "a\x00"}), "agent_id")
+        assert_rejected(
+            await client.get("/v1/evaluations", params={"agent_id": "a\x00"}), "agent_id"
+        )
         assert_rejected(await client.get("/eval-runs", params={"model_id": "\x00"}), "model_id")
 
 
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
-        ("/v1/agents", {"kind": "openai-chat", "config": {"model": "m"}, "name": "n" * 201}, "name"),
+        (
+            "/v1/agents",
+            {"kind": "openai-chat", "config": {"model": "m"}, "name": "n" * 201},
+            "name",
+        ),
         ("/v1/agents", {"kind": "k" * 51, "config": {}}, "kind"),
         (PERSONAS, {"name": "n" * 201, "description": "d"}, "name"),
         (PERSONAS, {"name": "n", "description": "d" * 100_001}, "description"),
