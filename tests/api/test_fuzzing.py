@@ -24,6 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -72,42 +73,55 @@ def fuzzed(tmp_path: Path, any_database_url: str) -> Iterator[RunningAssay]:
         yield running
 
 
+@dataclass
+class Target:
+    url: str
+    session: requests.Session
+    headers: dict[str, str]
+
+
+def fuzz_operation(
+    operation: APIOperation, mode: GenerationMode, target: Target, report: FuzzReport
+) -> None:
+    """``MAX_EXAMPLES`` generated requests to one operation; failures go to the report."""
+    # Seed 004's routes are only reachable in a project that exists.
+    pinned = {"project_id": "default"} if "{project_id}" in operation.path else None
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(operation.as_strategy(generation_mode=mode, path_parameters=pinned))
+    def run(case: schemathesis.Case) -> None:
+        response = case.call(base_url=target.url, session=target.session, headers=target.headers)
+        report.cases += 1
+        report.statuses[response.status_code] += 1
+        if mode is GenerationMode.POSITIVE:
+            report.positive_statuses[response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS, headers=target.headers)
+        except FailureGroup as failures:
+            report.failures.append(f"{operation.label} ({mode.value}): {failures}")
+
+    try:
+        run()
+    except Unsatisfiable:
+        pass  # nothing to negate (no parameters, or all of them pinned)
+
+
 def fuzz(url: str, key: str) -> FuzzReport:
-    """Run every operation in both generation modes; collect failures instead of raising."""
+    """Every operation in both generation modes."""
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
     report = FuzzReport()
-    headers = {"Authorization": f"Bearer {key}"}
     with requests.Session() as session:
+        target = Target(url, session, {"Authorization": f"Bearer {key}"})
         for result in schema.get_all_operations():
-            operation = result.ok()
-            # Seed 004's routes are only reachable in a project that exists.
-            pinned = {"project_id": "default"} if "{project_id}" in operation.path else None
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-
-                @settings(
-                    max_examples=MAX_EXAMPLES,
-                    derandomize=True,
-                    database=None,
-                    deadline=None,
-                    phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=list(HealthCheck),
-                )
-                @given(operation.as_strategy(generation_mode=mode, path_parameters=pinned))
-                def run(case: schemathesis.Case) -> None:
-                    response = case.call(base_url=url, session=session, headers=headers)
-                    report.cases += 1
-                    report.statuses[response.status_code] += 1
-                    if mode is GenerationMode.POSITIVE:
-                        report.positive_statuses[response.status_code] += 1
-                    try:
-                        case.validate_response(response, checks=CHECKS, headers=headers)
-                    except FailureGroup as failures:
-                        report.failures.append(f"{operation.label} ({mode.value}): {failures}")
-
-                try:
-                    run()
-                except Unsatisfiable:
-                    continue  # nothing to negate (no parameters, or all of them pinned)
+                fuzz_operation(result.ok(), mode, target, report)
     return report
 
 

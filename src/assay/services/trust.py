@@ -78,9 +78,9 @@ class ModelParams(BaseModel):
     """Most tokens in one answer."""
     base_url: Annotated[str, Bounded(URL_MAX, min_length=1)] | None = None
     """The API base URL: required for `custom`; replaces the endpoint of the others."""
-    region: str | None = Field(default=None, pattern=_REGION)
+    region: str | None = Field(default=None, pattern=_REGION, max_length=32)
     """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
-    project_id: str | None = Field(default=None, pattern=_PROJECT)
+    project_id: str | None = Field(default=None, pattern=_PROJECT, max_length=63)
     """The Google Cloud project, for the `vertex` hub (required unless base_url is given)."""
 
 
