@@ -60,11 +60,10 @@ async def register_agent(
             ("id",),
             "must be 1-200 characters of letters, digits and . _ : - (starting with a letter or digit)",
         )
+    if kind == "python" and isinstance(config.get("callable"), str):
+        # Before validation, which imports the module: importing runs its top-level code.
+        _check_python_agent_allowed(config["callable"], container.settings.python_agent_modules)
     config, secrets = validate_agent_config(kind, config, secrets)
-    if kind == "python":
-        _check_python_agent_allowed(
-            str(config["callable"]), container.settings.python_agent_modules
-        )
     async with container.sessions.begin() as session:
         agent_id = agent_id or new_id()
         if await agent_rows.get_agent(session, principal.org_id, agent_id) is not None:
