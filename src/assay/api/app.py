@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from assay import __version__
 from assay.api.body_limit import BodyLimit
+from assay.api.deps import reject_unstorable_url_text
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.projects.router import router as projects_router
 from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
+from assay.api.openapi import install_openapi
 from assay.api.v1.agents import router as agents_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
@@ -44,6 +46,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         version=__version__,
         description="Self-hosted evaluation of AI agents and models.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unstorable_url_text)],
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -54,4 +57,5 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(items_router)
     app.include_router(eval_runs_router)
     app.include_router(projects_router)
+    install_openapi(app)
     return app

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
 from assay.api.dialects.projects import errors as projects_errors
@@ -42,17 +43,19 @@ RENDERERS: list[tuple[str, Renderer]] = [
 ]
 
 
-def _renderer(path: str) -> Renderer:
+def renderer_for(path: str) -> Renderer:
     for prefix, renderer in RENDERERS:
         if path == prefix or path.startswith(prefix + "/"):
             return renderer
     return render_canonical
 
 
-def error_response(path: str, error: AssayError) -> JSONResponse:
+def error_response(
+    path: str, error: AssayError, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """``error`` in the envelope of the dialect that serves ``path``, with its headers."""
-    status, body = _renderer(path)(error)
-    headers: dict[str, str] = {}
+    status, body = renderer_for(path)(error)
+    headers = dict(headers or {})
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, QuotaExceeded) and error.retry_after is not None:
@@ -60,8 +63,10 @@ def error_response(path: str, error: AssayError) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
-def _respond(request: Request, error: AssayError) -> JSONResponse:
-    return error_response(request.url.path, error)
+def _respond(
+    request: Request, error: AssayError, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return error_response(request.url.path, error, headers)
 
 
 async def _assay_error(request: Request, exc: Exception) -> JSONResponse:
@@ -79,6 +84,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, ValidationFailed(message, errors))
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110 wants all of them in ``Allow``).
+
+    Starlette's own 405 names only the first route that matched the path, and each method
+    of a resource is its own route here.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
@@ -86,7 +108,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = AssayError(str(exc.detail))
     error.status = exc.status_code
     error.code = "http_error"
-    return _respond(request, error)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return _respond(request, error, headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -80,13 +80,12 @@ async def register_agent(
             ("id",),
             "must be 1-200 characters of letters, digits and . _ : - (starting with a letter or digit)",
         )
+    if kind == "python" and isinstance(config.get("callable"), str):
+        # Before validation, which imports the module: importing runs its top-level code.
+        _check_python_agent_allowed(config["callable"], container.settings.python_agent_modules)
     config, secrets = validate_agent_config(
         kind, config, secrets, container.settings.outbound_policy
     )
-    if kind == "python":
-        _check_python_agent_allowed(
-            str(config["callable"]), container.settings.python_agent_modules
-        )
     async with container.sessions.begin() as session:
         owner = await workspace_for_new(session, principal, workspace)
         agent_id = agent_id or new_id()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assay.core.errors import Conflict, NotFound, ValidationFailed
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
+from assay.core.text import LANGUAGE_MAX
 from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.projects import project_in
@@ -36,7 +37,7 @@ class Traits(BaseModel):
 
     patience: Level | None = None
     verbosity: Level | None = None
-    language: str | None = Field(default=None, min_length=1, max_length=100)
+    language: str | None = Field(default=None, min_length=1, max_length=LANGUAGE_MAX)
     """The language the user writes in, e.g. `English`, `de`."""
     tech_savviness: Level | None = None
 

@@ -34,7 +34,7 @@ name or path.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -42,6 +42,7 @@ from assay.core.errors import ConfigurationError, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.core.text import URL_MAX, Bounded
 from assay.providers.credentials import server_credentials
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
@@ -76,13 +77,13 @@ class ModelParams(BaseModel):
 
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     """Sampling temperature, 0.0-2.0."""
-    max_tokens: int | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, gt=0, le=10_000_000)
     """Most tokens in one answer."""
-    base_url: str | None = Field(default=None, min_length=1)
+    base_url: Annotated[str, Bounded(URL_MAX, min_length=1)] | None = None
     """The API base URL: required for `custom`; replaces the endpoint of the others."""
-    region: str | None = Field(default=None, pattern=_REGION)
+    region: str | None = Field(default=None, pattern=_REGION, max_length=32)
     """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
-    project_id: str | None = Field(default=None, pattern=_PROJECT)
+    project_id: str | None = Field(default=None, pattern=_PROJECT, max_length=63)
     """The Google Cloud project, for the `vertex` hub (required unless base_url is given)."""
 
 

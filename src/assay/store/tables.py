@@ -11,6 +11,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from assay.core.text import ID_MAX, KIND_MAX, LONG_NAME_MAX, NAME_MAX, UUID_MAX
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -72,7 +74,7 @@ class Project(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(100))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The models that simulate users and judge conversations (seed 004); None: the server's.
     llm_settings: Mapped[dict[str, Any] | None] = mapped_column(default=None)
@@ -118,13 +120,13 @@ class Agent(Base):
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
-    kind: Mapped[str] = mapped_column(String(50))
-    name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(KIND_MAX))
+    name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secrets_enc: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -143,11 +145,11 @@ class Evaluation(Base):
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(50))
-    name: Mapped[str | None] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(KIND_MAX))
+    name: Mapped[str | None] = mapped_column(String(LONG_NAME_MAX))
     #: Which API created it and where it files it, e.g. "eval_runs:assay/eval_runs".
     collection: Mapped[str] = mapped_column(String(200), default="native")
-    agent_id: Mapped[str | None] = mapped_column(String(200))
+    agent_id: Mapped[str | None] = mapped_column(String(ID_MAX))
     spec: Mapped[dict[str, Any]] = mapped_column()
     #: Fields a dialect must echo back that the core does not use (team_id, workflow_id, ...).
     labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -214,12 +216,12 @@ class Harness(Base):
     org_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
         ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     description: Mapped[str | None] = mapped_column(Text, default=None)
     probes: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -274,9 +276,9 @@ class Connector(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     #: ``langgraph``, ``openai-chat`` or ``http``: the target kind it becomes.
-    type: Mapped[str] = mapped_column(String(50))
+    type: Mapped[str] = mapped_column(String(KIND_MAX))
     base_url: Mapped[str] = mapped_column(Text)
     #: The type's own settings as the client gave them (camelCase keys).
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -294,7 +296,7 @@ class Persona(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     description: Mapped[str] = mapped_column(Text)
     traits: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -309,7 +311,7 @@ class Scenario(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
     instructions: Mapped[str] = mapped_column(Text)
     max_messages: Mapped[int] = mapped_column(Integer, default=10)
     success_criteria: Mapped[str | None] = mapped_column(Text, default=None)
@@ -328,8 +330,8 @@ class ProjectEval(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(500))
-    connector_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(LONG_NAME_MAX))
+    connector_id: Mapped[str] = mapped_column(String(UUID_MAX))
     scenario_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.api.deps import ContainerDep, PrincipalDep
+from assay.core.text import OFFSET_MAX, SLUG_MAX, Bounded, Id, JsonObject, Kind, Name
 from assay.services import agents as agent_service
 from assay.services.agents import AgentView
 
@@ -17,18 +18,18 @@ router = APIRouter(prefix="/v1/agents", tags=["agents"])
 class AgentCreate(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    id: str | None = None
+    id: Id | None = None
     """Your id for the agent; generated when omitted. Unique within the organization."""
-    workspace: str | None = Field(default=None, min_length=1, max_length=100)
+    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = None
     """The slug of the workspace the agent belongs to; default: the key's workspace. Left out
     by an organization-wide key: organization-wide for an admin key (every workspace can use
     it, only organization-wide admins can delete it), the `default` workspace otherwise."""
-    kind: str
+    kind: Kind
     """`openai-chat`, `http` or `python`."""
-    name: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    name: Name | None = None
+    config: JsonObject = Field(default_factory=dict)
     """The kind's settings (base_url, model, url, request_template, callable, ...)."""
-    secrets: dict[str, Any] = Field(default_factory=dict)
+    secrets: JsonObject = Field(default_factory=dict)
     """Credentials (api_key, headers); stored encrypted and never returned."""
 
 
@@ -60,7 +61,7 @@ async def list_agents(
     container: ContainerDep,
     principal: PrincipalDep,
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX),
 ) -> AgentList:
     agents, total = await agent_service.list_agents(container, principal, limit, offset)
     return AgentList(data=agents, total=total, limit=limit, offset=offset)

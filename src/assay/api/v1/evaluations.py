@@ -23,6 +23,16 @@ from assay.api.v1.errors import FAILURE_TYPES
 from assay.core.errors import ResultsNotReady
 from assay.core.evaluation import EvaluationView
 from assay.core.states import EvaluationStatus
+from assay.core.text import (
+    OFFSET_MAX,
+    SECRET_MAX,
+    SHORT_TEXT_MAX,
+    Bounded,
+    Id,
+    LongName,
+    LongText,
+    Url,
+)
 from assay.services import evaluations as evaluation_service
 from assay.services import trust as trust_service
 from assay.services import webhooks as webhook_service
@@ -39,21 +49,21 @@ class EvaluationCreate(BaseModel):
         extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
     )
 
-    harnesses: list[str] = Field(min_length=1)
+    harnesses: list[Id] = Field(min_length=1, max_length=100)
     """`trust_score`, `security`, `reliability`, `safety`, or custom harness ids."""
-    agent_id: str | None = None
+    agent_id: Id | None = None
     """A registered agent; or give model_hub and model_name."""
     model_hub: ModelHub | None = None
-    model_name: str | None = Field(default=None, min_length=1)
+    model_name: Annotated[str, Bounded(SHORT_TEXT_MAX, min_length=1)] | None = None
     """The hub's model id, e.g. `gpt-4o`."""
     model_params: ModelParams | None = None
-    system_prompt: str | None = None
+    system_prompt: LongText | None = None
     """Sent as the system prompt (before each probe's own) on every probe."""
-    api_key_value: SecretStr | None = None
+    api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
-    webhook_url: str | None = None
+    webhook_url: Url | None = None
     """Receives a signed POST when the evaluation completes, fails or is cancelled."""
-    name: str | None = Field(default=None, max_length=500)
+    name: LongName | None = None
 
 
 class EvaluationCreated(BaseModel):
@@ -236,7 +246,7 @@ async def list_evaluations(
     limit: Annotated[
         int, Query(ge=1, le=100, description="Most evaluations to return (1-100).")
     ] = 20,
-    offset: Annotated[int, Query(ge=0, description="Evaluations to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX, description="Evaluations to skip.")] = 0,
     status: Annotated[EvaluationStatus | None, Query(description="Only this status.")] = None,
     agent_id: Annotated[str | None, Query(description="Only this agent's evaluations.")] = None,
 ) -> EvaluationList:
@@ -266,7 +276,11 @@ async def get_evaluation_status(
     return status_from_evaluation(view, datetime.now(UTC))
 
 
-@router.get("/{evaluation_id}/results", operation_id="evaluations-results")
+@router.get(
+    "/{evaluation_id}/results",
+    operation_id="evaluations-results",
+    responses={409: {"description": "ResultsNotReadyException: not completed yet"}},
+)
 async def get_evaluation_results(
     evaluation_id: str, container: ContainerDep, principal: PrincipalDep
 ) -> EvaluationResults:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.api.deps import ContainerDep, PrincipalDep
+from assay.core.text import (
+    NAME_MAX,
+    OFFSET_MAX,
+    PROBES_MAX,
+    SLUG_MAX,
+    Bounded,
+    Id,
+    JsonObject,
+    LongText,
+)
 from assay.services import harnesses as harness_service
 from assay.services.harnesses import HarnessView
 
@@ -17,16 +27,16 @@ router = APIRouter(prefix="/v1/harnesses", tags=["harnesses"])
 class HarnessCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    id: str | None = None
+    id: Id | None = None
     """Your id for the harness; `harness-{uuid}` when omitted. Unique within the organization."""
-    workspace: str | None = Field(default=None, min_length=1, max_length=100)
+    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = None
     """The slug of the workspace the harness belongs to; default: the key's workspace. Left out
     by an organization-wide key: organization-wide for an admin key (every workspace can use
     it, only organization-wide admins can delete it), the `default` workspace otherwise."""
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Bounded(NAME_MAX, min_length=1)]
     """Unique within the organization."""
-    description: str | None = None
-    probes: list[dict[str, Any]] = Field(min_length=1)
+    description: LongText | None = None
+    probes: list[JsonObject] = Field(min_length=1, max_length=PROBES_MAX)
     """Each: `id?`, `prompt` or `prompts`, `system_prompt?`, `detector {name, params}`,
     `severity` (high, medium, low), `category` (security, safety, reliability)."""
 
@@ -60,7 +70,7 @@ async def list_harnesses(
     container: ContainerDep,
     principal: PrincipalDep,
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX),
 ) -> HarnessList:
     from assay.probes.catalog import BUILTIN_HARNESSES
 

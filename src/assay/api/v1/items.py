@@ -6,13 +6,14 @@ worker takes it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from assay.api.deps import ContainerDep, PrincipalDep
 from assay.core.evaluation import ItemPage, ItemView
+from assay.core.text import KIND_MAX, OFFSET_MAX, Bounded, JsonObject
 from assay.services import items as item_service
 
 router = APIRouter(prefix="/v1/evaluations/{evaluation_id}/items", tags=["items"])
@@ -21,9 +22,9 @@ router = APIRouter(prefix="/v1/evaluations/{evaluation_id}/items", tags=["items"
 class ItemEventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    type: str = Field(min_length=1, max_length=50)
+    type: Annotated[str, Bounded(KIND_MAX, min_length=1)]
     """An event type the evaluation's kind takes from clients."""
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     """What the kind reads with the event."""
 
 
@@ -33,7 +34,7 @@ async def list_items(
     container: ContainerDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> ItemPage:
     return await item_service.list_items(
         container, principal, evaluation_id, limit=limit, offset=offset

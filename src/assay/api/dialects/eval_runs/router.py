@@ -28,6 +28,7 @@ from assay.core.errors import AssayError, NotFound, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal
 from assay.core.states import EvaluationStatus
+from assay.core.text import PAGE_MAX
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services.container import Container
@@ -121,7 +122,7 @@ async def list_eval_runs(
         None, description="Comma-separated eval types, e.g. accuracy,reliability"
     ),
     limit: int = Query(20, ge=1, le=1000),
-    page: int = Query(1, ge=0),
+    page: int = Query(1, ge=0, le=PAGE_MAX),
     sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
     sort_order: Literal["asc", "desc"] = "desc",
 ) -> PaginatedEvalRuns:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from assay.core.text import TEXT_MAX, Bounded, Id, LongName, LongText, ShortText
 
 
 class EvalType(StrEnum):
@@ -21,24 +23,24 @@ class EvalRunInput(BaseModel):
 
     eval_type: EvalType
     """Type of evaluation to run."""
-    input: str = Field(min_length=1)
+    input: Annotated[str, Bounded(TEXT_MAX, min_length=1)]
     """Input text/query for the evaluation."""
-    agent_id: str | None = None
+    agent_id: Id | None = None
     """Agent ID to evaluate (a registered agent)."""
-    team_id: str | None = None
+    team_id: Id | None = None
     """Team ID to evaluate (a team is a registered agent too)."""
-    model_id: str | None = None
+    model_id: ShortText | None = None
     """Model ID: the model under test when no agent is given, else recorded (and used by openai-chat agents)."""
-    model_provider: str | None = None
+    model_provider: ShortText | None = None
     """Model provider name (openai, anthropic, mock, ...)."""
-    additional_guidelines: str | None = None
-    additional_context: str | None = None
+    additional_guidelines: LongText | None = None
+    additional_context: LongText | None = None
     num_iterations: int = Field(default=1, ge=1, le=100)
     """Number of times to run the evaluation; each iteration starts a fresh session."""
-    name: str | None = None
-    expected_output: str | None = None
+    name: LongName | None = None
+    expected_output: LongText | None = None
     """Expected output for accuracy evaluation."""
-    criteria: str | None = None
+    criteria: LongText | None = None
     """Evaluation criteria for agent-as-judge evaluation."""
     scoring_strategy: Literal["numeric", "binary"] | None = "binary"
     """'numeric' (1-10 with threshold) or 'binary' (PASS/FAIL)."""
@@ -46,7 +48,7 @@ class EvalRunInput(BaseModel):
     """Score threshold for pass/fail (1-10), only used with numeric scoring."""
     warmup_runs: int = Field(default=0, ge=0, le=10)
     """Number of warmup runs before measuring performance."""
-    expected_tool_calls: list[str] | None = None
+    expected_tool_calls: list[ShortText] | None = Field(default=None, max_length=100)
     """Expected tool calls for reliability evaluation."""
 
 
@@ -82,8 +84,8 @@ class PaginatedEvalRuns(BaseModel):
 
 
 class UpdateEvalRunRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=255)
+    name: Annotated[str, Bounded(255, min_length=1)]
 
 
 class DeleteEvalRunsRequest(BaseModel):
-    eval_run_ids: list[str] = Field(min_length=1)
+    eval_run_ids: list[Id] = Field(min_length=1, max_length=1000)

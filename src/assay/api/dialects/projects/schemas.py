@@ -14,6 +14,23 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from assay.core.text import (
+    LANGUAGE_MAX,
+    NAME_MAX,
+    SECRET_MAX,
+    SHORT_TEXT_MAX,
+    UUID_MAX,
+    Bounded,
+    Id,
+    JsonObject,
+    Kind,
+    LongName,
+    LongText,
+    Name,
+    ShortText,
+    Url,
+)
+
 
 def _timestamp(value: datetime) -> str:
     """``2026-01-28T10:00:00.000Z``, as the seed writes times."""
@@ -38,17 +55,17 @@ class Wire(BaseModel):
 
 
 class ConnectorBody(Wire):
-    name: str | None = None
-    type: str | None = None
+    name: Name | None = None
+    type: Kind | None = None
     """`langgraph`, `openai-chat` or `http`."""
-    base_url: str | None = None
+    base_url: Url | None = None
     """The agent's URL: a LangGraph server, an OpenAI-compatible `/v1` base, or an HTTP endpoint."""
-    config: dict[str, Any] | None = None
+    config: JsonObject | None = None
     """The type's settings: `assistantId` (langgraph), `model` (openai-chat), `requestTemplate`,
     `outputPath`, ... (http), and `timeout`."""
-    headers: dict[str, str] | None = None
+    headers: dict[ShortText, LongText] | None = None
     """Non-secret headers sent with every request."""
-    credentials: dict[str, Any] | None = None
+    credentials: JsonObject | None = None
     """`{"apiKey": ...}` (and for http, secret `headers`); stored encrypted, never returned."""
 
 
@@ -57,57 +74,57 @@ class TraitsBody(Wire):
 
     patience: Level | None = None
     verbosity: Level | None = None
-    language: str | None = None
+    language: Annotated[str, Bounded(LANGUAGE_MAX, min_length=1)] | None = None
     tech_savviness: Level | None = None
 
 
 class PersonaBody(Wire):
-    name: str | None = None
-    description: str | None = None
+    name: Name | None = None
+    description: LongText | None = None
     traits: TraitsBody | None = None
 
 
 class ScenarioBody(Wire):
-    name: str | None = None
-    instructions: str | None = None
+    name: Name | None = None
+    instructions: LongText | None = None
     """What the simulated user wants and knows."""
     max_messages: int | None = Field(default=None, ge=1, le=100)
     """User and agent messages together (1-100, default 10)."""
-    success_criteria: str | None = None
+    success_criteria: LongText | None = None
     """What the agent must do; one criterion per line."""
-    failure_criteria: str | None = None
+    failure_criteria: LongText | None = None
     """What the agent must not do; one criterion per line."""
-    persona_ids: list[str] | None = None
+    persona_ids: list[Id] | None = Field(default=None, max_length=1000)
 
 
 class EvalBody(Wire):
-    name: str | None = None
-    connector_id: str | None = None
-    scenario_ids: list[str] | None = None
+    name: LongName | None = None
+    connector_id: Annotated[str, Bounded(UUID_MAX)] | None = None
+    scenario_ids: list[Id] | None = Field(default=None, max_length=1000)
 
 
 class RunsBody(Wire):
-    webhook_url: str | None = None
+    webhook_url: Url | None = None
     """Receives a signed POST when the runs' evaluation completes, fails or is cancelled."""
 
 
 class ModelSettingsBody(Wire):
     model_config = ConfigDict(extra="forbid")
 
-    provider: str = Field(min_length=1)
-    model: str = Field(min_length=1)
-    base_url: str | None = None
+    provider: Annotated[str, Bounded(SHORT_TEXT_MAX, min_length=1)]
+    model: Annotated[str, Bounded(SHORT_TEXT_MAX, min_length=1)]
+    base_url: Url | None = None
 
 
 class LLMSettingsBody(Wire):
     simulator: ModelSettingsBody | None = None
     judge: ModelSettingsBody | None = None
-    api_key: str | None = None
+    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = None
     """Write-only; `null` removes the stored key."""
 
 
 class ProjectBody(Wire):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Annotated[str, Bounded(NAME_MAX, min_length=1)] | None = None
     llm_settings: LLMSettingsBody | None = None
 
 
