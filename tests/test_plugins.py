@@ -8,6 +8,12 @@ import sys
 import assay.plugins
 
 EXPECTED = {
+    "CheckVerdict",
+    "ItemState",
+    "RecordedEvent",
+    "Resources",
+    "Suspend",
+    "Thresholds",
     "LLM",
     "AgentKind",
     "AssayError",

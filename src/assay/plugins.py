@@ -22,18 +22,28 @@ from assay.core.outcome import (
     Metrics,
     NormalizedResponse,
     Outcome,
+    RecordedEvent,
     Score,
+    Suspend,
     ToolCall,
     Usage,
 )
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef, TargetSpec
-from assay.kinds.base import LLM, ItemContext, Kind, TargetHandle
+from assay.core.states import ItemState
+from assay.core.verdict import CheckVerdict, Thresholds
+from assay.kinds.base import LLM, ItemContext, Kind, Resources, TargetHandle
 from assay.probes.base import DetectorRef, Dimension, Probe, Severity
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets._registry import AgentKind
 from assay.targets.base import Target
 
 __all__ = [
+    "Resources",
+    "Thresholds",
+    "CheckVerdict",
+    "ItemState",
+    "Suspend",
+    "RecordedEvent",
     "LLM",
     "AgentKind",
     "AssayError",

@@ -16,17 +16,16 @@ but fails here means this worker differs, e.g. a plugin or agent module is missi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
-from assay.core.errors import ConfigurationError, ValidationFailed
+from assay.core.errors import AssayError, ConfigurationError, ValidationFailed
 from assay.core.outbound import OutboundPolicy
+from assay.core.registry import Builtin, Registry
 from assay.core.spec import ModelRef, TargetSpec
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets.base import Target
@@ -129,13 +128,34 @@ _BUILTINS: dict[str, AgentKind[Any, Any]] = {
     ),
     "python": AgentKind(PythonConfig, PythonSecrets, _create_python),
 }
-_loaded: dict[str, AgentKind[Any, Any]] = {}
-_lock = threading.Lock()
+
+
+def _accept(loaded: object, name: str, source: str) -> AgentKind[Any, Any]:
+    if not isinstance(loaded, AgentKind):
+        raise ConfigurationError(
+            f"target kind {name!r} ({source}) is a {type(loaded).__name__}, not an AgentKind"
+        )
+    return loaded
+
+
+def _unknown(name: str, known: list[str]) -> AssayError:
+    return ValidationFailed.for_field(
+        ("kind",), f"unknown agent kind {name!r}; known kinds: {', '.join(known)}"
+    )
+
+
+AGENT_KINDS: Registry[AgentKind[Any, Any]] = Registry(
+    "target kind",
+    ENTRY_POINT_GROUP,
+    {name: Builtin.of(kind) for name, kind in _BUILTINS.items()},
+    _accept,
+    _unknown,
+)
 
 
 def known_target_kinds() -> list[str]:
     """Every kind a ``TargetSpec`` may name, ``model`` included, sorted; imports nothing."""
-    return sorted({MODEL_KIND, *_agent_kind_names()})
+    return sorted({MODEL_KIND, *AGENT_KINDS.names()})
 
 
 def validate_agent_config(
@@ -237,45 +257,4 @@ def _reveal(value: Any) -> Any:
 
 
 def _agent_kind(name: str) -> AgentKind[Any, Any]:
-    if name in _BUILTINS:
-        return _BUILTINS[name]
-    with _lock:
-        agent_kind = _loaded.get(name)
-        if agent_kind is None:
-            agent_kind = _loaded[name] = _load(name)
-        return agent_kind
-
-
-def _agent_kind_names() -> set[str]:
-    return set(_BUILTINS) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
-def _load(name: str) -> AgentKind[Any, Any]:
-    entry_point = _entry_point(name)
-    try:
-        loaded = entry_point.load()
-    except Exception as exc:  # a broken plugin may fail to import in any way
-        raise ConfigurationError(
-            f"target kind {name!r} ({entry_point.value}) failed to load: {exc}"
-        ) from exc
-    if not isinstance(loaded, AgentKind):
-        raise ConfigurationError(
-            f"target kind {name!r} ({entry_point.value}) is a {type(loaded).__name__}, "
-            "not an AgentKind"
-        )
-    return loaded
-
-
-def _entry_point(name: str) -> EntryPoint:
-    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
-    if not matches:
-        raise ValidationFailed.for_field(
-            ("kind",),
-            f"unknown agent kind {name!r}; known kinds: {', '.join(sorted(_agent_kind_names()))}",
-        )
-    sources = sorted({ep.value for ep in matches})
-    if len(sources) > 1:
-        raise ConfigurationError(
-            f"target kind {name!r} is registered twice: {' and '.join(sources)}"
-        )
-    return matches[0]
+    return AGENT_KINDS.get(name)
