@@ -150,6 +150,7 @@ async def run_assay(
             data_dir=Path(tmp),
             workers=concurrency,
             poll_interval=0.05,
+            outbound_allow="127.0.0.0/8",  # the fake server is on loopback, as for `assay run`
         )
         container = await open_container(settings)
         try:
@@ -359,6 +360,9 @@ def main() -> int:
     report(args, results)
     if args.profile:
         print_profile(args.profile)
+    if results["assay"]["passed"] != args.n:
+        print("benchmark failed: not every Assay item passed", file=sys.stderr)
+        return 1
     return 0
 
 
