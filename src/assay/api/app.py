@@ -19,13 +19,17 @@ from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
 from assay.services.container import open_container
 from assay.settings import Settings
+from assay.web.mount import mount_ui
 
 
-def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
-    """The Assay service.
+def create_app(
+    settings: Settings, *, run_workers: bool = True, local_viewer: bool = False
+) -> FastAPI:
+    """The Assay service, with the web UI under /ui.
 
     On start it migrates the database and, unless ``run_workers`` is False, runs an
-    in-process engine that executes queued items.
+    in-process engine that executes queued items. ``local_viewer`` (``assay view``) serves
+    the UI with no sign-in, read-only, over the local database's default organization.
     """
 
     @asynccontextmanager
@@ -54,4 +58,5 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(items_router)
     app.include_router(eval_runs_router)
     app.include_router(projects_router)
+    mount_ui(app, local=local_viewer)
     return app
