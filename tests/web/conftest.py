@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,21 +21,25 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Skipped locally when Chromium is missing; required when ASSAY_REQUIRE_SERVICES=1."""
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Any]:
+    """Skipped locally when Chromium is missing; required when ASSAY_REQUIRE_SERVICES=1.
+
+    Playwright's async API on the session's event loop: browser tests are marked
+    ``asyncio(loop_scope="session")``, and every other test keeps its own loop.
+    """
     if not CHROMIUM.exists():
         message = f"browser tests need Chromium at {CHROMIUM}: apt-get install -y chromium"
         if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
             pytest.fail(message + " (required: ASSAY_REQUIRE_SERVICES=1)")
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         try:
             yield chromium
         finally:
-            chromium.close()
+            await chromium.close()

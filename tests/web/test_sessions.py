@@ -84,7 +84,7 @@ async def test_a_post_without_the_csrf_token_changes_nothing(
 
 
 async def test_cancel_and_delete_with_the_token(assay: RunningAssay, fake_llm: FakeLLM):
-    script_model(fake_llm, latency=0.5)
+    script_model(fake_llm, latency=5.0)  # still running when the form is posted
     key = await assay.key()
     evaluation_id = await start_trust(assay, key)
     async with signed_in(assay, key) as client:

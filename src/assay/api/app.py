@@ -11,6 +11,7 @@ from assay import __version__
 from assay.api.body_limit import BodyLimit
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.projects.router import router as projects_router
+from assay.api.docs import router as docs_router
 from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
 from assay.api.v1.agents import router as agents_router
@@ -48,10 +49,13 @@ def create_app(
         version=__version__,
         description="Self-hosted evaluation of AI agents and models.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
+    app.include_router(docs_router)
     app.include_router(agents_router)
     app.include_router(evaluations_router)
     app.include_router(harnesses_router)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assay.core.principal import Principal
 from assay.services.container import Container
@@ -19,11 +20,19 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
+#: Declares the bearer scheme in the OpenAPI document (so /docs can "Authorize"); a missing
+#: or malformed header is left to :func:`authenticate`, which answers in each dialect's shape.
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="ApiKey", description="An Assay API key: `assay keys create`."
+)
+
+
 async def get_principal(
     container: ContainerDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await authenticate(container, authorization)
+    token = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    return await authenticate(container, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -278,9 +278,10 @@ async def _evaluation_context(
     scored = results.score_values(items)
     latency = results.latencies(items)
     chart_list = []
-    if estimates:
-        title = "Scores with 95% intervals"
-        chart_list.append((title, charts.interval_bars(title, estimates)))
+    rates = [e for e in estimates if e.is_rate]
+    if rates:
+        title = "Pass rates with 95% intervals"
+        chart_list.append((title, charts.interval_bars(title, rates)))
     if groups:
         key, group_estimates = groups
         title = f"Pass rate by {key} with 95% intervals"
