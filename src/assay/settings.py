@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0)
     """Seconds a webhook receiver has to answer one delivery."""
 
+    ui_session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    """How long a web UI sign-in lasts, in hours; revoking the key ends it sooner."""
+    ui_secure_cookies: bool = False
+    """Mark the UI's session cookie Secure (sent over HTTPS only): set it behind TLS."""
+
     outbound_allow: str | None = None
     """Networks Assay may reach on a tenant's behalf beyond the public internet: CIDRs such as
     `127.0.0.0/8,10.1.0.0/16`, or `*` for everything. Unset, `assay serve` and `assay worker`

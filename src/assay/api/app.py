@@ -12,6 +12,7 @@ from assay.api.body_limit import BodyLimit
 from assay.api.deps import reject_unstorable_url_text
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.projects.router import router as projects_router
+from assay.api.docs import router as docs_router
 from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
 from assay.api.openapi import install_openapi
@@ -21,13 +22,17 @@ from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
 from assay.services.container import open_container
 from assay.settings import Settings
+from assay.web.mount import mount_ui
 
 
-def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
-    """The Assay service.
+def create_app(
+    settings: Settings, *, run_workers: bool = True, local_viewer: bool = False
+) -> FastAPI:
+    """The Assay service, with the web UI under /ui.
 
     On start it migrates the database and, unless ``run_workers`` is False, runs an
-    in-process engine that executes queued items.
+    in-process engine that executes queued items. ``local_viewer`` (``assay view``) serves
+    the UI with no sign-in, read-only, over the local database's default organization.
     """
 
     @asynccontextmanager
@@ -47,10 +52,13 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
         description="Self-hosted evaluation of AI agents and models.",
         lifespan=lifespan,
         dependencies=[Depends(reject_unstorable_url_text)],
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health_router)
+    app.include_router(docs_router)
     app.include_router(agents_router)
     app.include_router(evaluations_router)
     app.include_router(harnesses_router)
@@ -58,4 +66,5 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(eval_runs_router)
     app.include_router(projects_router)
     install_openapi(app)
+    mount_ui(app, local=local_viewer)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from assay.core.errors import ValidationFailed
 from assay.core.principal import Principal
@@ -22,21 +22,19 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-#: Reads the raw ``Authorization`` header (``authenticate`` parses it) and documents it as
-#: the security scheme of every authenticated operation.
-_authorization = APIKeyHeader(
-    name="Authorization",
-    scheme_name="bearer",
-    description="`Bearer <key>`: an Assay API key (`assay keys create`).",
-    auto_error=False,
+#: Declares the bearer scheme in the OpenAPI document (so /docs can "Authorize"); a missing
+#: or malformed header is left to :func:`authenticate`, which answers in each dialect's shape.
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="ApiKey", description="An Assay API key: `assay keys create`."
 )
 
 
 async def get_principal(
     container: ContainerDep,
-    authorization: Annotated[str | None, Depends(_authorization)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    return await authenticate(container, authorization)
+    token = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    return await authenticate(container, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

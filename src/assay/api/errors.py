@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -21,6 +21,7 @@ from assay.api.dialects.eval_runs import errors as eval_runs_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
 from assay.core.errors import AssayError, NotFound, QuotaExceeded, ValidationFailed
+from assay.web.mount import error_page, is_ui_path
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +66,18 @@ def error_response(
 
 def _respond(
     request: Request, error: AssayError, headers: dict[str, str] | None = None
-) -> JSONResponse:
+) -> Response:
+    if is_ui_path(request.url.path):
+        return error_page(request, error)
     return error_response(request.url.path, error, headers)
 
 
-async def _assay_error(request: Request, exc: Exception) -> JSONResponse:
+async def _assay_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AssayError)
     return _respond(request, exc)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
@@ -101,7 +104,7 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return _respond(request, NotFound(f"no route {request.method} {request.url.path}"))
@@ -114,7 +117,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(request, error, headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(request, AssayError("internal server error"))
 

@@ -13,6 +13,7 @@ from assay.cli import (
     secrets,
     serve,
     users,
+    view,
     webhooks,
     worker,
 )
@@ -28,6 +29,7 @@ app.command("init")(init.init)
 app.command("run")(run.run)
 app.command("scan")(scan.scan)
 app.command("quickstart")(quickstart.quickstart)
+app.command("view")(view.view)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(webhooks.app, name="webhooks")

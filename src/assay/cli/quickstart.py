@@ -88,5 +88,5 @@ def quickstart(
         console.print(
             "That failure is on purpose: the example agent rounds divisions, so you can see what a "
             "regression looks like. The runs are stored in the database (ASSAY_DATABASE_URL, "
-            "./assay.db by default); `assay serve` shows them at /eval-runs."
+            "./assay.db by default); `assay view` shows them in the browser."
         )

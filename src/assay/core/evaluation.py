@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assay.core.outcome import Outcome, RecordedEvent
 from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus, ItemState
 
@@ -65,3 +66,15 @@ class ItemView(BaseModel):
 class ItemPage(BaseModel):
     items: list[ItemView]
     total: int
+
+
+class ItemDetail(ItemView):
+    """An item with what it was given and what it produced, for result pages and traces.
+
+    Outcome, error and events are stored redacted: the evaluation's secrets are blanked.
+    """
+
+    input: dict[str, Any] = Field(default_factory=dict)
+    outcome: Outcome | None = None
+    #: What the item logged as it ran (turns, checkpoints) and the events that resumed it.
+    events: list[RecordedEvent] = Field(default_factory=list)

@@ -190,7 +190,11 @@ async def list_evaluations(
     kinds: Sequence[str] | None = None,
     newest_first: bool = True,
     sort_by: str = "created_at",
+    text: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> EvaluationPage:
+    """A page of the caller's evaluations; see the repository for what each filter matches."""
     async with container.db.connect() as conn:
         rows, total = await evaluation_rows.list_evaluations(
             conn,
@@ -202,6 +206,9 @@ async def list_evaluations(
             sort_by=sort_by,
             kinds=kinds,
             workspace_id=principal.workspace_id,
+            text=text,
+            created_from=created_from,
+            created_before=created_before,
         )
     return EvaluationPage(items=[view_from_row(r) for r in rows], total=total)
 

@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.core.errors import InvalidTransition, NotFound, ValidationFailed
-from assay.core.evaluation import ItemPage, ItemView
+from assay.core.evaluation import ItemDetail, ItemPage, ItemView
+from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal, Role
 from assay.engine.waits import resume_item
 from assay.kinds._registry import get_kind
 from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.evaluations import get_evaluation
+from assay.store.repositories import events as event_rows
+from assay.store.repositories import item_details
 from assay.store.repositories import items as item_rows
 
 
@@ -31,6 +34,38 @@ async def list_items(
     async with container.db.connect() as conn:
         rows, total = await item_rows.list_items(conn, evaluation_id, limit, offset)
     return ItemPage(items=[ItemView.model_validate(row._mapping) for row in rows], total=total)
+
+
+async def get_item_detail(
+    container: Container, principal: Principal, evaluation_id: str, item_id: str
+) -> ItemDetail:
+    """One item with its input, outcome and recorded events (the whole trace).
+
+    Raises:
+        NotFound: the evaluation is not the caller's, or has no such item.
+    """
+    await get_evaluation(container, principal, evaluation_id)
+    async with container.db.connect() as conn:
+        row = await item_details.get_item(conn, evaluation_id, item_id)
+        if row is None:
+            raise NotFound(f"item {item_id!r} not found in evaluation {evaluation_id!r}")
+        events = await event_rows.item_events(conn, [item_id])
+    detail = ItemDetail.model_validate(row._mapping)
+    detail.events = [
+        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
+        for e in events
+    ]
+    return detail
+
+
+async def item_results(
+    container: Container, principal: Principal, evaluation_id: str, *, limit: int
+) -> list[ItemDetail]:
+    """The first ``limit`` items with inputs and outcomes (no events), for statistics pages."""
+    await get_evaluation(container, principal, evaluation_id)
+    async with container.db.connect() as conn:
+        rows = await item_details.item_results(conn, evaluation_id, limit)
+    return [ItemDetail.model_validate(row._mapping) for row in rows]
 
 
 async def send_item_event(

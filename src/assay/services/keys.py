@@ -9,6 +9,7 @@ from assay.core.errors import NotAuthenticated, ValidationFailed
 from assay.core.principal import Principal, Role
 from assay.services.container import Container
 from assay.store.repositories import tenancy
+from assay.store.tables import ApiKey
 
 KEY_PREFIX = "assay_"
 
@@ -66,6 +67,27 @@ async def authenticate(container: Container, authorization: str | None) -> Princ
     if key is None:
         raise NotAuthenticated("invalid API key")
     await container.rate_limits.hit(key.id)
+    return _principal(key)
+
+
+async def authenticate_key_id(container: Container, key_id: str) -> Principal:
+    """The caller of a web session, which holds the key's id (never the key itself).
+
+    A revoked key ends its sessions at once: the key is looked up on every request.
+
+    Raises:
+        NotAuthenticated: the key was revoked or deleted.
+        RateLimited: the key is over ``ASSAY_RATE_LIMIT``.
+    """
+    async with container.sessions() as session:
+        key = await tenancy.get_key(session, key_id)
+    if key is None:
+        raise NotAuthenticated("the session's API key was revoked; sign in again")
+    await container.rate_limits.hit(key.id)
+    return _principal(key)
+
+
+def _principal(key: ApiKey) -> Principal:
     return Principal(
         org_id=key.org_id, workspace_id=key.workspace_id, role=Role(key.role), key_id=key.id
     )

@@ -55,9 +55,26 @@ async def list_evaluations(
     sort_by: str = "created_at",
     kinds: Sequence[str] | None = None,
     workspace_id: str | None = None,
+    text: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> tuple[list[Row[Any]], int]:
-    """A page of an organization's evaluations; ``filters`` are column equalities, labels too."""
+    """A page of an organization's evaluations; ``filters`` are column equalities, labels too.
+
+    ``text`` matches a part of the name or of the id, ignoring case; ``created_from`` and
+    ``created_before`` bound the creation time (from inclusive, before exclusive).
+    """
     conditions = [evaluations.c.org_id == org_id]
+    if text:
+        needle = text.lower()
+        conditions.append(
+            func.lower(evaluations.c.name).contains(needle, autoescape=True)
+            | evaluations.c.id.contains(needle, autoescape=True)
+        )
+    if created_from is not None:
+        conditions.append(evaluations.c.created_at >= created_from)
+    if created_before is not None:
+        conditions.append(evaluations.c.created_at < created_before)
     if workspace_id is not None:
         conditions.append(evaluations.c.workspace_id == workspace_id)
     if kinds:

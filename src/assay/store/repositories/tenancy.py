@@ -98,6 +98,14 @@ async def find_key(session: AsyncSession, key_hash: str) -> ApiKey | None:
     return result
 
 
+async def get_key(session: AsyncSession, key_id: str) -> ApiKey | None:
+    """The key with this id unless it was revoked."""
+    result: ApiKey | None = await session.scalar(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    )
+    return result
+
+
 async def upsert_user(session: AsyncSession, org_id: str, email: str, role: str) -> User:
     user: User | None = await session.scalar(
         select(User).where(User.org_id == org_id, User.email == email)
