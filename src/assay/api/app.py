@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from assay import __version__
 from assay.api.body_limit import BodyLimit
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
+from assay.api.dialects.eval_tasks.router import router as eval_tasks_router
 from assay.api.dialects.projects.router import router as projects_router
 from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
@@ -53,5 +54,6 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(harnesses_router)
     app.include_router(items_router)
     app.include_router(eval_runs_router)
+    app.include_router(eval_tasks_router)
     app.include_router(projects_router)
     return app

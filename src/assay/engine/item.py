@@ -49,7 +49,7 @@ from assay.store.repositories import events as event_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories.items import ClaimedItem, FinishedItem, SuspendedItem
 from assay.store.secrets import SecretBox
-from assay.store.transitions import move_evaluations
+from assay.store.transitions import move_evaluations, queue_wait_event
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,8 @@ class ItemRunner:
         self._cancelled: set[str] = set()
         #: Items this runner is running now -> their evaluation.
         self.running: dict[str, str] = {}
+        #: Webhook events of suspensions not yet recorded (``Suspend.announce``), by item.
+        self._announcements: dict[str, dict[str, Any]] = {}
 
     # -- claiming ----------------------------------------------------------------------
 
@@ -170,6 +172,8 @@ class ItemRunner:
             await asyncio.shield(resources.close())
         if isinstance(ran, Suspend):
             saved = runtime.redactor.redact(ran.state)
+            if ran.announce is not None:
+                self._announcements[item.id] = runtime.redactor.redact(ran.announce)
             return SuspendedItem(
                 item.id, item.evaluation_id, saved, ran.waiting_for, ran.resume_after
             )
@@ -290,6 +294,9 @@ class ItemRunner:
         async with self.db.begin() as conn:
             await item_rows.record_outcomes(conn, self.owner, finished, now)
             await item_rows.suspend_items(conn, self.owner, suspended, now)
+            for parked in suspended:
+                if (announce := self._announcements.pop(parked.id, None)) is not None:
+                    await queue_wait_event(conn, parked.id, announce, now)
         for result in results:
             self._phases.pop(result.id, None)
         await self.settle({r.evaluation_id for r in results})

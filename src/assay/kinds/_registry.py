@@ -27,6 +27,7 @@ _BUILTINS: dict[str, str] = {
     "match": "assay.kinds.match:MatchKind",
     "harness": "assay.kinds.harness:HarnessKind",
     "scenario": "assay.kinds.scenario:ScenarioKind",
+    "checkpointed": "assay.kinds.checkpointed:CheckpointedKind",
 }
 
 _instances: dict[str, Kind[Any]] = {}
