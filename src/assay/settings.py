@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
+    agent_model: str | None = None
+    """The checkpointed task agent's planner as `provider/model` (any provider); unset, the
+    offline mock planner that splits the task into steps and picks tools by keyword."""
+    verification_timeout: float | None = Field(default=None, gt=0)
+    """Seconds a checkpoint waits for its reviewer before it ends `expired` and the run fails;
+    unset, it waits until answered. A task's `verificationTimeoutSeconds` overrides it."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The server's address as its users reach it: links such as a run's `chatUrl` use it."""
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body accepted, in bytes; a bigger one is refused with 413 before it is
     read or authenticated (1 MiB by default)."""

@@ -11,6 +11,7 @@ from assay import __version__
 from assay.api.body_limit import BodyLimit
 from assay.api.deps import reject_unstorable_url_text
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
+from assay.api.dialects.eval_tasks.router import router as eval_tasks_router
 from assay.api.dialects.projects.router import router as projects_router
 from assay.api.docs import router as docs_router
 from assay.api.errors import install_error_handlers
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(harnesses_router)
     app.include_router(items_router)
     app.include_router(eval_runs_router)
+    app.include_router(eval_tasks_router)
     app.include_router(projects_router)
     install_openapi(app)
     mount_ui(app, local=local_viewer)

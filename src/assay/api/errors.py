@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
+from assay.api.dialects.eval_tasks import errors as eval_tasks_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
 from assay.core.errors import AssayError, NotFound, QuotaExceeded, ValidationFailed
@@ -38,6 +39,7 @@ def render_canonical(error: AssayError) -> tuple[int, dict[str, Any]]:
 #: Path prefix -> renderer; the first match wins, the native envelope is the fallback.
 RENDERERS: list[tuple[str, Renderer]] = [
     ("/eval-runs", eval_runs_errors.render),
+    ("/api/eval", eval_tasks_errors.render),
     ("/api/projects", projects_errors.render),
     ("/v1/evaluations", native_errors.render),
     ("/v1/harnesses", native_errors.render),

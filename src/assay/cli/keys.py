@@ -18,10 +18,17 @@ def create(
     workspace: Annotated[
         str | None, typer.Option(help="Limit the key to this workspace (created if missing).")
     ] = None,
-    role: Annotated[str, typer.Option(help="admin, member or reviewer.")] = "member",
+    role: Annotated[
+        str | None,
+        typer.Option(help="admin, member or reviewer; default: the user's role, else member."),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(help="Email of the user the key belongs to (see `assay users add`)."),
+    ] = None,
 ) -> None:
     """Create an API key and print it (only the key, so scripts can capture it)."""
     with exit_on_error():
-        parsed = parse_role(role, "--role")
-    key = run_with_container(lambda c: create_key(c, org, workspace, parsed))
+        parsed = parse_role(role, "--role") if role is not None else None
+    key = run_with_container(lambda c: create_key(c, org, workspace, parsed, user))
     typer.echo(key)

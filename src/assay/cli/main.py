@@ -8,6 +8,7 @@ from assay.cli import (
     init,
     keys,
     quickstart,
+    review,
     run,
     scan,
     secrets,
@@ -32,5 +33,6 @@ app.command("quickstart")(quickstart.quickstart)
 app.command("view")(view.view)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
+app.add_typer(review.app, name="review")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(secrets.app, name="secrets")

@@ -13,7 +13,8 @@ to the most specific class at the adapter that calls the foreign code.
     ├── NotFound                    not_found           404   (other tenants' objects too)
     │   ├── AgentNotFound           resource "agent"
     │   ├── EvaluationNotFound      resource "evaluation"
-    │   └── HarnessNotFound         resource "harness"
+    │   ├── HarnessNotFound         resource "harness"
+    │   └── ReviewerNotFound        resource "reviewer" (with the organization's reviewers)
     ├── Conflict                    conflict            409
     │   ├── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
     │   └── ResultsNotReady         results_not_ready   409   (results before completion)
@@ -110,6 +111,17 @@ class HarnessNotFound(NotFound):
     """A harness name that is neither built in nor a custom harness of the organization."""
 
     resource = "harness"
+
+
+class ReviewerNotFound(NotFound):
+    """An assigned reviewer who is not a user of the organization; names some who are."""
+
+    resource = "reviewer"
+
+    def __init__(self, reviewer: str, suggestions: list[str]) -> None:
+        super().__init__(f"reviewer {reviewer!r} is not a user of the organization")
+        self.reviewer = reviewer
+        self.suggestions = suggestions
 
 
 class Conflict(AssayError):

@@ -103,6 +103,9 @@ class Suspend(BaseModel):
     waiting_for: str = Field(min_length=1, max_length=200)
     state: dict[str, Any] = Field(default_factory=dict)
     resume_after: datetime | None = None
+    #: A webhook event (``{"event": name, ...}``) queued for the evaluation's webhook in the
+    #: transaction that parks the item, so a team can page its reviewer; None sends nothing.
+    announce: dict[str, Any] | None = None
 
 
 class RecordedEvent(BaseModel):

@@ -19,3 +19,5 @@ class Principal:
     workspace_id: str | None
     role: Role
     key_id: str | None = None
+    #: The user the key belongs to (``assay keys create --user``); None for a service key.
+    user_id: str | None = None

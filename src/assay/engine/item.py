@@ -49,7 +49,7 @@ from assay.store.repositories import events as event_rows
 from assay.store.repositories import items as item_rows
 from assay.store.repositories.items import ClaimedItem, FinishedItem, SuspendedItem
 from assay.store.secrets import SecretBox
-from assay.store.transitions import move_evaluations
+from assay.store.transitions import move_evaluations, queue_wait_event
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +169,13 @@ class ItemRunner:
         finally:
             await asyncio.shield(resources.close())
         if isinstance(ran, Suspend):
-            saved = runtime.redactor.redact(ran.state)
             return SuspendedItem(
-                item.id, item.evaluation_id, saved, ran.waiting_for, ran.resume_after
+                item.id,
+                item.evaluation_id,
+                runtime.redactor.redact(ran.state),
+                ran.waiting_for,
+                ran.resume_after,
+                runtime.redactor.redact(ran.announce),
             )
         state = ItemState.FAILED if ran.passed is False else ItemState.PASSED
         outcome = runtime.redactor.redact(ran.model_dump(mode="json"))
@@ -290,6 +294,9 @@ class ItemRunner:
         async with self.db.begin() as conn:
             await item_rows.record_outcomes(conn, self.owner, finished, now)
             await item_rows.suspend_items(conn, self.owner, suspended, now)
+            for parked in suspended:
+                if parked.announce is not None:
+                    await queue_wait_event(conn, parked.id, parked.announce, now)
             settled = await settle(conn, {r.evaluation_id for r in results})
         for result in results:
             self._phases.pop(result.id, None)

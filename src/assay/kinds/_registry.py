@@ -42,6 +42,7 @@ KINDS: Registry[Kind[Any]] = Registry(
         "match": Builtin.at("assay.kinds.match:MatchKind"),
         "harness": Builtin.at("assay.kinds.harness:HarnessKind"),
         "scenario": Builtin.at("assay.kinds.scenario:ScenarioKind"),
+        "checkpointed": Builtin.at("assay.kinds.checkpointed:CheckpointedKind"),
     },
     _accept,
     _unknown,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from assay.core.errors import NotAuthenticated, ValidationFailed
+from assay.core.errors import NotAuthenticated, NotFound, ValidationFailed
 from assay.core.principal import Principal, Role
 from assay.services.container import Container
 from assay.store.repositories import tenancy
@@ -29,12 +29,35 @@ def parse_role(value: str, field: str = "role") -> Role:
 
 
 async def create_key(
-    container: Container, org_slug: str, workspace_slug: str | None, role: Role
+    container: Container,
+    org_slug: str,
+    workspace_slug: str | None,
+    role: Role | None,
+    user_email: str | None = None,
 ) -> str:
-    """Create the organization (and workspace) if missing; return the new key, shown only now."""
+    """Create the organization (and workspace) if missing; return the new key, shown only now.
+
+    With ``user_email`` the key belongs to that user of the organization (who must exist:
+    ``assay users add``), so what it does, such as verifying a checkpoint, is recorded as
+    them; ``role`` None then takes the user's role. Without a user, None means member.
+
+    Raises:
+        NotFound: ``user_email`` is not a user of the organization.
+    """
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     async with container.sessions.begin() as session:
         org = await tenancy.ensure_org(session, org_slug)
+        user_id = None
+        if user_email is not None:
+            user = await tenancy.get_user(session, org.id, user_email)
+            if user is None:
+                raise NotFound(
+                    f"user: {user_email!r} is not a user of {org_slug!r}; add them with "
+                    f"`assay users add {user_email} --org {org_slug}`"
+                )
+            user_id = user.id
+            role = role or Role(user.role)
+        role = role or Role.MEMBER
         workspace = await tenancy.ensure_workspace(
             session, org.id, workspace_slug or tenancy.DEFAULT_SLUG
         )
@@ -46,6 +69,7 @@ async def create_key(
             role.value,
             hash_key(key),
             key[: len(KEY_PREFIX) + 4],
+            user_id,
         )
     return key
 
@@ -89,5 +113,9 @@ async def authenticate_key_id(container: Container, key_id: str) -> Principal:
 
 def _principal(key: ApiKey) -> Principal:
     return Principal(
-        org_id=key.org_id, workspace_id=key.workspace_id, role=Role(key.role), key_id=key.id
+        org_id=key.org_id,
+        workspace_id=key.workspace_id,
+        role=Role(key.role),
+        key_id=key.id,
+        user_id=key.user_id,
     )

@@ -118,13 +118,48 @@ def evaluation_payload(row: Row[Any]) -> dict[str, Any]:
 
 
 async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: datetime) -> None:
-    """Queue the event of the evaluation's terminal status, if it has a webhook URL."""
+    """Queue the event of the evaluation's terminal status, if it has a webhook URL.
+
+    A kind whose summary holds ``webhook_event`` (``{"event", "payload", "id_field"}``) sends
+    that payload, with the evaluation's id under ``id_field``, instead of the generic one
+    (the checkpointed kind's ``checkpoints_completed``).
+    """
     row = (await conn.execute(select(evaluations).where(evaluations.c.id == evaluation_id))).first()
     if row is None or not row.webhook_url:
         return
     event = EVENTS.get(EvaluationStatus(row.status))
     if event is None:
         return
+    payload: dict[str, Any] = {"event": event, "evaluation": evaluation_payload(row)}
+    custom = (row.summary or {}).get("webhook_event")
+    if row.status == EvaluationStatus.COMPLETED.value and isinstance(custom, dict):
+        event = str(custom["event"])
+        payload = {str(custom["id_field"]): row.id, **custom["payload"]}
+    await _queue(conn, row, event, payload, now)
+
+
+async def queue_wait_event(
+    conn: AsyncConnection, item_id: str, announce: dict[str, Any], now: datetime
+) -> None:
+    """Queue a suspended item's ``announce`` event, if it is now waiting and has a webhook.
+
+    Called in the transaction that parks the item, so the event exists exactly when the
+    wait does (a stale result whose item did not move sends nothing).
+    """
+    query = (
+        select(evaluations)
+        .join(items, items.c.evaluation_id == evaluations.c.id)
+        .where(items.c.id == item_id, items.c.state == ItemState.WAITING.value)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None or not row.webhook_url:
+        return
+    await _queue(conn, row, str(announce["event"]), announce, now)
+
+
+async def _queue(
+    conn: AsyncConnection, row: Row[Any], event: str, payload: dict[str, Any], now: datetime
+) -> None:
     await webhook_rows.insert_delivery(
         conn,
         {
@@ -133,7 +168,7 @@ async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: 
             "org_id": row.org_id,
             "event": event,
             "url": row.webhook_url,
-            "payload": {"event": event, "evaluation": evaluation_payload(row)},
+            "payload": payload,
             "status": webhook_rows.PENDING,
             "attempts": 0,
             "next_attempt_at": now,

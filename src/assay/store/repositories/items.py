@@ -76,6 +76,8 @@ class SuspendedItem:
     saved_state: dict[str, Any]
     waiting_for: str
     resume_after: datetime | None
+    #: A webhook event to queue once the item waits (``Suspend.announce``).
+    announce: dict[str, Any] | None = None
 
 
 async def insert_items(

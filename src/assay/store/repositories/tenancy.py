@@ -77,6 +77,7 @@ async def add_key(
     role: str,
     key_hash: str,
     prefix: str,
+    user_id: str | None = None,
 ) -> ApiKey:
     key = ApiKey(
         id=new_id(),
@@ -85,6 +86,7 @@ async def add_key(
         role=role,
         key_hash=key_hash,
         prefix=prefix,
+        user_id=user_id,
     )
     session.add(key)
     await session.flush()
@@ -117,3 +119,22 @@ async def upsert_user(session: AsyncSession, org_id: str, email: str, role: str)
         user.role = role
     await session.flush()
     return user
+
+
+async def get_user(session: AsyncSession, org_id: str, email: str) -> User | None:
+    result: User | None = await session.scalar(
+        select(User).where(User.org_id == org_id, User.email == email.lower())
+    )
+    return result
+
+
+async def get_user_by_id(session: AsyncSession, user_id: str) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def list_users(session: AsyncSession, org_id: str) -> list[User]:
+    """The organization's users, oldest first."""
+    rows = await session.scalars(
+        select(User).where(User.org_id == org_id).order_by(User.created_at, User.email)
+    )
+    return list(rows.all())

@@ -1,0 +1,1 @@
+"""Seed 000: checkpointed task runs at /api/eval (create, status, verify)."""
