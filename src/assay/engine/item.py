@@ -187,13 +187,7 @@ class ItemRunner:
         events: list[RecordedEvent] = []
         if item.saved_state is not None:
             async with self.db.connect() as conn:
-                stored = await event_rows.item_events(conn, [item.id])
-            events = [
-                RecordedEvent(
-                    kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at
-                )
-                for e in stored
-            ]
+                events = await event_rows.recorded_events(conn, item.id)
 
         async def phase(state: ItemState) -> None:
             if item.id in self.running:

@@ -14,7 +14,6 @@ from typing import Any
 
 from assay.core.errors import InvalidTransition, NotFound, ValidationFailed
 from assay.core.evaluation import ItemDetail, ItemPage, ItemView
-from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal, Role
 from assay.engine.waits import resume_item
 from assay.kinds._registry import get_kind
@@ -49,12 +48,9 @@ async def get_item_detail(
         row = await item_details.get_item(conn, evaluation_id, item_id)
         if row is None:
             raise NotFound(f"item {item_id!r} not found in evaluation {evaluation_id!r}")
-        events = await event_rows.item_events(conn, [item_id])
+        events = await event_rows.recorded_events(conn, item_id)
     detail = ItemDetail.model_validate(row._mapping)
-    detail.events = [
-        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
-        for e in events
-    ]
+    detail.events = events
     return detail
 
 

@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
 from assay.core.errors import NotFound, ValidationFailed
-from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
@@ -239,11 +238,7 @@ async def get_run(
             raise NotFound(RUN_NOT_FOUND)
         evaluation = await evaluation_rows.get_evaluation(conn, item.evaluation_id)
         assert evaluation is not None
-        stored = [] if item.outcome is not None else await event_rows.item_events(conn, [item.id])
-    events = [
-        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
-        for e in stored
-    ]
+        events = [] if item.outcome is not None else await event_rows.recorded_events(conn, item.id)
     detail: RunDetail = _run_view(item, evaluation, RunDetail)
     shown = get_kind(evaluation.kind).item_view(item.outcome, events)
     detail.transcript = list(shown.get("transcript") or [])

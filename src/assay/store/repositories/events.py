@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.ids import new_id
+from assay.core.outcome import RecordedEvent
 from assay.store.tables import ItemEvent
 
 events = cast(Table, ItemEvent.__table__)
@@ -95,3 +96,11 @@ async def item_events(conn: AsyncConnection, item_ids: list[str]) -> list[Stored
         .order_by(events.c.item_id, events.c.attempt, events.c.seq)
     )
     return [StoredEvent(*row) for row in rows.all()]
+
+
+async def recorded_events(conn: AsyncConnection, item_id: str) -> list[RecordedEvent]:
+    """One item's events, as kinds and views read them, in order."""
+    return [
+        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
+        for e in await item_events(conn, [item_id])
+    ]
