@@ -27,8 +27,9 @@ BAD_URLS = [
 
 
 @pytest.fixture
-def strict_assay(tmp_path: Path) -> Iterator[RunningAssay]:
-    with serve_assay(make_settings(tmp_path, outbound_allow=None), run_workers=False) as running:
+def strict_assay(tmp_path: Path, any_database_url: str) -> Iterator[RunningAssay]:
+    settings = make_settings(tmp_path, database_url=any_database_url, outbound_allow=None)
+    with serve_assay(settings, run_workers=False) as running:
         yield running
 
 

@@ -50,9 +50,13 @@ def tenant() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture
-def operator_assay(tmp_path: Path, fake_llm: FakeLLM) -> Iterator[RunningAssay]:
+def operator_assay(
+    tmp_path: Path, fake_llm: FakeLLM, any_database_url: str
+) -> Iterator[RunningAssay]:
     """Assay whose OPENAI_BASE_URL (the operator's) is ``fake_llm``, with the canary key."""
-    settings = make_settings(tmp_path, fake_llm=fake_llm, openai_api_key=CANARY)
+    settings = make_settings(
+        tmp_path, database_url=any_database_url, fake_llm=fake_llm, openai_api_key=CANARY
+    )
     with serve_assay(settings) as running:
         yield running
 

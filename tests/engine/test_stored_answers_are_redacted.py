@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from tests.api.projects_helpers import (
     scenario,
     script_simulator_and_judge,
 )
-from tests.factories import RunningAssay, wait_until
+from tests.factories import RunningAssay, make_settings, serve_assay, wait_until
 from tests.fakes.http_agent import AgentReply, HTTPAgent, serve_http_agent
 from tests.fakes.openai_server import FakeLLM, FakeReply
 
@@ -31,6 +32,16 @@ SERVER_KEY = "sk-test-secret"
 #: The agent's key in tests/api/eval_runs_helpers.register_chat_agent.
 AGENT_KEY = "sk-agent-secret"
 CONNECTOR_KEY = "conn-key-5c1f0e9d8b7a"
+
+
+@pytest.fixture
+def stored_assay(
+    tmp_path: Path, fake_llm: FakeLLM, any_database_url: str
+) -> Iterator[RunningAssay]:
+    """A running Assay whose judge and OpenAI provider are the fake LLM, on each database."""
+    settings = make_settings(tmp_path, database_url=any_database_url, fake_llm=fake_llm)
+    with serve_assay(settings) as running:
+        yield running
 
 
 @pytest.fixture
@@ -53,8 +64,10 @@ async def _stored(running: RunningAssay) -> str:
 
 
 async def test_an_openai_chat_agent_echoing_its_key_is_stored_redacted(
-    assay: RunningAssay, fake_llm: FakeLLM
+    stored_assay: RunningAssay, fake_llm: FakeLLM
 ):
+    assay = stored_assay
+
     def handler(body: dict[str, Any]) -> FakeReply:
         if is_judge_request(body):
             verdict = {"score": 9, "passed": True, "reason": f"it said {AGENT_KEY}"}
@@ -92,8 +105,9 @@ async def test_an_openai_chat_agent_echoing_its_key_is_stored_redacted(
 
 
 async def test_a_connector_echoing_its_credentials_is_redacted_in_events_and_transcripts(
-    assay: RunningAssay, fake_llm: FakeLLM, http_agent: HTTPAgent
+    stored_assay: RunningAssay, fake_llm: FakeLLM, http_agent: HTTPAgent
 ):
+    assay = stored_assay
     script_simulator_and_judge(fake_llm)
     http_agent.push(
         AgentReply(
