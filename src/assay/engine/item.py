@@ -26,6 +26,7 @@ import itertools
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -52,6 +53,9 @@ from assay.store.secrets import SecretBox
 from assay.store.transitions import move_evaluations, queue_wait_event
 
 log = logging.getLogger(__name__)
+
+#: A phase is stored once it lasted this long (seconds); shorter ones are never written.
+PHASE_VISIBLE_AFTER = 0.25
 
 #: How a run of an item ended: terminal, or waiting for an event.
 ItemResult = FinishedItem | SuspendedItem
@@ -83,8 +87,8 @@ class ItemRunner:
         self._limits = Limits()
         self._runtimes: dict[str, EvaluationRuntime] = {}
         self._runtime_locks: dict[str, asyncio.Lock] = {}
-        #: Phases reported since the last ``flush_phases`` (written in one batch).
-        self._phases: dict[str, ItemState] = {}
+        #: Phases reported and not stored yet, with when they were reported (monotonic).
+        self._phases: dict[str, tuple[ItemState, float]] = {}
         #: Items whose evaluation stopped: their cancellation is an outcome, not a shutdown.
         self._cancelled: set[str] = set()
         #: Items this runner is running now -> their evaluation.
@@ -191,7 +195,7 @@ class ItemRunner:
 
         async def phase(state: ItemState) -> None:
             if item.id in self.running:
-                self._phases[item.id] = state
+                self._phases[item.id] = (state, time.monotonic())
 
         async def save(state: dict[str, Any]) -> None:
             async with self.db.begin() as conn:
@@ -338,12 +342,23 @@ class ItemRunner:
     # -- what housekeeping needs -------------------------------------------------------
 
     async def flush_phases(self) -> None:
-        """Store the phases reported since the last call, in one transaction."""
-        if not self._phases:
+        """Store, in one transaction, the phases held for ``PHASE_VISIBLE_AFTER`` or longer.
+
+        A shorter phase is replaced by the next one (or the outcome) before it is stored:
+        most items of a fast evaluation never cost a phase write.
+        """
+        now = time.monotonic()
+        due = {
+            item_id: state
+            for item_id, (state, since) in self._phases.items()
+            if now - since >= PHASE_VISIBLE_AFTER
+        }
+        if not due:
             return
-        phases, self._phases = self._phases, {}
+        for item_id in due:
+            del self._phases[item_id]
         async with self.db.begin() as conn:
-            await item_rows.set_phases(conn, self.owner, phases.items())
+            await item_rows.set_phases(conn, self.owner, due.items())
 
     async def stop_cancelled(self) -> list[str]:
         """Running items whose evaluation is no longer active; the caller cancels their tasks."""

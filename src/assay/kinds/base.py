@@ -142,8 +142,8 @@ class ItemContext:
     log: Callable[[str, dict[str, Any]], Awaitable[None]] = field(default=_discard)
     #: A model other than the judge (a simulated user, ...), retried and rate limited like it.
     llm: Callable[[ModelRef], LLM] | None = None
-    #: Report the item's phase (one of ``core.states.PHASES``), in order; stored by the
-    #: engine within a poll interval, so a phase shorter than that may never show.
+    #: Report the item's phase (one of ``core.states.PHASES``), in order; the engine stores
+    #: a phase once it lasted a quarter of a second, so a shorter one never shows.
     phase: Callable[[ItemState], Awaitable[None]] = field(default=_ignore_phase)
     #: Keep ``state`` for the item's next run (after a crash or a suspension) without
     #: stopping: the next run finds it in ``saved_state``.
