@@ -27,6 +27,7 @@ _BUILTINS: dict[str, str] = {
     "match": "assay.kinds.match:MatchKind",
     "harness": "assay.kinds.harness:HarnessKind",
     "scenario": "assay.kinds.scenario:ScenarioKind",
+    "task_benchmark": "assay.kinds.task_benchmark:TaskBenchmarkKind",
 }
 
 _instances: dict[str, Kind[Any]] = {}
