@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from assay import __version__
 from assay.api.body_limit import BodyLimit
+from assay.api.dialects.benchmarks.router import router as benchmarks_router
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.projects.router import router as projects_router
 from assay.api.errors import install_error_handlers
@@ -54,4 +55,5 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.include_router(items_router)
     app.include_router(eval_runs_router)
     app.include_router(projects_router)
+    app.include_router(benchmarks_router)
     return app

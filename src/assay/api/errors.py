@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assay.api.dialects.benchmarks import errors as benchmarks_errors
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
@@ -36,6 +37,7 @@ def render_canonical(error: AssayError) -> tuple[int, dict[str, Any]]:
 #: Path prefix -> renderer; the first match wins, the native envelope is the fallback.
 RENDERERS: list[tuple[str, Renderer]] = [
     ("/eval-runs", eval_runs_errors.render),
+    ("/api/v1/org", benchmarks_errors.render),
     ("/api/projects", projects_errors.render),
     ("/v1/evaluations", native_errors.render),
     ("/v1/harnesses", native_errors.render),

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assay.core.outcome import RecordedEvent
 from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus, ItemState
 
@@ -64,4 +65,24 @@ class ItemView(BaseModel):
 
 class ItemPage(BaseModel):
     items: list[ItemView]
+    total: int
+
+
+class ItemTrace(BaseModel):
+    """One item with what it was given, how it ended and every step it recorded (redacted)."""
+
+    id: str
+    seq: int
+    state: ItemState
+    attempts: int
+    input: dict[str, Any] = Field(default_factory=dict)
+    outcome: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    events: list[RecordedEvent] = Field(default_factory=list)
+
+
+class ItemTracePage(BaseModel):
+    items: list[ItemTrace]
     total: int

@@ -33,7 +33,7 @@ from assay.core.states import ItemState
 from assay.kinds import task_agents
 from assay.kinds.base import ItemContext, Kind
 from assay.kinds.task_summary import summarise_tasks
-from assay.sandbox import Sandbox, SandboxLimits, SandboxProvider, get_provider
+from assay.sandbox import Sandbox, SandboxLimits, SandboxProvider, get_provider, known_providers
 from assay.settings import get_settings
 from assay.tasks.format import Task, builtin_tasks
 from assay.tasks.runner import provision, verify
@@ -167,6 +167,16 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
             if parsed.model is None:
                 raise ValidationFailed.for_field(("model",), "the react agent needs a model")
             ModelRef.parse(parsed.model)
+        if parsed.sandbox_provider not in known_providers():
+            raise ValidationFailed.for_field(
+                ("sandbox_provider",),
+                f"unknown provider {parsed.sandbox_provider!r}; known: {', '.join(known_providers())}",
+            )
+        if parsed.sandbox_provider == "local" and not get_settings().sandbox_local_enabled:
+            raise ValidationFailed.for_field(
+                ("sandbox_provider",),
+                "'local' isolates nothing and is off on this server (ASSAY_SANDBOX_LOCAL_ENABLED)",
+            )
         if parsed.agent_type == "command" and parsed.agent_command() is None:
             raise ValidationFailed.for_field(
                 ("task_config", "agent_command"),

@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.core.errors import InvalidTransition, NotFound, ValidationFailed
-from assay.core.evaluation import ItemPage, ItemView
+from assay.core.evaluation import ItemPage, ItemTrace, ItemTracePage, ItemView
+from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal, Role
 from assay.engine.waits import resume_item
 from assay.kinds._registry import get_kind
 from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.evaluations import get_evaluation
+from assay.store.repositories import events as event_rows
+from assay.store.repositories import item_traces as trace_rows
 from assay.store.repositories import items as item_rows
 
 
@@ -67,3 +70,32 @@ async def send_item_event(
         row = await item_rows.get_listed_item(conn, evaluation_id, item_id)
     container.notify_work()
     return ItemView.model_validate(row._mapping)
+
+
+async def list_item_traces(
+    container: Container, principal: Principal, evaluation_id: str, *, limit: int, offset: int
+) -> ItemTracePage:
+    """A page of the evaluation's items with inputs, outcomes and recorded steps.
+
+    Everything stored passed through the evaluation's redactor, so no secret is in it. Another
+    tenant's evaluation is NotFound.
+    """
+    await get_evaluation(container, principal, evaluation_id)
+    async with container.db.connect() as conn:
+        rows, total = await trace_rows.list_item_traces(conn, evaluation_id, limit, offset)
+        stored = await event_rows.item_events(conn, [row.id for row in rows])
+    by_item: dict[str, list[RecordedEvent]] = {}
+    for event in stored:
+        by_item.setdefault(event.item_id, []).append(
+            RecordedEvent(
+                kind=event.kind,
+                payload=event.payload,
+                attempt=event.attempt,
+                created_at=event.created_at,
+            )
+        )
+    traces = [
+        ItemTrace.model_validate({**row._mapping, "events": by_item.get(row.id, [])})
+        for row in rows
+    ]
+    return ItemTracePage(items=traces, total=total)

@@ -1,0 +1,147 @@
+"""/api/v1/org/{org}/ws/{ws}/evaluation: parse -> translate -> one service call -> translate back.
+
+Every route first narrows the caller to the workspace of the URL: another organization's
+names are 404, a key limited to another workspace is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from assay.api.deps import ContainerDep, PrincipalDep
+from assay.api.dialects.benchmarks import translate
+from assay.api.dialects.benchmarks.schemas import (
+    CreateEvaluationRequest,
+    EvaluationList,
+    EvaluationResponse,
+    ItemList,
+)
+from assay.api.health import EVALUATIONS_CREATED
+from assay.core.errors import EvaluationNotFound
+from assay.core.evaluation import EvaluationView
+from assay.core.principal import Principal
+from assay.services import evaluations as evaluation_service
+from assay.services import items as item_service
+from assay.services.container import Container
+from assay.services.tenancy import workspace_principal
+
+router = APIRouter(prefix="/api/v1/org/{org}/ws/{ws}", tags=["benchmarks"])
+COLLECTION = "benchmarks"
+
+
+async def _workspace(
+    org: str, ws: str, container: ContainerDep, principal: PrincipalDep
+) -> Principal:
+    return await workspace_principal(container, principal, org, ws)
+
+
+WorkspaceDep = Annotated[Principal, Depends(_workspace)]
+
+
+async def _own(container: Container, principal: Principal, evaluation_id: str) -> EvaluationView:
+    view = await evaluation_service.get_evaluation(
+        container, principal, evaluation_id, with_counts=True
+    )
+    if view.collection != COLLECTION:
+        raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
+    return view
+
+
+@router.post("/evaluation", operation_id="benchmarks-create", response_model=EvaluationResponse)
+async def create_evaluation(
+    body: CreateEvaluationRequest, container: ContainerDep, principal: WorkspaceDep
+) -> EvaluationResponse:
+    spec = translate.spec_from_benchmark_request(body)
+    view = await evaluation_service.create_evaluation(
+        container,
+        principal,
+        spec,
+        collection=COLLECTION,
+        labels={translate.REQUEST_LABEL: translate.request_label(body, principal.key_id)},
+        enforce_quotas=True,
+        project_id=body.project_id,
+    )
+    EVALUATIONS_CREATED.labels(kind=view.kind, api="benchmarks").inc()
+    view = await _own(container, principal, view.id)
+    return translate.benchmark_response_from_evaluation(view)
+
+
+@router.get("/evaluation", operation_id="benchmarks-list", response_model=EvaluationList)
+async def list_evaluations(
+    container: ContainerDep,
+    principal: WorkspaceDep,
+    status: Annotated[str | None, Query()] = None,
+    kind: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> EvaluationList:
+    filters = translate.status_filter(status) | {"collection": COLLECTION}
+    if kind is not None and kind not in translate.KINDS:
+        return EvaluationList(items=[], total=0, limit=limit, offset=offset)
+    page = await evaluation_service.list_evaluations(
+        container, principal, limit=limit, offset=offset, filters=filters
+    )
+    views = [await _own(container, principal, v.id) for v in page.items]
+    return EvaluationList(
+        items=[translate.benchmark_response_from_evaluation(v) for v in views],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/evaluation/{evaluation_id}", operation_id="benchmarks-get", response_model=EvaluationResponse
+)
+async def get_evaluation(
+    evaluation_id: str, container: ContainerDep, principal: WorkspaceDep
+) -> EvaluationResponse:
+    view = await _own(container, principal, evaluation_id)
+    return translate.benchmark_response_from_evaluation(view)
+
+
+@router.get(
+    "/evaluation/{evaluation_id}/items", operation_id="benchmarks-items", response_model=ItemList
+)
+async def list_items(
+    evaluation_id: str,
+    container: ContainerDep,
+    principal: WorkspaceDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ItemList:
+    await _own(container, principal, evaluation_id)
+    page = await item_service.list_item_traces(
+        container, principal, evaluation_id, limit=limit, offset=offset
+    )
+    return ItemList(
+        items=[translate.item_from_trace(t) for t in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/evaluation/{evaluation_id}/cancel",
+    operation_id="benchmarks-cancel",
+    response_model=EvaluationResponse,
+)
+async def cancel_evaluation(
+    evaluation_id: str, container: ContainerDep, principal: WorkspaceDep
+) -> EvaluationResponse:
+    await _own(container, principal, evaluation_id)
+    await evaluation_service.cancel_evaluation(container, principal, evaluation_id)
+    view = await _own(container, principal, evaluation_id)
+    return translate.benchmark_response_from_evaluation(view)
+
+
+@router.delete("/evaluation/{evaluation_id}", operation_id="benchmarks-delete", status_code=204)
+async def delete_evaluation(
+    evaluation_id: str, container: ContainerDep, principal: WorkspaceDep
+) -> Response:
+    await _own(container, principal, evaluation_id)
+    await evaluation_service.delete_evaluations(container, principal, [evaluation_id])
+    return Response(status_code=204)
