@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from assay.cli import (
+    bench,
     init,
     keys,
     quickstart,
@@ -32,3 +33,4 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(bench.app, name="bench")
