@@ -79,9 +79,6 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0)
     """Seconds a webhook receiver has to answer one delivery."""
 
-    sandbox_provider: str = "bwrap"
-    """Sandbox provider of task benchmarks when an evaluation names none: `bwrap` (bubblewrap
-    namespaces), `local` (unsafe, see below) or a plugin's name."""
     sandbox_local_enabled: bool = False
     """Allow the `local` sandbox provider: a plain subprocess that isolates NOTHING (it sees the
     whole filesystem, the server's data directory and the network). Development only."""
@@ -121,6 +118,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("sandbox_cgroup_root", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("rate_limit")
     @classmethod
