@@ -6,26 +6,34 @@ names are 404, a key limited to another workspace is 403.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.dialects.benchmarks import translate
 from assay.api.dialects.benchmarks.schemas import (
+    CreateDatasetRequest,
     CreateEvaluationRequest,
+    CreateRuntimeRequest,
+    CreateSecretRequest,
+    DatasetResponse,
     EvaluationList,
     EvaluationResponse,
     ItemList,
+    RuntimeResponse,
+    SecretResponse,
 )
 from assay.api.health import EVALUATIONS_CREATED
 from assay.core.errors import EvaluationNotFound
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal
+from assay.services import bench_resources as bench
 from assay.services import evaluations as evaluation_service
 from assay.services import items as item_service
 from assay.services.container import Container
 from assay.services.tenancy import workspace_principal
+from assay.tasks.format import BUILTIN_DATASETS
 
 router = APIRouter(prefix="/api/v1/org/{org}/ws/{ws}", tags=["benchmarks"])
 COLLECTION = "benchmarks"
@@ -53,11 +61,23 @@ async def _own(container: Container, principal: Principal, evaluation_id: str) -
 async def create_evaluation(
     body: CreateEvaluationRequest, container: ContainerDep, principal: WorkspaceDep
 ) -> EvaluationResponse:
-    spec = translate.spec_from_benchmark_request(body)
+    dataset_id, inline = translate.dataset_choice(body)
+    dataset: dict[str, Any] = {"tasks": inline}
+    if dataset_id in BUILTIN_DATASETS:
+        dataset = {"builtin": dataset_id}
+    elif dataset_id is not None:
+        tasks = await bench.dataset_tasks(container, principal, dataset_id, body.dataset.version)
+        dataset = {"tasks": tasks}
+    runtime = None
+    if body.runtime_id is not None:
+        runtime = await bench.runtime_config(container, principal, body.runtime_id)
+    secrets = await bench.secret_values(container, principal, body.secret_ids)
+    spec = translate.spec_from_benchmark_request(body, dataset, runtime)
     view = await evaluation_service.create_evaluation(
         container,
         principal,
         spec,
+        secrets={"tasks": secrets},
         collection=COLLECTION,
         labels={translate.REQUEST_LABEL: translate.request_label(body, principal.key_id)},
         enforce_quotas=True,
@@ -144,4 +164,66 @@ async def delete_evaluation(
 ) -> Response:
     await _own(container, principal, evaluation_id)
     await evaluation_service.delete_evaluations(container, principal, [evaluation_id])
+    return Response(status_code=204)
+
+
+# -- workspace resources -----------------------------------------------------------------
+
+
+@router.post("/datasets", operation_id="benchmarks-datasets-create", status_code=201)
+async def create_dataset(
+    body: CreateDatasetRequest, container: ContainerDep, principal: WorkspaceDep
+) -> DatasetResponse:
+    info = await bench.create_dataset(container, principal, body.name, body.version, body.tasks)
+    return DatasetResponse.model_validate(info, from_attributes=True)
+
+
+@router.get("/datasets", operation_id="benchmarks-datasets-list")
+async def list_datasets(container: ContainerDep, principal: WorkspaceDep) -> list[DatasetResponse]:
+    found = await bench.list_datasets(container, principal)
+    return [DatasetResponse.model_validate(d, from_attributes=True) for d in found]
+
+
+@router.post("/runtimes", operation_id="benchmarks-runtimes-create", status_code=201)
+async def create_runtime(
+    body: CreateRuntimeRequest, container: ContainerDep, principal: WorkspaceDep
+) -> RuntimeResponse:
+    info = await bench.create_runtime(
+        container, principal, body.name, body.model_dump(exclude={"name"})
+    )
+    return RuntimeResponse(id=info.id, name=info.name, created_at=info.created_at, **info.config)
+
+
+@router.get("/runtimes", operation_id="benchmarks-runtimes-list")
+async def list_runtimes(container: ContainerDep, principal: WorkspaceDep) -> list[RuntimeResponse]:
+    found = await bench.list_runtimes(container, principal)
+    return [
+        RuntimeResponse(id=r.id, name=r.name, created_at=r.created_at, **r.config) for r in found
+    ]
+
+
+@router.post("/secrets", operation_id="benchmarks-secrets-create", status_code=201)
+async def create_secret(
+    body: CreateSecretRequest, container: ContainerDep, principal: WorkspaceDep
+) -> SecretResponse:
+    info = await bench.create_secret(container, principal, body.name, body.value)
+    return SecretResponse.model_validate(info, from_attributes=True)
+
+
+@router.get("/secrets", operation_id="benchmarks-secrets-list")
+async def list_secrets(container: ContainerDep, principal: WorkspaceDep) -> list[SecretResponse]:
+    found = await bench.list_secrets(container, principal)
+    return [SecretResponse.model_validate(s, from_attributes=True) for s in found]
+
+
+@router.delete(
+    "/{resource}/{resource_id}", operation_id="benchmarks-resources-delete", status_code=204
+)
+async def delete_resource(
+    resource: Literal["datasets", "runtimes", "secrets"],
+    resource_id: str,
+    container: ContainerDep,
+    principal: WorkspaceDep,
+) -> Response:
+    await bench.delete_resource(container, principal, resource[:-1], resource_id)
     return Response(status_code=204)

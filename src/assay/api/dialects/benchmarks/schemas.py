@@ -53,7 +53,8 @@ class CreateEvaluationRequest(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     project_id: str | None = None
     runtime_id: str | None = None
-    sandbox_provider: str = "bwrap"
+    sandbox_provider: str | None = None
+    """`bwrap` (default, or the runtime's provider), or an installed plugin's name."""
     secret_ids: list[str] = Field(default_factory=list, max_length=100)
     task_config: dict[str, Any] = Field(default_factory=dict)
     task_names: list[str] | None = Field(default=None, min_length=1, max_length=2000)
@@ -131,3 +132,65 @@ class ItemList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class CreateDatasetRequest(BaseModel):
+    """A dataset version uploaded as JSON: tasks in the task format's JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(default="1", min_length=1, max_length=50)
+    tasks: list[dict[str, Any]] = Field(min_length=1, max_length=2000)
+
+
+class DatasetResponse(BaseModel):
+    id: str
+    name: str
+    version: str
+    task_count: int
+    task_names: list[str]
+    created_at: datetime
+
+
+class CreateRuntimeRequest(BaseModel):
+    """A named sandbox configuration."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    provider: str = "bwrap"
+    memory_mb: int = Field(default=512, ge=16, le=65536)
+    pids: int = Field(default=128, ge=4, le=65536)
+    """Processes and threads alive at once."""
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    file_mb: int = Field(default=64, ge=1, le=65536)
+    """Largest file a command may write (the disk limit per file)."""
+    network: bool = False
+
+
+class RuntimeResponse(BaseModel):
+    id: str
+    name: str
+    provider: str
+    memory_mb: int
+    pids: int
+    cpus: float
+    file_mb: int
+    network: bool
+    created_at: datetime
+
+
+class CreateSecretRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    value: str = Field(min_length=1, max_length=65536)
+
+
+class SecretResponse(BaseModel):
+    """A secret as the API shows it: never its value."""
+
+    id: str
+    name: str
+    created_at: datetime

@@ -26,41 +26,47 @@ REQUEST_LABEL = "benchmark_request"
 #: Provisioning and verifying have their own limits; the item's deadline covers all three.
 _SETUP_AND_VERIFY_S = 300.0
 _DEFAULT_AGENT_S = 300.0
+#: The keys of a runtime that are sandbox limits (the rest names it and its provider).
+RUNTIME_LIMITS = ("memory_mb", "pids", "cpus", "file_mb", "network")
 
 
-def _dataset(request: CreateEvaluationRequest) -> dict[str, Any]:
+def dataset_choice(
+    request: CreateEvaluationRequest,
+) -> tuple[str | None, list[dict[str, Any]] | None]:
+    """The dataset's id or its inline tasks; ValidationFailed unless exactly one is given."""
     given = request.dataset
     if (given.id is None) == (given.tasks is None):
         raise ValidationFailed.for_field(
             ("dataset",), "give exactly one of `id` (a dataset) or `tasks` (inline)"
         )
-    if given.tasks is not None:
-        return {"tasks": given.tasks}
-    return {"builtin": given.id}
+    return given.id, given.tasks
 
 
-def spec_from_benchmark_request(request: CreateEvaluationRequest) -> EvaluationSpec:
-    """The core spec of a create request; ValidationFailed names the field it cannot take."""
+def spec_from_benchmark_request(
+    request: CreateEvaluationRequest,
+    dataset: dict[str, Any],
+    runtime: dict[str, Any] | None = None,
+) -> EvaluationSpec:
+    """The core spec of a create request; ValidationFailed names a field it refuses.
+
+    ``dataset`` (``{"builtin": name}`` or ``{"tasks": [...]}``) and ``runtime`` (a stored
+    configuration) are already resolved within the caller's workspace.
+    """
     if request.kind not in KINDS:
         raise ValidationFailed.for_field(
             ("kind",), f"unknown kind {request.kind!r}; known: {', '.join(sorted(KINDS))}"
         )
-    if request.runtime_id is not None:
-        raise ValidationFailed.for_field(
-            ("runtime_id",), f"no runtime {request.runtime_id!r} in this workspace"
-        )
-    if request.secret_ids:
-        raise ValidationFailed.for_field(
-            ("secret_ids",), f"no secret {request.secret_ids[0]!r} in this workspace"
-        )
     model = ModelRef.parse(request.model) if request.model else ModelRef.parse("mock/none")
+    provider = request.sandbox_provider or (runtime or {}).get("provider") or "bwrap"
     params: dict[str, Any] = {
-        "dataset": _dataset(request),
+        "dataset": dataset,
         "agent_type": request.agent_type,
         "task_config": request.task_config,
-        "sandbox_provider": request.sandbox_provider,
+        "sandbox_provider": provider,
         "cleanup_policy": request.cleanup_policy,
     }
+    if runtime is not None:
+        params["runtime"] = {k: v for k, v in runtime.items() if k in RUNTIME_LIMITS}
     optional = {
         "task_names": request.task_names,
         "capability": request.capability,
