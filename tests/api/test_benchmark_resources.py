@@ -170,3 +170,27 @@ async def test_a_runtime_limits_the_sandbox_of_an_evaluation(assay: RunningAssay
         deleted = await client.delete(f"{BASE}/runtimes/{runtime['id']}")
         assert deleted.status_code == 204
         assert (await client.get(f"{BASE}/runtimes")).json() == []
+
+
+async def test_a_tar_gz_upload_becomes_a_dataset_that_runs(assay: RunningAssay):
+    from tests.tasks.test_archives import _shipped, _tar
+
+    archive = _tar(_shipped("base64-once", "") | _shipped("patch-xss-handler", ""))
+    async with assay.client(await assay.key(ORG, Role.MEMBER, workspace=WS1)) as client:
+        made = await client.post(
+            f"{BASE}/datasets/upload",
+            params={"name": "uploaded", "version": "2"},
+            content=archive,
+            headers={"Content-Type": "application/gzip"},
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["task_names"] == ["base64-once", "patch-xss-handler"]
+        garbage = await client.post(
+            f"{BASE}/datasets/upload", params={"name": "x"}, content=b"garbage"
+        )
+        assert garbage.status_code == 422
+        assert garbage.json()["errors"][0]["loc"] == ["archive"]
+        body = {"agent_type": "oracle", "dataset": {"id": made.json()["id"]}}
+        evaluation = (await client.post(f"{BASE}/evaluation", json=body)).json()
+        items = (await _finished(client, evaluation["id"]))["items"]
+        assert [i["state"] for i in items] == ["passed", "passed"]

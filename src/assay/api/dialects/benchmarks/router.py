@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.dialects.benchmarks import translate
@@ -33,6 +33,7 @@ from assay.services import evaluations as evaluation_service
 from assay.services import items as item_service
 from assay.services.container import Container
 from assay.services.tenancy import workspace_principal
+from assay.tasks.archives import tasks_from_archive
 from assay.tasks.format import BUILTIN_DATASETS
 
 router = APIRouter(prefix="/api/v1/org/{org}/ws/{ws}", tags=["benchmarks"])
@@ -175,6 +176,22 @@ async def create_dataset(
     body: CreateDatasetRequest, container: ContainerDep, principal: WorkspaceDep
 ) -> DatasetResponse:
     info = await bench.create_dataset(container, principal, body.name, body.version, body.tasks)
+    return DatasetResponse.model_validate(info, from_attributes=True)
+
+
+@router.post("/datasets/upload", operation_id="benchmarks-datasets-upload", status_code=201)
+async def upload_dataset(
+    request: Request,
+    container: ContainerDep,
+    principal: WorkspaceDep,
+    name: Annotated[str, Query(min_length=1, max_length=200)],
+    version: Annotated[str, Query(min_length=1, max_length=50)] = "1",
+) -> DatasetResponse:
+    """A dataset version from a tar.gz or zip of task folders (the request body)."""
+    tasks = tasks_from_archive(await request.body())
+    info = await bench.create_dataset(
+        container, principal, name, version, [t.model_dump(mode="json") for t in tasks]
+    )
     return DatasetResponse.model_validate(info, from_attributes=True)
 
 
