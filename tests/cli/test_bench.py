@@ -50,3 +50,22 @@ def test_a_dataset_folder_runs_and_a_broken_one_is_refused_naming_the_task(tmp_p
     broken = assay(tmp_path, "bench", "run", "--dataset", str(tmp_path / "tasks"))
     assert broken.returncode == 2
     assert "hello-flag" in broken.stderr
+
+
+def test_tasks_check_finds_a_task_that_passes_doing_nothing(tmp_path: Path):
+    root = tmp_path / "tasks"
+    for name, flag_file in (("sound", False), ("free-pass", True)):
+        task = root / name
+        (task / "solution").mkdir(parents=True)
+        (task / "instruction.md").write_text("Write ok to answer.txt.\n")
+        (task / "task.toml").write_text('[verifier]\ntype = "flag"\nflag = "ok"\n')
+        (task / "solution" / "solve.sh").write_text("printf ok > answer.txt\n")
+        if flag_file:
+            (task / "environment").mkdir()
+            (task / "environment" / "answer.txt").write_text("ok")
+    done = assay(tmp_path, "tasks", "check", str(root))
+    assert done.returncode == 1, done.stderr
+    assert "1 of 2 tasks are broken" in done.stdout
+    assert "free-pass" in done.stdout
+    (root / "free-pass" / "environment" / "answer.txt").unlink()
+    assert assay(tmp_path, "tasks", "check", str(root)).returncode == 0

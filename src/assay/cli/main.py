@@ -13,6 +13,7 @@ from assay.cli import (
     scan,
     secrets,
     serve,
+    tasks,
     users,
     webhooks,
     worker,
@@ -34,3 +35,4 @@ app.add_typer(users.app, name="users")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(bench.app, name="bench")
+app.add_typer(tasks.app, name="tasks")
