@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from assay.core.outbound import OutboundPolicy
+from assay.sandbox.base import SandboxPolicy
 
 
 class Settings(BaseSettings):
@@ -90,6 +91,17 @@ class Settings(BaseSettings):
     """How long a web UI sign-in lasts, in hours; revoking the key ends it sooner."""
     ui_secure_cookies: bool = False
     """Mark the UI's session cookie Secure (sent over HTTPS only): set it behind TLS."""
+    sandbox_local_enabled: bool = False
+    """Allow the `local` sandbox provider: a plain subprocess that isolates NOTHING (it sees the
+    whole filesystem, the server's data directory and the network). Development only."""
+    sandbox_network_enabled: bool = False
+    """Allow runtimes whose sandboxes reach the network; off, every sandbox has only its own
+    empty loopback."""
+    sandbox_root: Path | None = None
+    """Where sandboxes' work directories are made; unset: `<temp dir>/assay-sandboxes`."""
+    sandbox_cgroup_root: Path | None = Path("/sys/fs/cgroup")
+    """The cgroup filesystem where each sandbox gets its own group (memory, processes, CPU);
+    where it is not writable the limits fall back to prlimit. Empty disables cgroups."""
 
     outbound_allow: str | None = None
     """Networks Assay may reach on a tenant's behalf beyond the public internet: CIDRs such as
@@ -119,6 +131,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("sandbox_cgroup_root", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("rate_limit")
     @classmethod
     def _rate_limit(cls, value: str | None) -> str | None:
@@ -132,6 +149,16 @@ class Settings(BaseSettings):
     def _outbound_allow(cls, value: str | None) -> str | None:
         OutboundPolicy.parse(value)
         return value
+
+    @property
+    def sandbox_policy(self) -> SandboxPolicy:
+        """What sandbox providers may do on this server."""
+        return SandboxPolicy(
+            local_enabled=self.sandbox_local_enabled,
+            network_enabled=self.sandbox_network_enabled,
+            root_dir=self.sandbox_root,
+            cgroup_root=self.sandbox_cgroup_root,
+        )
 
     @property
     def outbound_policy(self) -> OutboundPolicy:

@@ -35,6 +35,7 @@ COLUMNS = {
     "agents.secrets_enc",
     "evaluations.secrets_enc",
     "connectors.credentials_enc",
+    "bench_secrets.value_enc",
 }
 
 
@@ -71,6 +72,10 @@ async def _store_secrets(settings: Settings, agent: HTTPAgent) -> str:
                         "config": {"url": agent.url},
                         "secrets": {"headers": {"Authorization": f"Bearer {AGENT_TOKEN}"}},
                     },
+                ),
+                (
+                    "/api/v1/org/default/ws/default/secrets",
+                    {"name": "SANDBOX_TOKEN", "value": "sandbox-token-4567"},
                 ),
                 (
                     "/api/projects/default/connectors",

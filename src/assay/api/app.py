@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from assay import __version__
 from assay.api.body_limit import BodyLimit
 from assay.api.deps import reject_unstorable_url_text
+from assay.api.dialects.benchmarks.router import router as benchmarks_router
 from assay.api.dialects.eval_runs.router import router as eval_runs_router
 from assay.api.dialects.eval_tasks.router import router as eval_tasks_router
 from assay.api.dialects.projects.router import router as projects_router
@@ -69,4 +70,5 @@ def create_app(
     app.include_router(projects_router)
     install_openapi(app)
     mount_ui(app, local=local_viewer)
+    app.include_router(benchmarks_router)
     return app

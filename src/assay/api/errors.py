@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from assay.api.dialects.benchmarks import errors as benchmarks_errors
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
 from assay.api.dialects.eval_tasks import errors as eval_tasks_errors
 from assay.api.dialects.projects import errors as projects_errors
@@ -40,6 +41,7 @@ def render_canonical(error: AssayError) -> tuple[int, dict[str, Any]]:
 RENDERERS: list[tuple[str, Renderer]] = [
     ("/eval-runs", eval_runs_errors.render),
     ("/api/eval", eval_tasks_errors.render),
+    ("/api/v1/org", benchmarks_errors.render),
     ("/api/projects", projects_errors.render),
     ("/v1/evaluations", native_errors.render),
     ("/v1/harnesses", native_errors.render),

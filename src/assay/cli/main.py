@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from assay.cli import (
+    bench,
     init,
     keys,
     quickstart,
@@ -13,6 +14,7 @@ from assay.cli import (
     scan,
     secrets,
     serve,
+    tasks,
     users,
     view,
     webhooks,
@@ -36,3 +38,5 @@ app.add_typer(users.app, name="users")
 app.add_typer(review.app, name="review")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(bench.app, name="bench")
+app.add_typer(tasks.app, name="tasks")

@@ -78,3 +78,8 @@ class ItemDetail(ItemView):
     outcome: Outcome | None = None
     #: What the item logged as it ran (turns, checkpoints) and the events that resumed it.
     events: list[RecordedEvent] = Field(default_factory=list)
+
+
+class ItemDetailPage(BaseModel):
+    items: list[ItemDetail]
+    total: int

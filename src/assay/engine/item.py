@@ -221,6 +221,7 @@ class ItemRunner:
             events=events,
             resources=resources,
             secrets=runtime.task_secrets,
+            sandbox_provider=runtime.sandbox_provider,
         )
 
     def _evaluation_slot(

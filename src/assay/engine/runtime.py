@@ -27,6 +27,8 @@ from assay.providers._registry import get_provider
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.providers.credentials import server_credentials
 from assay.providers.pricing import cost_usd
+from assay.sandbox import SandboxProvider
+from assay.sandbox import get_provider as get_sandbox_provider
 from assay.settings import Settings
 from assay.targets._registry import create_target
 from assay.targets.base import Target
@@ -149,6 +151,8 @@ class EvaluationRuntime:
     price_overrides: dict[str, tuple[float, float]]
     #: Secret values given with the evaluation for its tasks (``ItemContext.secrets``).
     task_secrets: dict[str, str]
+    #: Sandbox providers under the server's policy (``ItemContext.sandbox_provider``).
+    sandbox_provider: Callable[[str], SandboxProvider]
     #: Blanks this evaluation's secrets and the server's out of whatever is stored.
     redactor: Redactor
 
@@ -211,6 +215,7 @@ def build_runtime(
         llm=llm,
         price_overrides=settings.price_overrides,
         task_secrets={str(k): str(v) for k, v in secrets.get("tasks", {}).items()},
+        sandbox_provider=lambda name: get_sandbox_provider(name, settings.sandbox_policy),
         redactor=Redactor([*secret_strings(secrets), *server_secrets(settings)]),
     )
 

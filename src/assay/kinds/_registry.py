@@ -43,6 +43,7 @@ KINDS: Registry[Kind[Any]] = Registry(
         "harness": Builtin.at("assay.kinds.harness:HarnessKind"),
         "scenario": Builtin.at("assay.kinds.scenario:ScenarioKind"),
         "checkpointed": Builtin.at("assay.kinds.checkpointed:CheckpointedKind"),
+        "task_benchmark": Builtin.at("assay.kinds.task_benchmark:TaskBenchmarkKind"),
     },
     _accept,
     _unknown,

@@ -30,7 +30,7 @@ import abc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -48,6 +48,9 @@ from assay.core.outcome import (
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
 from assay.core.verdict import CheckVerdict, Thresholds
+
+if TYPE_CHECKING:
+    from assay.sandbox.base import SandboxProvider
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R")
@@ -157,6 +160,9 @@ class ItemContext:
     resources: Resources = field(default_factory=_NoResources)
     #: Secret values the evaluation was given for its tasks (never stored in outcomes).
     secrets: Mapping[str, str] = field(default_factory=dict)
+    #: The sandbox provider of a name (``bwrap``, ...) under the server's sandbox policy;
+    #: enter the sandboxes it opens through ``resources``. None outside the engine.
+    sandbox_provider: Callable[[str], SandboxProvider] | None = None
 
 
 class Kind(abc.ABC, Generic[P]):

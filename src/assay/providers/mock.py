@@ -12,6 +12,10 @@ It answers the last user message, and never touches the network:
   "help"). ``passed`` is ``score >= 7``.
 - **A simple arithmetic question** (two numbers with ``+ - * /``, plus, minus, times,
   multiplied by or divided by) gets the result.
+- **A tool-using agent's request** (tools ``shell`` and ``submit`` offered, as the
+  ``task_benchmark`` react agent does) gets a fixed three-step script: list the files, look
+  for a flag in them as they are and base64-decoded, submit what it found (or "no flag
+  found"). It solves the simplest tasks only, which is what the offline demo should show.
 - **Anything else** gets ``Mock answer: <the first 80 characters>``.
 
 Usage counts whitespace-separated words, so token totals and costs are reproducible too.
@@ -28,7 +32,7 @@ from typing import NamedTuple
 from typing_extensions import override
 
 from assay.core.llm import ChatRequest, ChatResponse
-from assay.core.outcome import Usage
+from assay.core.outcome import ToolCall, Usage
 from assay.providers.base import ModelProvider
 
 #: A verdict passes from this score up, like the judge's default threshold.
@@ -76,6 +80,9 @@ class MockProvider(ModelProvider):
     async def generate(self, request: ChatRequest) -> ChatResponse:
         """Answer the last user message; never fails, never waits on I/O."""
         started = time.perf_counter()
+        scripted = react_step(request)
+        if scripted is not None:
+            return scripted.model_copy(update={"model": self.model})
         prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         text = judge_reply(prompt) or arithmetic_reply(prompt) or f"Mock answer: {prompt[:80]}"
         usage = Usage(
@@ -188,3 +195,31 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+_FIND_FLAG = (
+    "grep -rhoE 'ASSAY[{][^}]*[}]' . ; "
+    'for f in $(find . -type f | sort); do base64 -d "$f" 2>/dev/null; done '
+    "| grep -aoE 'ASSAY[{][^}]*[}]'"
+)
+
+
+def react_step(request: ChatRequest) -> ChatResponse | None:
+    """The scripted agent's next tool call, or None when the request offers no such tools."""
+    names = {tool.get("function", {}).get("name") for tool in request.tools}
+    if not {"shell", "submit"} <= names:
+        return None
+    step = sum(1 for m in request.messages if m.role == "assistant")
+    if step == 0:
+        call = ToolCall(id="call-0", name="shell", arguments={"command": "find . -type f | sort"})
+    elif step == 1:
+        call = ToolCall(id="call-1", name="shell", arguments={"command": _FIND_FLAG})
+    else:
+        last = next((m.content for m in reversed(request.messages) if m.role == "tool"), "")
+        found = re.search(r"ASSAY\{[^}\\]*\}", last)
+        answer = found.group(0) if found else "no flag found"
+        call = ToolCall(id=f"call-{step}", name="submit", arguments={"answer": answer})
+    words = sum(len(m.content.split()) for m in request.messages)
+    return ChatResponse(
+        text="", tool_calls=[call], usage=Usage(input_tokens=words, output_tokens=8)
+    )

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.core.errors import InvalidTransition, NotFound, ValidationFailed
-from assay.core.evaluation import ItemDetail, ItemPage, ItemView
+from assay.core.evaluation import ItemDetail, ItemDetailPage, ItemPage, ItemView
 from assay.core.principal import Principal, Role
 from assay.engine.waits import resume_item
 from assay.kinds._registry import get_kind
@@ -98,3 +98,22 @@ async def send_item_event(
         row = await item_rows.get_listed_item(conn, evaluation_id, item_id)
     container.notify_work()
     return ItemView.model_validate(row._mapping)
+
+
+async def list_item_details(
+    container: Container, principal: Principal, evaluation_id: str, *, limit: int, offset: int
+) -> ItemDetailPage:
+    """A page of the evaluation's items with inputs, outcomes and recorded steps.
+
+    Everything stored passed through the evaluation's redactor, so no secret is in it. Another
+    tenant's evaluation is NotFound.
+    """
+    await get_evaluation(container, principal, evaluation_id)
+    async with container.db.connect() as conn:
+        rows, total = await item_details.item_page(conn, evaluation_id, limit, offset)
+        details = []
+        for row in rows:
+            detail = ItemDetail.model_validate(row._mapping)
+            detail.events = await event_rows.recorded_events(conn, row.id)
+            details.append(detail)
+    return ItemDetailPage(items=details, total=total)

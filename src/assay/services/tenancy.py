@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,3 +71,25 @@ async def workspace_for_new(
             ("workspace",), f"the organization has no workspace {slug!r}"
         )
     return workspace
+
+
+async def workspace_principal(
+    container: Container, principal: Principal, org_slug: str, workspace_slug: str
+) -> Principal:
+    """The caller narrowed to the workspace a URL names (``/org/{org}/ws/{ws}/...``).
+
+    Raises:
+        NotFound: the organization is not the key's, or it has no such workspace (another
+            tenant's names are indistinguishable from names that do not exist).
+        PermissionDenied: the key is limited to another workspace of the organization.
+    """
+    async with container.sessions.begin() as session:
+        org = await tenancy.get_org(session, org_slug)
+        if org is None or org.id != principal.org_id:
+            raise NotFound(f"organization {org_slug!r} not found")
+        workspace = await tenancy.get_workspace(session, org.id, workspace_slug)
+        if workspace is None:
+            raise NotFound(f"workspace {workspace_slug!r} not found")
+    if principal.workspace_id is not None and principal.workspace_id != workspace.id:
+        raise PermissionDenied(f"the key is limited to another workspace than {workspace_slug!r}")
+    return replace(principal, workspace_id=workspace.id)

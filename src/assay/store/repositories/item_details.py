@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.store.tables import Item
@@ -42,3 +42,20 @@ async def item_results(conn: AsyncConnection, evaluation_id: str, limit: int) ->
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def item_page(
+    conn: AsyncConnection, evaluation_id: str, limit: int, offset: int
+) -> tuple[list[Row[Any]], int]:
+    """A page of the evaluation's items in ``seq`` order with outcomes, and the total."""
+    rows = await conn.execute(
+        select(*_COLUMNS)
+        .where(items.c.evaluation_id == evaluation_id)
+        .order_by(items.c.seq)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await conn.scalar(
+        select(func.count()).select_from(items).where(items.c.evaluation_id == evaluation_id)
+    )
+    return list(rows.all()), int(total or 0)

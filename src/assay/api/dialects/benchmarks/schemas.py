@@ -1,0 +1,196 @@
+"""Wire models of seed 002, field names as the seed spells them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The twelve item states the seed counts, in its order.
+ITEM_COUNT_KEYS = (
+    "agent_finished",
+    "agent_running",
+    "cancelled",
+    "claiming",
+    "errored",
+    "failed",
+    "infra_error",
+    "passed",
+    "provisioning",
+    "queued",
+    "timed_out",
+    "verifying",
+)
+
+
+class DatasetRef(BaseModel):
+    """A registered (or shipped) dataset by id and version, or the tasks inline."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    """A dataset's id; the shipped benchmark is `security`."""
+    version: str | None = Field(default=None, max_length=50)
+    tasks: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=2000)
+    """Tasks inline, each as the task format's JSON (name, instruction, files, verifier, ...)."""
+
+
+class CreateEvaluationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
+    )
+
+    agent_type: Literal["react", "command", "oracle"] = "react"
+    capability: str | None = Field(default=None, max_length=64)
+    """Run only the dataset's tasks with this capability tag."""
+    cleanup_policy: Literal["always", "on_success", "never"] = "always"
+    concurrency: int = Field(default=4, ge=1, le=256)
+    dataset: DatasetRef
+    kind: str = "security_task_benchmark"
+    model: str | None = Field(default=None, max_length=200)
+    """The react agent's model as provider/model."""
+    name: str | None = Field(default=None, max_length=200)
+    project_id: str | None = None
+    runtime_id: str | None = None
+    sandbox_provider: str | None = None
+    """`bwrap` (default, or the runtime's provider), or an installed plugin's name."""
+    secret_ids: list[str] = Field(default_factory=list, max_length=100)
+    task_config: dict[str, Any] = Field(default_factory=dict)
+    task_names: list[str] | None = Field(default=None, min_length=1, max_length=2000)
+    task_timeout_sec: float | None = Field(default=None, gt=0, le=86400)
+
+
+class Analytics(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["pending", "computing", "ready"]
+
+
+class CreatedBy(BaseModel):
+    """Small denormalized identity of who created the evaluation."""
+
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class EvaluationResponse(BaseModel):
+    id: str
+    name: str | None
+    kind: str
+    status: str
+    agent_type: str
+    capability: str | None
+    cleanup_policy: str
+    concurrency: int
+    dataset: dict[str, Any]
+    model: str | None
+    project_id: str
+    runtime_id: str | None
+    sandbox_provider: str
+    secret_ids: list[str]
+    task_config: dict[str, Any]
+    task_names: list[str] | None
+    task_timeout_sec: float | None
+    analytics: Analytics
+    item_counts: dict[str, int]
+    created_by: CreatedBy
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class EvaluationList(BaseModel):
+    items: list[EvaluationResponse]
+    total: int
+    limit: int
+    offset: int
+
+
+class ItemResponse(BaseModel):
+    id: str
+    task_name: str | None
+    capability: str | None
+    difficulty: str | None
+    state: str
+    verdict: Literal["passed", "failed"] | None
+    reason: str | None
+    attempts: int
+    timings: dict[str, float]
+    trace: list[dict[str, Any]]
+    verifier: dict[str, Any] | None
+    error: dict[str, Any] | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ItemList(BaseModel):
+    items: list[ItemResponse]
+    total: int
+    limit: int
+    offset: int
+
+
+class CreateDatasetRequest(BaseModel):
+    """A dataset version uploaded as JSON: tasks in the task format's JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(default="1", min_length=1, max_length=50)
+    tasks: list[dict[str, Any]] = Field(min_length=1, max_length=2000)
+
+
+class DatasetResponse(BaseModel):
+    id: str
+    name: str
+    version: str
+    task_count: int
+    task_names: list[str]
+    created_at: datetime
+
+
+class CreateRuntimeRequest(BaseModel):
+    """A named sandbox configuration."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    provider: str = "bwrap"
+    memory_mb: int = Field(default=512, ge=16, le=65536)
+    pids: int = Field(default=128, ge=4, le=65536)
+    """Processes and threads alive at once."""
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    file_mb: int = Field(default=64, ge=1, le=65536)
+    """Largest file a command may write (the disk limit per file)."""
+    network: bool = False
+
+
+class RuntimeResponse(BaseModel):
+    id: str
+    name: str
+    provider: str
+    memory_mb: int
+    pids: int
+    cpus: float
+    file_mb: int
+    network: bool
+    created_at: datetime
+
+
+class CreateSecretRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    value: str = Field(min_length=1, max_length=65536)
+
+
+class SecretResponse(BaseModel):
+    """A secret as the API shows it: never its value."""
+
+    id: str
+    name: str
+    created_at: datetime

@@ -1,0 +1,63 @@
+"""`assay tasks check DIR`: every task passes with its oracle and fails doing nothing.
+
+Exit codes: 0 every task is sound, 1 some task is not, 2 the folder or a task is malformed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assay.cli.common import console, exit_on_error
+from assay.sandbox import get_provider
+from assay.settings import get_settings
+from assay.tasks.checks import TaskCheck, check_tasks
+from assay.tasks.format import BUILTIN_DATASETS, load_tasks
+
+app = typer.Typer(help="Task folders of sandboxed benchmarks.", no_args_is_help=True)
+
+
+def _table(checks: list[TaskCheck]) -> Table:
+    table = Table(title="task checks")
+    table.add_column("task")
+    table.add_column("oracle")
+    table.add_column("doing nothing")
+    table.add_column("")
+    for check in checks:
+        table.add_row(
+            check.task,
+            check.oracle.reason,
+            check.nothing.reason,
+            "[green]OK[/]" if check.ok else "[red]BROKEN[/]",
+        )
+    return table
+
+
+@app.command("check")
+def check(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A folder of task folders (default: the shipped benchmark).",
+            file_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    provider: Annotated[str, typer.Option(help="Sandbox provider.")] = "bwrap",
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 4,
+) -> None:
+    """Run every task of FOLDER with its reference solution and with an agent doing nothing."""
+    with exit_on_error():
+        tasks = load_tasks(folder or BUILTIN_DATASETS["security"])
+        sandboxes = get_provider(provider, get_settings().sandbox_policy)
+        checks = asyncio.run(check_tasks(sandboxes, tasks, concurrency))
+    console.print(_table(checks))
+    broken = [c.task for c in checks if not c.ok]
+    if broken:
+        console.print(f"[red]{len(broken)} of {len(checks)} tasks are broken[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]all {len(checks)} tasks are sound[/]")

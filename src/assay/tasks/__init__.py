@@ -1,0 +1,1 @@
+"""Sandboxed tasks: the folder format, the shipped security benchmark, and their phases."""

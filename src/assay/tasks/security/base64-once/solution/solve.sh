@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+base64 -d message.txt > answer.txt

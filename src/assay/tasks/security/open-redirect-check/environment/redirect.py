@@ -1,0 +1,2 @@
+def is_safe_next(url):
+    return url.startswith('/')

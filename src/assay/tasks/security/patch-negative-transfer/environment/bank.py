@@ -1,0 +1,3 @@
+def transfer(accounts, src, dst, amount):
+    accounts[src] -= amount
+    accounts[dst] += amount

@@ -1,0 +1,2 @@
+def handler_0(event):
+    return {'status': 200}

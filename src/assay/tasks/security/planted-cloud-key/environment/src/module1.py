@@ -1,0 +1,2 @@
+def handler_1(event):
+    return {'status': 201}

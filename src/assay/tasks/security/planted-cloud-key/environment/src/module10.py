@@ -1,0 +1,2 @@
+def handler_10(event):
+    return {'status': 210}

@@ -1,0 +1,2 @@
+def handler_11(event):
+    return {'status': 211}

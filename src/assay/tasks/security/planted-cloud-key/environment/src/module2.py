@@ -1,0 +1,2 @@
+def handler_2(event):
+    return {'status': 202}

@@ -1,0 +1,2 @@
+def handler_3(event):
+    return {'status': 203}

@@ -1,0 +1,2 @@
+def handler_4(event):
+    return {'status': 204}

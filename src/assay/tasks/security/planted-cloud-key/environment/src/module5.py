@@ -1,0 +1,2 @@
+def handler_5(event):
+    return {'status': 205}

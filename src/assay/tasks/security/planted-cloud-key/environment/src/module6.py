@@ -1,0 +1,2 @@
+def handler_6(event):
+    return {'status': 206}

@@ -1,0 +1,2 @@
+def handler_7(event):
+    return {'status': 207}

@@ -1,0 +1,2 @@
+def handler_8(event):
+    return {'status': 208}

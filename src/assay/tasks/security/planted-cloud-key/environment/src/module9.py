@@ -1,0 +1,2 @@
+def handler_9(event):
+    return {'status': 209}

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+printf search_orders > answer.txt
