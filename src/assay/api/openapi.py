@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from assay.api import errors as api_errors
+from assay.api.dialects.benchmarks import errors as benchmarks_errors
 from assay.api.dialects.eval_runs import errors as eval_runs_errors
+from assay.api.dialects.eval_tasks import errors as eval_tasks_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
 from assay.core.errors import ValidationFailed
@@ -61,10 +63,27 @@ class ProjectsError(BaseModel):
     error: str
 
 
+class EvalTasksError(BaseModel):
+    """Seed 000's error: a message, and for some errors what to send instead."""
+
+    error: str
+    required: list[str] | None = None
+    """For `Missing required fields`: the fields the seed requires."""
+    field: str | None = None
+    """For an invalid field: its name."""
+    hint: str | None = None
+    assignedReviewer: str | None = None  # noqa: N815 - the seed's spelling
+    suggestion: str | None = None
+
+
+#: Each dialect's renderer -> the shape it renders (a dialect without an entry breaks
+#: ``/openapi.json``, which the tests read: add it here with its renderer).
 ERROR_MODELS: dict[Callable[..., Any], type[BaseModel]] = {
     api_errors.render_canonical: ErrorEnvelope,
     native_errors.render: ErrorEnvelope,
+    benchmarks_errors.render: ErrorEnvelope,
     eval_runs_errors.render: EvalRunsError,
+    eval_tasks_errors.render: EvalTasksError,
     projects_errors.render: ProjectsError,
 }
 

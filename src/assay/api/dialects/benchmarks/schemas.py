@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from assay.core.text import ID_MAX, NAME_MAX, Bounded, Id, JsonObject, Kind, Name
 
 #: The twelve item states the seed counts, in its order.
 ITEM_COUNT_KEYS = (
@@ -29,10 +31,10 @@ class DatasetRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    id: str | None = Field(default=None, min_length=1, max_length=200)
+    id: Annotated[str, Bounded(ID_MAX, min_length=1)] | None = None
     """A dataset's id; the shipped benchmark is `security`."""
-    version: str | None = Field(default=None, max_length=50)
-    tasks: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=2000)
+    version: Annotated[str, Bounded(50)] | None = None
+    tasks: list[JsonObject] | None = Field(default=None, min_length=1, max_length=2000)
     """Tasks inline, each as the task format's JSON (name, instruction, files, verifier, ...)."""
 
 
@@ -42,22 +44,22 @@ class CreateEvaluationRequest(BaseModel):
     )
 
     agent_type: Literal["react", "command", "oracle"] = "react"
-    capability: str | None = Field(default=None, max_length=64)
+    capability: Annotated[str, Bounded(64)] | None = None
     """Run only the dataset's tasks with this capability tag."""
     cleanup_policy: Literal["always", "on_success", "never"] = "always"
     concurrency: int = Field(default=4, ge=1, le=256)
     dataset: DatasetRef
-    kind: str = "security_task_benchmark"
-    model: str | None = Field(default=None, max_length=200)
+    kind: Kind = "security_task_benchmark"
+    model: Annotated[str, Bounded(ID_MAX)] | None = None
     """The react agent's model as provider/model."""
-    name: str | None = Field(default=None, max_length=200)
-    project_id: str | None = None
-    runtime_id: str | None = None
-    sandbox_provider: str | None = None
+    name: Annotated[str, Bounded(NAME_MAX)] | None = None
+    project_id: Id | None = None
+    runtime_id: Id | None = None
+    sandbox_provider: Kind | None = None
     """`bwrap` (default, or the runtime's provider), or an installed plugin's name."""
-    secret_ids: list[str] = Field(default_factory=list, max_length=100)
-    task_config: dict[str, Any] = Field(default_factory=dict)
-    task_names: list[str] | None = Field(default=None, min_length=1, max_length=2000)
+    secret_ids: list[Id] = Field(default_factory=list, max_length=100)
+    task_config: JsonObject = Field(default_factory=dict)
+    task_names: list[Name] | None = Field(default=None, min_length=1, max_length=2000)
     task_timeout_sec: float | None = Field(default=None, gt=0, le=86400)
 
 
@@ -139,9 +141,9 @@ class CreateDatasetRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    version: str = Field(default="1", min_length=1, max_length=50)
-    tasks: list[dict[str, Any]] = Field(min_length=1, max_length=2000)
+    name: Annotated[str, Bounded(NAME_MAX, min_length=1)]
+    version: Annotated[str, Bounded(50, min_length=1)] = "1"
+    tasks: list[JsonObject] = Field(min_length=1, max_length=2000)
 
 
 class DatasetResponse(BaseModel):
@@ -158,8 +160,8 @@ class CreateRuntimeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    provider: str = "bwrap"
+    name: Annotated[str, Bounded(NAME_MAX, min_length=1)]
+    provider: Kind = "bwrap"
     memory_mb: int = Field(default=512, ge=16, le=65536)
     pids: int = Field(default=128, ge=4, le=65536)
     """Processes and threads alive at once."""
@@ -184,8 +186,8 @@ class RuntimeResponse(BaseModel):
 class CreateSecretRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
-    value: str = Field(min_length=1, max_length=65536)
+    name: Annotated[str, Bounded(100, min_length=1)]
+    value: Annotated[str, Bounded(65536, min_length=1)]
 
 
 class SecretResponse(BaseModel):
