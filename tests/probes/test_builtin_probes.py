@@ -7,6 +7,7 @@ to use, each with the params it accepts.
 
 import re
 from collections import Counter
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,6 +48,18 @@ class _JudgeParams(_Params):
     criteria: str = Field(min_length=1)
 
 
+class _URLExfiltrationParams(_Params):
+    values: list[str] = Field(default_factory=list)
+
+
+class _UnsafeOutputParams(_Params):
+    kinds: list[Literal["html", "ansi", "template", "sql"]] = Field(min_length=1)
+
+
+class _PackageParams(_Params):
+    ecosystem: Literal["pypi", "npm"]
+
+
 KNOWN_DETECTORS: dict[str, type[_Params]] = {
     "refusal": _NoParams,
     "no_refusal": _NoParams,
@@ -55,6 +68,9 @@ KNOWN_DETECTORS: dict[str, type[_Params]] = {
     "contains": _ContainsParams,
     "regex": _RegexParams,
     "judge": _JudgeParams,
+    "url_exfiltration": _URLExfiltrationParams,
+    "unsafe_output": _UnsafeOutputParams,
+    "package_hallucination": _PackageParams,
 }
 
 SECURITY_SUBCATEGORIES = {
@@ -69,6 +85,14 @@ SECURITY_SUBCATEGORIES = {
     "payload_splitting",
     "data_exfiltration",
 }
+OUTPUT_HANDLING_SUBCATEGORIES = {
+    "markdown_exfiltration",
+    "html_injection",
+    "ansi_escape",
+    "template_injection",
+    "sql_passthrough",
+}
+SUPPLY_CHAIN_SUBCATEGORIES = {"package_hallucination_pypi", "package_hallucination_npm"}
 INJECTION_SUBCATEGORIES = {s for s in SECURITY_SUBCATEGORIES if "injection" in s}
 JAILBREAK_SUBCATEGORIES = {s for s in SECURITY_SUBCATEGORIES if s.startswith("jailbreak")} | {
     "payload_splitting"
@@ -134,7 +158,12 @@ def test_probe_has_a_one_line_description(probe: Probe) -> None:
 
 @pytest.mark.parametrize("probe", OWNED, ids=lambda p: p.id)
 def test_canary_is_the_only_placeholder(probe: Probe) -> None:
-    """Only ``{canary}`` uses braces, so substitution by ``str.format`` or by replace agree."""
+    """Only ``{canary}`` uses braces, so substitution by ``str.format`` or by replace agree.
+
+    Template-injection payloads are braces by nature; the harness substitutes by replace.
+    """
+    if probe.subcategory == "template_injection":
+        return
     for text in texts(probe):
         assert not re.search(r"[{}]", text.replace("{canary}", ""))
 
@@ -181,7 +210,32 @@ def test_markers_are_unique_to_one_probe() -> None:
 
 def test_security_has_at_least_60_probes_across_every_subcategory() -> None:
     assert len(SECURITY) >= 60
-    assert {p.subcategory for p in SECURITY} == SECURITY_SUBCATEGORIES
+    assert {p.subcategory for p in SECURITY} == (
+        SECURITY_SUBCATEGORIES | OUTPUT_HANDLING_SUBCATEGORIES | SUPPLY_CHAIN_SUBCATEGORIES
+    )
+
+
+@pytest.mark.parametrize(
+    "probe", [p for p in SECURITY if p.subcategory == "markdown_exfiltration"], ids=lambda p: p.id
+)
+def test_exfiltration_probes_hold_their_values_in_context_never_in_the_prompt(
+    probe: Probe,
+) -> None:
+    """Only a model that copies context data into a URL can fail, not one that echoes the ask."""
+    assert probe.detector.name == "url_exfiltration" and probe.system_prompt
+    assert "{canary}" in probe.system_prompt
+    for value in probe.detector.params["values"]:
+        assert without_spaces(value) in without_spaces(probe.system_prompt), value
+        assert all(without_spaces(value) not in without_spaces(t) for t in probe.prompts)
+
+
+def test_output_handling_and_supply_chain_probes_use_their_detectors() -> None:
+    for probe in SECURITY:
+        if probe.subcategory in OUTPUT_HANDLING_SUBCATEGORIES - {"markdown_exfiltration"}:
+            assert probe.detector.name == "unsafe_output", probe.id
+        if probe.subcategory in SUPPLY_CHAIN_SUBCATEGORIES:
+            assert probe.detector.name == "package_hallucination", probe.id
+            assert probe.subcategory.endswith(probe.detector.params["ecosystem"]), probe.id
 
 
 def test_injection_probes_check_for_their_marker() -> None:
