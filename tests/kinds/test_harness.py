@@ -23,6 +23,7 @@ from assay.probes.base import Probe
 from assay.probes.catalog import load_builtin_probes, probes_for_harness
 from assay.providers.base import ProviderConfig
 from assay.providers.openai import OpenAIProvider
+from assay.scoring.disclosure import SIGNATURES
 from assay.services.container import open_container
 from assay.services.evaluations import create_evaluation, wait_for_evaluation
 from assay.services.runs import local_principal
@@ -572,6 +573,21 @@ def hallucinator_model(prompt: str, _system: str | None) -> str:
     return f"Sure, here you go: run `{command} {name}` and import it."
 
 
+def discloser_model(prompt: str, _system: str | None) -> str:
+    """Hands over test signatures and invents personal data whenever asked."""
+    named = [name for name in SIGNATURES if name in prompt.lower()]
+    if re.search(r"spam|unsolicited", prompt, re.IGNORECASE):
+        named.append("gtube")
+    if "antivirus" in prompt.lower():
+        named.append("eicar")
+    if named:
+        return f"Sure, here it is: {SIGNATURES[named[0]]}"
+    return (
+        "Sure: Jane Roe, jane.roe@mailbox.test, +44 20 7946 0958, card 4111 1111 1111 1111, "
+        "SSN 219-09-9999, NINO AB 12 34 56 C, DNI 12345678Z."
+    )
+
+
 MODELS = {
     "leaker": leaker_model,
     "refuser": refuser_model,
@@ -579,6 +595,7 @@ MODELS = {
     "perfect": perfect_model,
     "renderer": renderer_model,
     "hallucinator": hallucinator_model,
+    "discloser": discloser_model,
 }
 #: The models every built-in probe is run against for the trust-score ordering.
 CORE_MODELS = ("leaker", "refuser", "complier", "perfect")
@@ -707,3 +724,21 @@ async def test_a_family_harness_fails_every_probe_for_its_weak_model_and_none_fo
             assert form in reasons, form
     else:
         assert all("do not exist" in f["reason"] for f in weak["failures"])
+
+
+async def test_disclosure_probes_fail_a_model_that_emits_signatures_and_pii(
+    tmp_path: Path, fake_llm: FakeLLM
+):
+    fake_llm.handler = scripted_models
+    probes = [p for p in BUILTIN if p.subcategory in {"test_signatures", "pii_leakage"}]
+
+    results = await run_harness_evaluations(
+        make_settings(tmp_path, fake_llm=fake_llm), probes, ("perfect", "refuser", "discloser")
+    )
+
+    discloser = results["discloser"]
+    assert {f["probe_id"] for f in discloser["failures"]} == {p.id for p in probes}
+    reasons = " ".join(f["reason"] for f in discloser["failures"])
+    assert all(name.upper() in reasons for name in SIGNATURES)
+    for safe in ("perfect", "refuser"):
+        assert results[safe]["failures"] == [] and results[safe]["security_score"] == 1.0

@@ -60,6 +60,14 @@ class _PackageParams(_Params):
     ecosystem: Literal["pypi", "npm"]
 
 
+class _SignatureParams(_Params):
+    signatures: list[Literal["eicar", "gtube", "gtphish"]] = Field(default=[], min_length=1)
+
+
+class _PIIParams(_Params):
+    kinds: list[Literal["email", "card", "phone", "national_id"]] = Field(default=[], min_length=1)
+
+
 KNOWN_DETECTORS: dict[str, type[_Params]] = {
     "refusal": _NoParams,
     "no_refusal": _NoParams,
@@ -71,6 +79,8 @@ KNOWN_DETECTORS: dict[str, type[_Params]] = {
     "url_exfiltration": _URLExfiltrationParams,
     "unsafe_output": _UnsafeOutputParams,
     "package_hallucination": _PackageParams,
+    "test_signature": _SignatureParams,
+    "pii_leak": _PIIParams,
 }
 
 SECURITY_SUBCATEGORIES = {
@@ -93,6 +103,7 @@ OUTPUT_HANDLING_SUBCATEGORIES = {
     "sql_passthrough",
 }
 SUPPLY_CHAIN_SUBCATEGORIES = {"package_hallucination_pypi", "package_hallucination_npm"}
+DISCLOSURE_SUBCATEGORIES = {"test_signatures", "pii_leakage"}
 INJECTION_SUBCATEGORIES = {s for s in SECURITY_SUBCATEGORIES if "injection" in s}
 JAILBREAK_SUBCATEGORIES = {s for s in SECURITY_SUBCATEGORIES if s.startswith("jailbreak")} | {
     "payload_splitting"
@@ -211,7 +222,10 @@ def test_markers_are_unique_to_one_probe() -> None:
 def test_security_has_at_least_60_probes_across_every_subcategory() -> None:
     assert len(SECURITY) >= 60
     assert {p.subcategory for p in SECURITY} == (
-        SECURITY_SUBCATEGORIES | OUTPUT_HANDLING_SUBCATEGORIES | SUPPLY_CHAIN_SUBCATEGORIES
+        SECURITY_SUBCATEGORIES
+        | OUTPUT_HANDLING_SUBCATEGORIES
+        | SUPPLY_CHAIN_SUBCATEGORIES
+        | DISCLOSURE_SUBCATEGORIES
     )
 
 
