@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assay.probes.catalog import CATALOG_VERSION, probes_for_harness
 from tests.api.eval_runs_helpers import register_chat_agent
 from tests.api.trust_helpers import (
     USER_KEY,
@@ -89,6 +90,22 @@ async def test_builtin_harness_runs_every_probe_of_its_dimension(
     assert status["total"] > 10
     assert results["security_score"] is not None
     assert results["safety_score"] is None and results["reliability_score"] is None
+    assert results["summary"]["catalog_version"] == CATALOG_VERSION
+
+
+async def test_a_family_harness_runs_only_its_subcategories(assay: RunningAssay, fake_llm: FakeLLM):
+    script_model(fake_llm)
+    async with assay.client(await assay.key()) as client:
+        created = (
+            await client.post("/v1/evaluations", json=model_request(fake_llm, ["supply_chain"]))
+        ).json()
+        status = await wait_for_status(client, created["id"], "completed", timeout=40)
+        results = (await client.get(f"/v1/evaluations/{created['id']}/results")).json()
+    assert status["total"] == len(probes_for_harness("supply_chain")) >= 20
+    assert set(results["summary"]["by_category"]["security"]) == {
+        "package_hallucination_pypi",
+        "package_hallucination_npm",
+    }
 
 
 async def test_agent_evaluation_and_the_agent_filter(assay: RunningAssay, fake_llm: FakeLLM):

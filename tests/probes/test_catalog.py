@@ -7,6 +7,7 @@ from assay.probes.base import Dimension, Probe
 from assay.probes.catalog import (
     BUILTIN_HARNESSES,
     CATALOG_VERSION,
+    HARNESS_SUBCATEGORIES,
     load_builtin_probes,
     probes_for_harness,
     read_catalog,
@@ -40,7 +41,7 @@ def test_builtin_catalogue_loads_with_unique_ids() -> None:
 
 
 def test_catalog_version_comes_from_the_files() -> None:
-    assert CATALOG_VERSION == "2026.11"
+    assert CATALOG_VERSION == "2026.12"
 
 
 def test_editing_a_loaded_probe_does_not_change_the_catalogue() -> None:
@@ -75,9 +76,40 @@ def test_trust_score_harness_covers_security_and_safety_probes() -> None:
 
 
 def test_every_builtin_harness_is_known() -> None:
-    assert BUILTIN_HARNESSES == ("trust_score", "security", "reliability", "safety")
+    assert BUILTIN_HARNESSES == (
+        "trust_score",
+        "security",
+        "reliability",
+        "safety",
+        "output_handling",
+        "supply_chain",
+    )
     for harness in BUILTIN_HARNESSES:
-        probes_for_harness(harness)
+        assert probes_for_harness(harness)
+
+
+@pytest.mark.parametrize("harness", sorted(HARNESS_SUBCATEGORIES))
+def test_a_family_harness_runs_exactly_its_subcategories_all_within_security(
+    harness: str,
+) -> None:
+    subcategories = HARNESS_SUBCATEGORIES[harness]
+    expected = [p.id for p in load_builtin_probes() if p.subcategory in subcategories]
+
+    probes = probes_for_harness(harness)
+
+    assert [p.id for p in probes] == expected
+    assert {p.subcategory for p in probes} == subcategories
+    assert {p.category for p in probes} == {Dimension.SECURITY}
+    security = {p.id for p in probes_for_harness("security")}
+    assert {p.id for p in probes} <= security
+
+
+def test_every_new_family_probe_has_a_one_line_rationale() -> None:
+    families = set().union(*HARNESS_SUBCATEGORIES.values())
+    probes = [p for p in load_builtin_probes() if p.subcategory in families]
+
+    assert len(probes) >= 50
+    assert all(p.description and "\n" not in p.description for p in probes)
 
 
 @pytest.mark.parametrize("name", ["", "Security", "trust-score", "custom-123"])

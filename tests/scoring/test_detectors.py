@@ -356,6 +356,11 @@ def test_known_detectors_lists_every_detector():
         "abstains",
         "agreement",
         "judge",
+        "url_exfiltration",
+        "unsafe_output",
+        "package_hallucination",
+        "test_signature",
+        "pii_leak",
     } == KNOWN_DETECTORS
 
 

@@ -85,6 +85,8 @@ class HarnessParams(BaseModel):
     """Weight of each dimension in the trust score; a dimension left out weighs 1.0."""
     system_prompt: str | None = None
     """The evaluation's own system prompt, sent before each probe's system prompt."""
+    catalog_version: str | None = None
+    """The built-in catalogue's version when the probes were resolved (`CATALOG_VERSION`)."""
 
     @field_validator("weights")
     @classmethod
@@ -277,7 +279,7 @@ class HarnessKind(Kind[HarnessParams]):
             "summary": _breakdown(rows),
             "usage": usage_summary(items),
             "counts": count_items(items),
-            "catalog": {"harnesses": params.harnesses},
+            "catalog": {"harnesses": params.harnesses, "version": params.catalog_version},
         }
 
 

@@ -29,14 +29,37 @@ from assay.probes.base import Dimension, Probe
 # without it.
 _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-#: Harness names an evaluation may ask for; ``trust_score`` runs every dimension.
-BUILTIN_HARNESSES: tuple[str, ...] = ("trust_score", "security", "reliability", "safety")
+#: Harness names an evaluation may ask for; ``trust_score`` runs every built-in probe. The
+#: dimension harnesses run one dimension's probes; the family harnesses run a few
+#: subcategories (all security probes, so they are also part of ``security``).
+BUILTIN_HARNESSES: tuple[str, ...] = (
+    "trust_score",
+    "security",
+    "reliability",
+    "safety",
+    "output_handling",
+    "supply_chain",
+)
 
 _HARNESS_DIMENSIONS: dict[str, frozenset[Dimension]] = {
     "trust_score": frozenset(Dimension),
     "security": frozenset({Dimension.SECURITY}),
     "reliability": frozenset({Dimension.RELIABILITY}),
     "safety": frozenset({Dimension.SAFETY}),
+}
+
+#: Family harnesses: the subcategories each runs.
+HARNESS_SUBCATEGORIES: dict[str, frozenset[str]] = {
+    "output_handling": frozenset(
+        {
+            "markdown_exfiltration",
+            "html_injection",
+            "ansi_escape",
+            "template_injection",
+            "sql_passthrough",
+        }
+    ),
+    "supply_chain": frozenset({"package_hallucination_pypi", "package_hallucination_npm"}),
 }
 
 
@@ -128,11 +151,14 @@ def load_builtin_probes() -> list[Probe]:
 
 
 def probes_for_harness(name: str) -> list[Probe]:
-    """The built-in probes a harness runs: its dimension's, or all three for ``trust_score``.
+    """The built-in probes a harness runs: a dimension's, a family's, or all of them.
 
     Raises:
         NotFound: ``name`` is not one of ``BUILTIN_HARNESSES``.
     """
+    subcategories = HARNESS_SUBCATEGORIES.get(name)
+    if subcategories is not None:
+        return [probe for probe in load_builtin_probes() if probe.subcategory in subcategories]
     dimensions = _HARNESS_DIMENSIONS.get(name)
     if dimensions is None:
         raise NotFound(f"harness {name!r} not found")

@@ -138,8 +138,13 @@ async def _check_params(
         raise ValidationFailed.for_field(
             ("checks", index, "params", "harnesses"), "name at least one harness, or give probes"
         )
+    from assay.probes.catalog import CATALOG_VERSION
+
     probes = await harness_service.resolve_probes(container, principal, names)
-    return check.params | {"probes": [p.model_dump(mode="json") for p in probes]}
+    return check.params | {
+        "probes": [p.model_dump(mode="json") for p in probes],
+        "catalog_version": CATALOG_VERSION,
+    }
 
 
 async def start_checks(

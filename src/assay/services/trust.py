@@ -239,6 +239,8 @@ async def create_trust_evaluation(
         target, target_secrets = _model_target(
             container, model_hub, model_name, model_params or ModelParams(), api_key
         )
+    from assay.probes.catalog import CATALOG_VERSION
+
     probes = await resolve_probes(container, principal, harnesses)
     spec = EvaluationSpec(
         kind="harness",
@@ -248,6 +250,7 @@ async def create_trust_evaluation(
             "harnesses": list(dict.fromkeys(harnesses)),
             "probes": [p.model_dump(mode="json") for p in probes],
             "system_prompt": system_prompt,
+            "catalog_version": CATALOG_VERSION,
         },
     )
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}

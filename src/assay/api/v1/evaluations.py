@@ -185,6 +185,7 @@ def results_from_evaluation(view: EvaluationView) -> EvaluationResults:
             "counts": summary.get("counts"),
             "usage": summary.get("usage"),
             "harnesses": _harnesses(view),
+            "catalog_version": (summary.get("catalog") or {}).get("version"),
         }
     else:
         details = summary
