@@ -272,3 +272,43 @@ async def test_cancellation_reaches_items_on_every_worker_within_a_poll_interval
     assert row.status == "cancelled"
     # Each worker checks every poll interval (0.05 s here); the margin is for a loaded CI.
     assert took < 2.0, f"cancellation took {took:.2f} s"
+
+
+async def test_a_waiting_item_holds_no_worker_and_is_published_again_when_its_event_comes(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    # No periodic re-publishing within the test: only the API's event publishes the item.
+    settings = cluster_settings("redis", broker_sweep_seconds=600.0)
+    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
+    items = 2
+    try:
+        cluster.serve()
+        await cluster.healthy()
+        evaluation_id = await create_lifecycle(settings, suspend=True, items=items)
+        cluster.worker(slots=1)  # one slot: two waiting items do not hold it
+
+        async def both_waiting() -> bool:
+            row = await evaluation_row(settings, evaluation_id)
+            return row.status == "waiting_verification"
+
+        await wait_until(both_waiting, timeout=150)
+        key = await make_key(settings)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=cluster.url, headers=headers) as client:
+            for row in await item_rows(settings, evaluation_id):
+                sent = await client.post(
+                    f"/v1/evaluations/{evaluation_id}/items/{row.id}/events",
+                    json={"type": "continue", "data": {"seq": row.seq}},
+                )
+                assert sent.status_code == 202, sent.text
+
+        async def completed() -> bool:
+            return (await evaluation_row(settings, evaluation_id)).status == "completed"
+
+        await wait_until(completed, timeout=60)
+    finally:
+        cluster.close()
+    for row in await item_rows(settings, evaluation_id):
+        assert row.state == "passed" and row.attempts == 2
+        kinds = [e["kind"] for e in row.outcome["trace"]["events"]]
+        assert kinds == ["step", "resume"]

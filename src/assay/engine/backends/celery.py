@@ -82,26 +82,30 @@ def run_item(item_id: str) -> bool:
 
 
 class Publisher:
-    """Publishes queued item ids, skipping those this process published within ``window``."""
+    """Publishes queued item ids, skipping those this process published within ``window``.
+
+    An item is known by its id and claim count: one run and queued again (a resumed wait, a
+    reaped lease) is new work, published at once.
+    """
 
     def __init__(self, app: Celery, db: AsyncEngine, queue: str, window: float) -> None:
         self._app = app
         self._db = db
         self._queue = queue
         self._window = window
-        self._sent: dict[str, float] = {}
+        self._sent: dict[tuple[str, int], float] = {}
 
     async def publish_queued(self, *, requeued_only: bool) -> int:
         """Publish the queued items (or only the re-queued ones) not sent lately; how many."""
         async with self._db.connect() as conn:
-            ids = await queue_rows.queued_ids(
+            queued = await queue_rows.queued_ids(
                 conn, requeued_only=requeued_only, limit=DISPATCH_BATCH
             )
         now = time.monotonic()
-        self._sent = {i: t for i, t in self._sent.items() if now - t < self._window}
-        fresh = [i for i in ids if i not in self._sent]
+        self._sent = {k: t for k, t in self._sent.items() if now - t < self._window}
+        fresh = [k for k in queued if k not in self._sent]
         if fresh:
-            await asyncio.to_thread(self.send, fresh)
+            await asyncio.to_thread(self.send, [item_id for item_id, _ in fresh])
             self._sent.update(dict.fromkeys(fresh, now))
         return len(fresh)
 
@@ -258,7 +262,7 @@ class WorkerRuntime:
 
     async def _housekeeping_loop(self, housekeeping: Housekeeping, publisher: Publisher) -> None:
         loop = asyncio.get_running_loop()
-        last_sweep = loop.time()
+        last_sweep = float("-inf")  # items queued before this worker started go out at once
         while True:
             await asyncio.sleep(self.settings.poll_interval)
             try:

@@ -19,10 +19,15 @@ from assay.store.tables import Item
 items = cast(Table, Item.__table__)
 
 
-async def queued_ids(conn: AsyncConnection, *, requeued_only: bool, limit: int) -> list[str]:
-    """Queued items, oldest first; ``requeued_only`` keeps those claimed at least once."""
-    query = select(items.c.id).where(items.c.state == ItemState.QUEUED.value)
+async def queued_ids(
+    conn: AsyncConnection, *, requeued_only: bool, limit: int
+) -> list[tuple[str, int]]:
+    """Queued items and their claims so far, oldest first; ``requeued_only``: claimed before.
+
+    The claim count tells a publisher that an item it sent was run and queued again since.
+    """
+    query = select(items.c.id, items.c.attempts).where(items.c.state == ItemState.QUEUED.value)
     if requeued_only:
         query = query.where(items.c.attempts > 0)
     query = query.order_by(items.c.created_at, items.c.evaluation_id, items.c.seq).limit(limit)
-    return list((await conn.execute(query)).scalars())
+    return [(row[0], int(row[1])) for row in (await conn.execute(query)).all()]
