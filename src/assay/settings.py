@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     broker_sweep_seconds: float = Field(default=30.0, gt=0)
     """How often each worker re-publishes items that stayed queued that long (a lost message,
     items queued before any worker started); duplicates are harmless, claims are by id."""
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Where `assay worker` serves its Prometheus metrics (`/metrics` on `worker_metrics_host`);
+    unset, it serves none."""
+    worker_metrics_host: str = "127.0.0.1"
+    """The interface of the worker's metrics endpoint."""
     item_timeout: float = Field(default=300.0, gt=0)
     """Default deadline of one item, in seconds."""
     max_retries: int = Field(default=3, ge=0, le=10)

@@ -279,7 +279,13 @@ async def test_a_waiting_item_holds_no_worker_and_is_published_again_when_its_ev
 ):
     # No periodic re-publishing within the test: only the API's event publishes the item.
     settings = cluster_settings("redis", broker_sweep_seconds=600.0)
-    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
+    metrics_port = free_port()
+    cluster = Cluster(
+        tmp_path,
+        settings,
+        PYTHONPATH=str(lifecycle_plugin),
+        ASSAY_WORKER_METRICS_PORT=str(metrics_port),
+    )
     items = 2
     try:
         cluster.serve()
@@ -306,8 +312,13 @@ async def test_a_waiting_item_holds_no_worker_and_is_published_again_when_its_ev
             return (await evaluation_row(settings, evaluation_id)).status == "completed"
 
         await wait_until(completed, timeout=60)
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
     finally:
         cluster.close()
+    assert 'assay_worker_items_finished_total{state="waiting"} 2.0' in metrics
+    assert 'assay_worker_items_finished_total{state="passed"} 2.0' in metrics
+    assert "assay_worker_items_running 0.0" in metrics
     for row in await item_rows(settings, evaluation_id):
         assert row.state == "passed" and row.attempts == 2
         kinds = [e["kind"] for e in row.outcome["trace"]["events"]]

@@ -58,6 +58,14 @@ def _celery_worker(settings: Settings) -> None:
 
     runtime = WorkerRuntime(settings, container_runner(settings))
     runtime.start()
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from assay.metrics import REGISTRY
+
+        start_http_server(
+            settings.worker_metrics_port, settings.worker_metrics_host, registry=REGISTRY
+        )
     try:
         console.print(
             f"worker running {settings.workers} items at once from queue "

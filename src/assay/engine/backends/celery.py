@@ -33,17 +33,37 @@ from concurrent.futures import Future
 from typing import Any
 
 from celery import Celery
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.core.outcome import ItemError
 from assay.core.states import ItemState
 from assay.engine.housekeeping import Housekeeping
 from assay.engine.item import ItemResult, ItemRunner
+from assay.metrics import REGISTRY
 from assay.settings import Settings, get_settings
 from assay.store.repositories import queue as queue_rows
-from assay.store.repositories.items import FinishedItem
+from assay.store.repositories.items import ClaimedItem, FinishedItem
 
 log = logging.getLogger(__name__)
+
+ITEMS_RUNNING = Gauge("assay_worker_items_running", "Items this worker runs now", registry=REGISTRY)
+ITEMS_FINISHED = Counter(
+    "assay_worker_items_finished",
+    "Item runs this worker ended, by the state they ended in (waiting: suspended)",
+    ["state"],
+    registry=REGISTRY,
+)
+CLAIM_SECONDS = Histogram(
+    "assay_worker_claim_seconds",
+    "Time to claim an item by id once its message arrived",
+    registry=REGISTRY,
+)
+MESSAGES_SKIPPED = Counter(
+    "assay_worker_messages_skipped",
+    "Messages whose item was not queued any more (finished, running elsewhere, waiting)",
+    registry=REGISTRY,
+)
 
 TASK_NAME = "assay.run_item"
 #: Opens what the worker's loop needs: the runner, and how to close it (and what it opened).
@@ -233,9 +253,19 @@ class WorkerRuntime:
 
     async def _process(self, item_id: str) -> bool:
         runner = self.runner
-        claimed = await runner.claim_one(item_id)
+        with CLAIM_SECONDS.time():
+            claimed = await runner.claim_one(item_id)
         if claimed is None:
+            MESSAGES_SKIPPED.inc()
             return False
+        ITEMS_RUNNING.inc()
+        try:
+            return await self._run_claimed(claimed)
+        finally:
+            ITEMS_RUNNING.dec()
+
+    async def _run_claimed(self, claimed: ClaimedItem) -> bool:
+        runner = self.runner
         log.info("running item %s of evaluation %s", claimed.id, claimed.evaluation_id)
         run = asyncio.create_task(runner.run(claimed))
         self._runs[claimed.id] = run
@@ -257,6 +287,7 @@ class WorkerRuntime:
             self._runs.pop(claimed.id, None)
         await runner.record([result])
         ended = result.state if isinstance(result, FinishedItem) else ItemState.WAITING
+        ITEMS_FINISHED.labels(ended.value).inc()
         log.info("item %s ended %s", claimed.id, ended.value)
         return True
 
