@@ -323,3 +323,29 @@ async def test_a_waiting_item_holds_no_worker_and_is_published_again_when_its_ev
         assert row.state == "passed" and row.attempts == 2
         kinds = [e["kind"] for e in row.outcome["trace"]["events"]]
         assert kinds == ["step", "resume"]
+
+
+async def test_sigterm_lets_a_running_item_finish_before_the_worker_exits(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    settings = cluster_settings("redis")
+    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
+    try:
+        worker = cluster.worker(slots=2)
+        evaluation_id = await create_lifecycle(
+            settings, items=1, sleep_in=["agent_running"], sleep_s=3
+        )
+
+        async def running() -> bool:
+            rows = await item_rows(settings, evaluation_id)
+            return rows[0].state == "agent_running"
+
+        await wait_until(running, timeout=150)
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=60)
+    finally:
+        cluster.close()
+    [row] = await item_rows(settings, evaluation_id)
+    assert code == 0
+    assert row.state == "passed" and row.attempts == 1, "finished, not given back"
+    assert (await evaluation_row(settings, evaluation_id)).status == "completed"
