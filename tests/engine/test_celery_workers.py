@@ -208,7 +208,7 @@ async def test_a_worker_killed_mid_item_leaves_its_item_to_another(
                 for r in rows
             )
 
-        await wait_until(first_runs_one, timeout=60)
+        await wait_until(first_runs_one, timeout=150)
         killed = [
             r.id
             for r in await item_rows(settings, evaluation_id)
@@ -221,7 +221,7 @@ async def test_a_worker_killed_mid_item_leaves_its_item_to_another(
             row = await evaluation_row(settings, evaluation_id)
             return row.status == "completed" and row.summary is not None
 
-        await wait_until(completed, timeout=90)
+        await wait_until(completed, timeout=150)
         assert second.poll() is None, "the other worker is still serving"
     finally:
         cluster.close()
@@ -251,7 +251,7 @@ async def test_cancellation_reaches_items_on_every_worker_within_a_poll_interval
             running = all(r.state == "agent_running" for r in rows)
             return running and owners == {str(w.pid) for w in workers}
 
-        await wait_until(all_running_on_both, timeout=60)
+        await wait_until(all_running_on_both, timeout=150)
         container = await open_container(settings)
         try:
             principal = await local_principal(container)

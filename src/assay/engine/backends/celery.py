@@ -68,6 +68,8 @@ MESSAGES_SKIPPED = Counter(
 TASK_NAME = "assay.run_item"
 #: Opens what the worker's loop needs: the runner, and how to close it (and what it opened).
 OpenRunner = Callable[[], Awaitable[tuple[ItemRunner, Callable[[], Awaitable[None]]]]]
+#: Most results written in one transaction.
+WRITE_BATCH = 500
 #: Most ids read (and published) by one dispatch.
 DISPATCH_BATCH = 10_000
 
@@ -198,6 +200,9 @@ class WorkerRuntime:
         self._publisher: Publisher | None = None
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._background: asyncio.Task[None] | None = None
+        #: Results waiting to be written, each with the future its task awaits.
+        self._results: asyncio.Queue[tuple[ItemResult, asyncio.Future[None]]] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     def current(cls) -> WorkerRuntime:
@@ -250,6 +255,7 @@ class WorkerRuntime:
         )
         self._publisher = publisher
         self._background = asyncio.create_task(self._housekeeping_loop(housekeeping, publisher))
+        self._writer = asyncio.create_task(self._write_loop())
 
     async def _process(self, item_id: str) -> bool:
         runner = self.runner
@@ -285,11 +291,33 @@ class WorkerRuntime:
             )
         finally:
             self._runs.pop(claimed.id, None)
-        await runner.record([result])
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._results.put_nowait((result, written))
+        await written
         ended = result.state if isinstance(result, FinishedItem) else ItemState.WAITING
         ITEMS_FINISHED.labels(ended.value).inc()
         log.info("item %s ended %s", claimed.id, ended.value)
         return True
+
+    async def _write_loop(self) -> None:
+        """Write the results of all slots in batches: one transaction for many outcomes.
+
+        A task's message is acknowledged only once its result is written.
+        """
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty() and len(batch) < WRITE_BATCH:
+                batch.append(self._results.get_nowait())
+            while True:
+                try:
+                    await self.runner.record([result for result, _ in batch])
+                    break
+                except Exception:  # keep the batch: its leases are still ours, nothing is lost
+                    log.exception("writing %d results failed; retrying", len(batch))
+                    await asyncio.sleep(1.0)
+            for _, written in batch:
+                if not written.done():
+                    written.set_result(None)
 
     async def _housekeeping_loop(self, housekeeping: Housekeeping, publisher: Publisher) -> None:
         loop = asyncio.get_running_loop()
@@ -311,12 +339,17 @@ class WorkerRuntime:
                 log.exception("housekeeping failed; retrying")
 
     async def _shutdown(self) -> None:
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
+        for task in (self._background, self._writer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._runner is None:
             return
+        unwritten = []
+        while not self._results.empty():
+            unwritten.append(self._results.get_nowait()[0])
+        await self._runner.record(unwritten)
         leftover = list(self._runs)
         for run in self._runs.values():
             run.cancel()
