@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_rate_limit
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from assay.core.outbound import OutboundPolicy
 from assay.sandbox.base import SandboxPolicy
+
+#: Brokers the Celery backend is tested on.
+_BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
 
 
 class Settings(BaseSettings):
@@ -41,6 +44,27 @@ class Settings(BaseSettings):
     """How long a claimed item stays owned without renewal before another worker may take it."""
     poll_interval: float = Field(default=0.2, gt=0)
     """How often an idle engine looks for queued work, in seconds."""
+    broker_url: str | None = None
+    """A Celery broker (`redis://host:6379/0` or `amqp://user:pass@host:5672//`, needs the
+    `celery` extra): the server enqueues item ids there and `assay worker` processes run them.
+    Unset, the server (or `assay worker` on a shared database) claims items by polling."""
+    broker_queue: str = Field(default="assay", min_length=1, max_length=200)
+    """The broker queue item ids go to; every server and worker of one deployment shares it."""
+    broker_visibility_timeout: float = Field(default=3600.0, gt=0)
+    """Redis only: seconds a delivered, unacknowledged message stays invisible before Redis
+    gives it to another worker. It must exceed `broker_task_time_limit`."""
+    broker_task_time_limit: float = Field(default=3000.0, gt=0)
+    """Longest one item may hold a Celery worker slot, in seconds (below the visibility
+    timeout, so Redis never redelivers a message whose item still runs); past it the item
+    ends `timed_out`."""
+    broker_sweep_seconds: float = Field(default=30.0, gt=0)
+    """How often each worker re-publishes items that stayed queued that long (a lost message,
+    items queued before any worker started); duplicates are harmless, claims are by id."""
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Where `assay worker` serves its Prometheus metrics (`/metrics` on `worker_metrics_host`);
+    unset, it serves none."""
+    worker_metrics_host: str = "127.0.0.1"
+    """The interface of the worker's metrics endpoint."""
     item_timeout: float = Field(default=300.0, gt=0)
     """Default deadline of one item, in seconds."""
     max_retries: int = Field(default=3, ge=0, le=10)
@@ -135,6 +159,26 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in _BROKER_SCHEMES:
+            listed = ", ".join(f"{s}://" for s in sorted(_BROKER_SCHEMES))
+            raise ValueError(f"broker_url must start with one of {listed}")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _task_limit_below_visibility(self) -> Settings:
+        if self.broker_task_time_limit >= self.broker_visibility_timeout:
+            raise ValueError(
+                "broker_task_time_limit must be below broker_visibility_timeout: Redis would "
+                "give a message to a second worker while its item still runs"
+            )
+        return self
 
     @field_validator("rate_limit")
     @classmethod

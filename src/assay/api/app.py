@@ -33,14 +33,15 @@ def create_app(
     """The Assay service, with the web UI under /ui.
 
     On start it migrates the database and, unless ``run_workers`` is False, runs an
-    in-process engine that executes queued items. ``local_viewer`` (``assay view``) serves
+    in-process engine that executes queued items; with a broker it always publishes queued
+    items to it instead, and `assay worker` processes run them. ``local_viewer`` (``assay view``) serves
     the UI with no sign-in, read-only, over the local database's default organization.
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await open_container(settings)
-        if run_workers:
+        if run_workers or settings.broker_url is not None:
             await container.start_engine()
         app.state.container = container
         try:

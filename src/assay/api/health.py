@@ -20,7 +20,7 @@ EVALUATIONS_CREATED = Counter(
 
 @router.get("/healthz", operation_id="health-healthz")
 async def healthz(container: ContainerDep) -> dict[str, object]:
-    return {"status": "ok", "workers": container.engine is not None}
+    return {"status": "ok", "workers": container.runs_items}
 
 
 @router.get("/metrics", operation_id="health-metrics", include_in_schema=False)

@@ -3,19 +3,23 @@
 For more than one machine: `assay serve --no-workers` behind a load balancer, and as many
 `assay worker` processes as needed on the same database (PostgreSQL). Workers are stateless;
 items are claimed with leases, so a worker that dies loses nothing.
+
+With ``ASSAY_BROKER_URL`` set the worker is a Celery worker instead: it consumes item ids
+from the broker's queue (``engine/backends/celery.py``) rather than polling the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Annotated
 
 import typer
 
-from assay.cli.common import console, run_with_container
+from assay.cli.common import console, exit_on_error, run_with_container
 from assay.services.container import Container
-from assay.settings import get_settings
+from assay.settings import Settings, get_settings
 
 
 def worker(
@@ -25,6 +29,10 @@ def worker(
     settings = get_settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
+    if settings.broker_url is not None:
+        with exit_on_error():
+            _celery_worker(settings)
+        return
 
     async def work(container: Container) -> None:
         stop = asyncio.Event()
@@ -39,3 +47,39 @@ def worker(
         )
 
     run_with_container(work, settings)
+
+
+def _celery_worker(settings: Settings) -> None:
+    """Consume the broker's queue with ``settings.workers`` slots until SIGTERM or Ctrl-C.
+
+    Celery's warm shutdown lets running items finish; the loop then gives back any left.
+    """
+    from assay.engine.backends.celery import WorkerRuntime, container_runner
+
+    runtime = WorkerRuntime(settings, container_runner(settings))
+    runtime.start()
+    if settings.worker_metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from assay.metrics import REGISTRY
+
+        start_http_server(
+            settings.worker_metrics_port, settings.worker_metrics_host, registry=REGISTRY
+        )
+    try:
+        console.print(
+            f"worker running {settings.workers} items at once from queue "
+            f"{settings.broker_queue!r}; Ctrl-C to stop"
+        )
+        runtime.app.Worker(
+            hostname=f"assay-{os.getpid()}@%h",
+            pool="threads",
+            concurrency=settings.workers,
+            queues=[settings.broker_queue],
+            loglevel="INFO",
+            without_mingle=True,
+            without_gossip=True,
+            optimization="fair",
+        ).start()
+    finally:
+        runtime.stop()

@@ -16,6 +16,7 @@ from assay.store.migrate import upgrade
 from assay.store.secrets import SecretBox, load_secret_box
 
 if TYPE_CHECKING:
+    from assay.engine.backends.celery import CeleryBackend
     from assay.engine.backends.inprocess import InProcessBackend
     from assay.webhooks.delivery import WebhookDispatcher
 
@@ -28,8 +29,9 @@ class Container:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     #: Counts each API key's requests against ``settings.rate_limit``.
     rate_limits: KeyRateLimiter = field(init=False)
-    #: The in-process backend, when this process runs items; None for `serve --no-workers`.
-    engine: InProcessBackend | None = None
+    #: The in-process backend, when this process runs items; with a broker, the Celery
+    #: backend, which only publishes them; None for `serve --no-workers` without a broker.
+    engine: InProcessBackend | CeleryBackend | None = None
     #: Sends queued webhook events; runs beside the engine.
     webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
@@ -76,17 +78,28 @@ class Container:
         if self.webhooks is not None:
             self.webhooks.notify()
 
+    @property
+    def runs_items(self) -> bool:
+        """Whether items run in this process (not with a broker: its workers run them)."""
+        return self.engine is not None and self.settings.broker_url is None
+
     async def start_engine(self) -> None:
-        """Run items, and send webhook events, in this process."""
-        from assay.engine.backends.inprocess import InProcessBackend
+        """Run items (or, with a broker, publish them), and send webhook events, here."""
         from assay.webhooks.delivery import WebhookDispatcher
 
         self.webhooks = WebhookDispatcher(self.settings, self.db, self.secrets)
         await self.webhooks.start()
 
-        self.engine = InProcessBackend(
-            self.settings, self.db, self.secrets, on_finished=self._announce_finished
-        )
+        if self.settings.broker_url is not None:
+            from assay.engine.backends.celery import CeleryBackend
+
+            self.engine = CeleryBackend(self.settings, self.db)
+        else:
+            from assay.engine.backends.inprocess import InProcessBackend
+
+            self.engine = InProcessBackend(
+                self.settings, self.db, self.secrets, on_finished=self._announce_finished
+            )
         await self.engine.start()
 
     async def aclose(self) -> None:

@@ -1,0 +1,351 @@
+"""`assay serve --no-workers` and `assay worker` processes on a Celery broker (Redis, RabbitMQ).
+
+The server publishes item ids, the workers consume them and run the one item function on
+PostgreSQL; every test uses its own queue name, so parallel test processes never take each
+other's messages. Each item is counted once whatever happens to a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from assay.services import evaluations as evaluation_service
+from assay.services.container import open_container
+from assay.services.runs import local_principal
+from assay.settings import Settings
+from tests.api.eval_runs_helpers import agent_requests, register_chat_agent, script_agent_and_judge
+from tests.engine.lifecycle import create_lifecycle, evaluation_row, item_rows, lifecycle_plugin
+from tests.factories import (
+    assay_env,
+    assay_process,
+    free_port,
+    fresh_postgres_database,
+    make_key,
+    make_settings,
+    wait_until,
+)
+from tests.fakes.openai_server import FakeLLM
+
+pytestmark = pytest.mark.timeout(400)
+__all__ = ["lifecycle_plugin"]  # the fixture, used by name
+
+BROKERS = {
+    "redis": ("redis://127.0.0.1:6379/0", 6379),
+    "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672//", 5672),
+}
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require(port: int, what: str) -> None:
+    if _reachable(port):
+        return
+    if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{what} on 127.0.0.1:{port} is required (ASSAY_REQUIRE_SERVICES=1)")
+    pytest.skip(f"{what} on 127.0.0.1:{port} is not reachable")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    _require(5432, "PostgreSQL")
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+def broker(name: str) -> str:
+    url, port = BROKERS[name]
+    _require(port, name)
+    return url
+
+
+class Cluster:
+    """An API-only server and worker processes sharing one database and one broker queue."""
+
+    def __init__(self, tmp_path: Path, settings: Settings, **env: str) -> None:
+        self.settings = settings
+        self.env = assay_env(
+            settings,
+            ASSAY_BROKER_URL=str(settings.broker_url),
+            ASSAY_BROKER_QUEUE=settings.broker_queue,
+            ASSAY_BROKER_SWEEP_SECONDS=str(settings.broker_sweep_seconds),
+            **env,
+        )
+        self.tmp_path = tmp_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stack = ExitStack()
+        self.workers: list[Any] = []
+
+    def serve(self) -> None:
+        args = ["serve", "--no-workers", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.stack.enter_context(assay_process(args, self.env, self.tmp_path / "server.log"))
+
+    def worker(self, slots: int) -> Any:
+        log = self.tmp_path / f"worker{len(self.workers)}.log"
+        process = self.stack.enter_context(
+            assay_process(["worker", "--workers", str(slots)], self.env, log)
+        )
+        self.workers.append(process)
+        return process
+
+    async def healthy(self) -> None:
+        async def up() -> bool:
+            try:
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"{self.url}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await wait_until(up, timeout=150)
+
+    def close(self) -> None:
+        self.stack.close()
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("*.log")))
+
+
+@pytest.fixture
+def cluster_settings(tmp_path: Path, postgres_url: str) -> Iterator[Any]:
+    def build(broker_name: str, **overrides: Any) -> Settings:
+        return make_settings(
+            tmp_path,
+            database_url=postgres_url,
+            broker_url=broker(broker_name),
+            broker_queue=f"assay-test-{uuid.uuid4().hex[:12]}",
+            **overrides,
+        )
+
+    yield build
+
+
+async def _eval_run(client: httpx.AsyncClient, iterations: int) -> dict[str, Any]:
+    response = await client.post(
+        "/eval-runs",
+        json={
+            "eval_type": "accuracy",
+            "input": "q",
+            "expected_output": "84",
+            "agent_id": "calc-agent",
+            "num_iterations": iterations,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(("broker_name", "runs"), [("redis", 3), ("rabbitmq", 2)])
+async def test_three_workers_finish_what_an_api_only_server_queued_each_item_once(
+    tmp_path: Path, fake_llm: FakeLLM, cluster_settings: Any, broker_name: str, runs: int
+):
+    script_agent_and_judge(fake_llm)
+    settings = cluster_settings(broker_name, fake_llm=fake_llm)
+    cluster = Cluster(tmp_path, settings)
+    try:
+        cluster.serve()
+        await cluster.healthy()
+        for _ in range(3):
+            cluster.worker(slots=8)
+        key = await make_key(settings)
+        async with httpx.AsyncClient(
+            base_url=cluster.url, headers={"Authorization": f"Bearer {key}"}, timeout=120
+        ) as client:
+            health = (await client.get("/healthz")).json()
+            await register_chat_agent(client, fake_llm)
+            started = time.perf_counter()
+            results = await asyncio.gather(*(_eval_run(client, 100) for _ in range(runs)))
+            elapsed = time.perf_counter() - started
+        for worker in cluster.workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(timeout=60) for worker in cluster.workers]
+    finally:
+        cluster.close()
+    assert health["workers"] is False, "the API process runs no items with a broker"
+    assert [r["eval_data"]["counts"]["scored"] for r in results] == [100] * runs
+    assert len(agent_requests(fake_llm)) == 100 * runs, "no item ran twice"
+    assert codes == [0, 0, 0], cluster.logs()[-3000:]
+    worker_logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(3)]
+    assert all("running item" in log for log in worker_logs), "every worker took items"
+    assert elapsed < 300, f"{100 * runs} items took {elapsed:.0f} s"
+
+
+async def test_a_worker_killed_mid_item_leaves_its_item_to_another(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    settings = cluster_settings("redis", broker_sweep_seconds=1.0)
+    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin), ASSAY_LEASE_SECONDS="1")
+    items = 4
+    try:
+        first = cluster.worker(slots=2)
+        second = cluster.worker(slots=2)
+        # Queued before any server published it: the workers' sweep finds it.
+        evaluation_id = await create_lifecycle(
+            settings, items=items, sleep_in=["agent_running"], sleep_s=4
+        )
+
+        async def first_runs_one() -> bool:
+            rows = await item_rows(settings, evaluation_id)
+            return any(
+                r.state == "agent_running" and f":{first.pid}:" in (r.lease_owner or "")
+                for r in rows
+            )
+
+        await wait_until(first_runs_one, timeout=150)
+        killed = [
+            r.id
+            for r in await item_rows(settings, evaluation_id)
+            if f":{first.pid}:" in (r.lease_owner or "")
+        ]
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+        async def completed() -> bool:
+            row = await evaluation_row(settings, evaluation_id)
+            return row.status == "completed" and row.summary is not None
+
+        await wait_until(completed, timeout=150)
+        assert second.poll() is None, "the other worker is still serving"
+    finally:
+        cluster.close()
+    rows = {r.id: r for r in await item_rows(settings, evaluation_id)}
+    assert [r.state for r in rows.values()] == ["passed"] * items
+    summary = (await evaluation_row(settings, evaluation_id)).summary
+    assert summary["counts"]["passed"] == items, "each item counted once"
+    for item_id in killed:
+        assert rows[item_id].attempts == 2, "run again after the kill, by the other worker"
+
+
+async def test_cancellation_reaches_items_on_every_worker_within_a_poll_interval(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    settings = cluster_settings("redis", broker_sweep_seconds=1.0)
+    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
+    items = 4
+    try:
+        workers = [cluster.worker(slots=2), cluster.worker(slots=2)]
+        evaluation_id = await create_lifecycle(
+            settings, items=items, sleep_in=["agent_running"], sleep_s=60
+        )
+
+        async def all_running_on_both() -> bool:
+            rows = await item_rows(settings, evaluation_id)
+            owners = {(r.lease_owner or "").split(":")[1] for r in rows if r.lease_owner}
+            running = all(r.state == "agent_running" for r in rows)
+            return running and owners == {str(w.pid) for w in workers}
+
+        await wait_until(all_running_on_both, timeout=150)
+        container = await open_container(settings)
+        try:
+            principal = await local_principal(container)
+            cancelled_at = time.perf_counter()
+            await evaluation_service.cancel_evaluation(container, principal, evaluation_id)
+        finally:
+            await container.aclose()
+
+        async def all_cancelled() -> bool:
+            rows = await item_rows(settings, evaluation_id)
+            return all(r.state == "cancelled" for r in rows)
+
+        await wait_until(all_cancelled, timeout=30, interval=0.01)
+        took = time.perf_counter() - cancelled_at
+    finally:
+        cluster.close()
+    row = await evaluation_row(settings, evaluation_id)
+    assert row.status == "cancelled"
+    # Each worker checks every poll interval (0.05 s here); the margin is for a loaded CI.
+    assert took < 2.0, f"cancellation took {took:.2f} s"
+
+
+async def test_a_waiting_item_holds_no_worker_and_is_published_again_when_its_event_comes(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    # No periodic re-publishing within the test: only the API's event publishes the item.
+    settings = cluster_settings("redis", broker_sweep_seconds=600.0)
+    metrics_port = free_port()
+    cluster = Cluster(
+        tmp_path,
+        settings,
+        PYTHONPATH=str(lifecycle_plugin),
+        ASSAY_WORKER_METRICS_PORT=str(metrics_port),
+    )
+    items = 2
+    try:
+        cluster.serve()
+        await cluster.healthy()
+        evaluation_id = await create_lifecycle(settings, suspend=True, items=items)
+        cluster.worker(slots=1)  # one slot: two waiting items do not hold it
+
+        async def both_waiting() -> bool:
+            row = await evaluation_row(settings, evaluation_id)
+            return row.status == "waiting_verification"
+
+        await wait_until(both_waiting, timeout=150)
+        key = await make_key(settings)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=cluster.url, headers=headers) as client:
+            for row in await item_rows(settings, evaluation_id):
+                sent = await client.post(
+                    f"/v1/evaluations/{evaluation_id}/items/{row.id}/events",
+                    json={"type": "continue", "data": {"seq": row.seq}},
+                )
+                assert sent.status_code == 202, sent.text
+
+        async def completed() -> bool:
+            return (await evaluation_row(settings, evaluation_id)).status == "completed"
+
+        await wait_until(completed, timeout=60)
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+    finally:
+        cluster.close()
+    assert 'assay_worker_items_finished_total{state="waiting"} 2.0' in metrics
+    assert 'assay_worker_items_finished_total{state="passed"} 2.0' in metrics
+    assert "assay_worker_items_running 0.0" in metrics
+    for row in await item_rows(settings, evaluation_id):
+        assert row.state == "passed" and row.attempts == 2
+        kinds = [e["kind"] for e in row.outcome["trace"]["events"]]
+        assert kinds == ["step", "resume"]
+
+
+async def test_sigterm_lets_a_running_item_finish_before_the_worker_exits(
+    tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
+):
+    settings = cluster_settings("redis")
+    cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
+    try:
+        worker = cluster.worker(slots=2)
+        evaluation_id = await create_lifecycle(
+            settings, items=1, sleep_in=["agent_running"], sleep_s=3
+        )
+
+        async def running() -> bool:
+            rows = await item_rows(settings, evaluation_id)
+            return rows[0].state == "agent_running"
+
+        await wait_until(running, timeout=150)
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=60)
+    finally:
+        cluster.close()
+    [row] = await item_rows(settings, evaluation_id)
+    assert code == 0
+    assert row.state == "passed" and row.attempts == 1, "finished, not given back"
+    assert (await evaluation_row(settings, evaluation_id)).status == "completed"
