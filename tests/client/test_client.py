@@ -174,5 +174,6 @@ def test_wait_polls_at_growing_intervals_up_to_the_cap(server: RunningAssay, fak
     # No poll came sooner than the growing schedule allows (a busy machine only makes them
     # later); the last pause is cut short by the timeout, so it is not compared.
     assert all(real >= want - 0.005 for real, want in zip(pauses[:-1], schedule, strict=False))
-    # Fixed 50 ms polling would need 20 polls in a second; growing intervals capped at 0.2 s need 8.
-    assert 3 <= len(polls) <= 9
+    # Fixed 50 ms polling would need 20 polls in a second; growing intervals capped at 0.2 s need
+    # 8 (fewer when a loaded machine answers slowly).
+    assert 2 <= len(polls) <= 9

@@ -48,7 +48,9 @@ class InProcessBackend:
         self.runner = ItemRunner(settings, db, secrets, on_finished=on_finished)
         self._housekeeping = Housekeeping(self.runner)
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._results: asyncio.Queue[ItemResult] = asyncio.Queue()
+        #: Results to write; None (put by ``stop``) ends the write loop once all before it
+        #: are written.
+        self._results: asyncio.Queue[ItemResult | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = False
         self._main: asyncio.Task[None] | None = None
@@ -83,11 +85,16 @@ class InProcessBackend:
             task.cancel()
         while self._tasks:
             await asyncio.sleep(0.01)
-        await self._flush()
+        # The loops end on their own (none is cut off in the middle of a query, which would
+        # leave a database connection behind); cancelling is the fallback.
+        self._results.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._main), timeout=grace + 5.0)
+        except TimeoutError:
+            self._main.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._main
         await self.runner.release(leftover)
-        self._main.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._main
         await self.runner.aclose()
         self._main = None
 
@@ -122,6 +129,9 @@ class InProcessBackend:
         if free < batch:
             return False
         claimed = await self.runner.claim(free)
+        if self._stopping:  # stop() began while claiming: give them back, run nothing new
+            await self.runner.release([item.id for item in claimed])
+            return False
         for item in claimed:
             self._start_item(item)
         return bool(claimed) and len(claimed) == free
@@ -147,27 +157,30 @@ class InProcessBackend:
     # -- writing ------------------------------------------------------------------------
 
     async def _write_loop(self) -> None:
-        while True:
-            batch = [await self._results.get()]
-            while True:
+        """Write results in batches until ``stop`` queues None behind the last of them."""
+        ending = False
+        while not ending:
+            first = await self._results.get()
+            batch = [] if first is None else [first]
+            ending = first is None
+            while not ending and not self._results.empty() and len(batch) < WRITE_BATCH:
+                result = self._results.get_nowait()
+                ending = result is None
+                if result is not None:
+                    batch.append(result)
+            while batch:
                 try:
-                    await self._flush(batch)
+                    await self.runner.record(batch)
                     break
                 except Exception:  # keep the batch: its leases are still ours, nothing is lost
                     log.exception("writing %d results failed; retrying", len(batch))
                     await asyncio.sleep(1.0)
 
-    async def _flush(self, batch: list[ItemResult] | None = None) -> None:
-        batch = batch or []
-        while not self._results.empty() and len(batch) < WRITE_BATCH:
-            batch.append(self._results.get_nowait())
-        await self.runner.record(batch)
-
     # -- housekeeping ---------------------------------------------------------------------
 
     async def _housekeeping_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self._settings.poll_interval)
             try:
                 done = await self._housekeeping.round(loop.time())
