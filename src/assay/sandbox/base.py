@@ -27,6 +27,7 @@ tasks at once (one sandbox per task).
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -144,3 +145,20 @@ def inside(root: Path, path: str) -> Path:
     if resolved != root.resolve() and root.resolve() not in resolved.parents:
         raise SandboxError(f"path {path!r} leaves the work directory")
     return resolved
+
+
+async def read_inside(root: Path, path: str) -> bytes:
+    """The bytes of ``path`` under a sandbox's host work directory ``root``."""
+    return await asyncio.to_thread(inside(root, path).read_bytes)
+
+
+async def write_inside(root: Path, path: str, content: bytes | str) -> None:
+    """Write ``path`` under ``root`` (parents made), off the event loop."""
+    target = inside(root, path)
+    data = content.encode() if isinstance(content, str) else content
+
+    def write() -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    await asyncio.to_thread(write)

@@ -31,7 +31,8 @@ from assay.sandbox.base import (
     SandboxLimits,
     SandboxPolicy,
     SandboxProvider,
-    inside,
+    read_inside,
+    write_inside,
 )
 from assay.sandbox.cgroups import Cgroup, make_cgroup
 from assay.sandbox.local import work_root
@@ -126,17 +127,10 @@ class BwrapSandbox(Sandbox):
         )
 
     async def read_file(self, path: str) -> bytes:
-        return await asyncio.to_thread(inside(self._host_dir, path).read_bytes)
+        return await read_inside(self._host_dir, path)
 
     async def write_file(self, path: str, content: bytes | str) -> None:
-        target = inside(self._host_dir, path)
-        data = content.encode() if isinstance(content, str) else content
-
-        def write() -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-
-        await asyncio.to_thread(write)
+        await write_inside(self._host_dir, path, content)
 
     async def cleanup(self, keep_files: bool = False) -> None:
         if self._closed:

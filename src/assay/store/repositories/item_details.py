@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from assay.store.repositories.items import count_items
 from assay.store.tables import Item
 
 items = cast(Table, Item.__table__)
@@ -55,7 +56,4 @@ async def item_page(
         .limit(limit)
         .offset(offset)
     )
-    total = await conn.scalar(
-        select(func.count()).select_from(items).where(items.c.evaluation_id == evaluation_id)
-    )
-    return list(rows.all()), int(total or 0)
+    return list(rows.all()), await count_items(conn, evaluation_id)

@@ -417,13 +417,18 @@ async def list_items(
         .limit(limit)
         .offset(offset)
     )
-    total = await conn.scalar(
-        select(func.count()).select_from(items).where(items.c.evaluation_id == evaluation_id)
-    )
-    return list(rows.all()), int(total or 0)
+    return list(rows.all()), await count_items(conn, evaluation_id)
 
 
 async def get_listed_item(conn: AsyncConnection, evaluation_id: str, item_id: str) -> Any:
     """One item as ``list_items`` shows it, or None when the evaluation has no such item."""
     query = select(*_LISTED).where(items.c.id == item_id, items.c.evaluation_id == evaluation_id)
     return (await conn.execute(query)).first()
+
+
+async def count_items(conn: AsyncConnection, evaluation_id: str) -> int:
+    """How many items the evaluation has (counted on the index, rows unread)."""
+    total = await conn.scalar(
+        select(func.count()).select_from(items).where(items.c.evaluation_id == evaluation_id)
+    )
+    return int(total or 0)
