@@ -168,4 +168,9 @@ def assay_process(
     finally:
         if process.poll() is None:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # reaped here, so no later test inherits a zombie's warning
+                process.wait(timeout=10)
+                raise

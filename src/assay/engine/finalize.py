@@ -13,6 +13,7 @@ housekeeping's sweep then settles it (``stranded``) within a few seconds.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -55,7 +56,9 @@ async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finali
             continue
         spec = EvaluationSpec.model_validate(row.spec)
         records = await item_rows.item_records(conn, evaluation_id)
-        summary = get_kind(spec.kind).summarise(spec, records)
+        # In a thread: a kind's summary may be heavy (bootstraps over thousands of items), and
+        # the server's loop must go on answering requests and renewing leases meanwhile.
+        summary = await asyncio.to_thread(get_kind(spec.kind).summarise, spec, records)
         await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now)
         completed.append(evaluation_id)
     return Finalized(done, completed)
