@@ -1,42 +1,72 @@
-"""The `assay` command."""
+"""The `assay` command.
+
+Each subcommand's module is imported only when that subcommand runs (or help lists it), so
+`assay run` never pays for the server, the web UI or the sandbox code. To add a command, add a
+line to ``COMMANDS``: its name, and where its Typer app or function lives.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
 
-from assay.cli import (
-    bench,
-    init,
-    keys,
-    quickstart,
-    review,
-    run,
-    scan,
-    secrets,
-    serve,
-    tasks,
-    users,
-    view,
-    webhooks,
-    worker,
-)
+import typer
+from typer.core import DEFAULT_MARKUP_MODE, TyperCommand, TyperGroup
+from typer.models import CommandInfo
+
+#: name -> "module:attribute" under ``assay.cli``; the attribute is a Typer app or a function.
+COMMANDS: dict[str, str] = {
+    "serve": "serve:serve",
+    "worker": "worker:worker",
+    "init": "init:init",
+    "run": "run:run",
+    "scan": "scan:scan",
+    "quickstart": "quickstart:quickstart",
+    "view": "view:view",
+    "keys": "keys:app",
+    "users": "users:app",
+    "review": "review:app",
+    "webhooks": "webhooks:app",
+    "secrets": "secrets:app",
+    "bench": "bench:app",
+    "tasks": "tasks:app",
+}
+
+
+def load_command(name: str) -> TyperCommand | TyperGroup:
+    """Import one subcommand's module and build its click command."""
+    module, attribute = COMMANDS[name].split(":")
+    target = getattr(importlib.import_module(f"assay.cli.{module}"), attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)  # a group even when it has one command
+        group.name = name
+        return group
+    command = typer.main.get_command_from_info(
+        CommandInfo(name=name, callback=target),
+        pretty_exceptions_short=True,
+        rich_markup_mode=DEFAULT_MARKUP_MODE,
+    )
+    assert isinstance(command, TyperCommand)
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose subcommands are loaded on first use."""
+
+    def list_commands(self, ctx: object) -> list[str]:  # noqa: ARG002 (click's signature)
+        return list(COMMANDS)
+
+    def get_command(self, ctx: object, cmd_name: str) -> TyperCommand | TyperGroup | None:  # noqa: ARG002
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="Assay: self-hosted evaluation of AI agents and models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.command("serve")(serve.serve)
-app.command("worker")(worker.worker)
-app.command("init")(init.init)
-app.command("run")(run.run)
-app.command("scan")(scan.scan)
-app.command("quickstart")(quickstart.quickstart)
-app.command("view")(view.view)
-app.add_typer(keys.app, name="keys")
-app.add_typer(users.app, name="users")
-app.add_typer(review.app, name="review")
-app.add_typer(webhooks.app, name="webhooks")
-app.add_typer(secrets.app, name="secrets")
-app.add_typer(bench.app, name="bench")
-app.add_typer(tasks.app, name="tasks")
+
+
+@app.callback()
+def main() -> None:
+    """Assay: self-hosted evaluation of AI agents and models."""
