@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_rate_limit
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from assay.core.outbound import OutboundPolicy
@@ -19,6 +27,24 @@ from assay.sandbox.base import SandboxPolicy
 
 #: Brokers the Celery backend is tested on.
 _BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
+
+
+class ProviderLimit(BaseModel):
+    """The operator's limit on one account at one provider endpoint (``provider_limits``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate: str | None = Field(default=None, max_length=100)
+    """Calls per window, e.g. `500/minute` or `10 per 2 seconds`; over it a call waits."""
+    concurrency: int | None = Field(default=None, ge=1, le=100_000)
+    """Calls in flight at once; one more waits for a free slot."""
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate_limit(value)  # ValueError names the bad part: a clear start-up error
+        return value
 
 
 class Settings(BaseSettings):
@@ -90,6 +116,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body accepted, in bytes; a bigger one is refused with 413 before it is
     read or authenticated (1 MiB by default)."""
+    provider_limits: dict[str, ProviderLimit] = Field(default_factory=dict)
+    """Limits on calls to model providers, as JSON keyed by provider name or base URL, e.g.
+    `{"openai": {"rate": "500/minute", "concurrency": 20}}`; a base URL's rule wins over its
+    provider's. Each account (API key) at the endpoint gets the limit."""
+    provider_limits_storage: str = "memory://"
+    """Where provider limits are counted: `memory://` (per process) or `redis://host:port/db`
+    (shared by every server and worker using it, needs the `redis` extra)."""
     rate_limit: str | None = "6000/minute"
     """Requests one API key may make, as `N/second`, `N/minute`, `N/hour` or `N/day`, counted in a
     sliding window; over it the answer is 429 with Retry-After. `off` counts nothing. The
@@ -179,6 +212,15 @@ class Settings(BaseSettings):
                 "give a message to a second worker while its item still runs"
             )
         return self
+
+    @field_validator("provider_limits_storage")
+    @classmethod
+    def _provider_limits_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError(
+                "provider_limits_storage must start with memory://, redis:// or rediss://"
+            )
+        return value
 
     @field_validator("rate_limit")
     @classmethod

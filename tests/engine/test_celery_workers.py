@@ -8,13 +8,8 @@ other's messages. Each item is counted once whatever happens to a worker.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,117 +19,18 @@ import pytest
 from assay.services import evaluations as evaluation_service
 from assay.services.container import open_container
 from assay.services.runs import local_principal
-from assay.settings import Settings
 from tests.api.eval_runs_helpers import agent_requests, register_chat_agent, script_agent_and_judge
+from tests.engine.celery_cluster import Cluster, cluster_settings, postgres_url
 from tests.engine.lifecycle import create_lifecycle, evaluation_row, item_rows, lifecycle_plugin
 from tests.factories import (
-    assay_env,
-    assay_process,
     free_port,
-    fresh_postgres_database,
     make_key,
-    make_settings,
     wait_until,
 )
 from tests.fakes.openai_server import FakeLLM
 
 pytestmark = pytest.mark.timeout(400)
-__all__ = ["lifecycle_plugin"]  # the fixture, used by name
-
-BROKERS = {
-    "redis": ("redis://127.0.0.1:6379/0", 6379),
-    "rabbitmq": ("amqp://guest:guest@127.0.0.1:5672//", 5672),
-}
-
-
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _require(port: int, what: str) -> None:
-    if _reachable(port):
-        return
-    if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{what} on 127.0.0.1:{port} is required (ASSAY_REQUIRE_SERVICES=1)")
-    pytest.skip(f"{what} on 127.0.0.1:{port} is not reachable")
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    _require(5432, "PostgreSQL")
-    async with fresh_postgres_database() as url:
-        yield url
-
-
-def broker(name: str) -> str:
-    url, port = BROKERS[name]
-    _require(port, name)
-    return url
-
-
-class Cluster:
-    """An API-only server and worker processes sharing one database and one broker queue."""
-
-    def __init__(self, tmp_path: Path, settings: Settings, **env: str) -> None:
-        self.settings = settings
-        self.env = assay_env(
-            settings,
-            ASSAY_BROKER_URL=str(settings.broker_url),
-            ASSAY_BROKER_QUEUE=settings.broker_queue,
-            ASSAY_BROKER_SWEEP_SECONDS=str(settings.broker_sweep_seconds),
-            **env,
-        )
-        self.tmp_path = tmp_path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.stack = ExitStack()
-        self.workers: list[Any] = []
-
-    def serve(self) -> None:
-        args = ["serve", "--no-workers", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.stack.enter_context(assay_process(args, self.env, self.tmp_path / "server.log"))
-
-    def worker(self, slots: int) -> Any:
-        log = self.tmp_path / f"worker{len(self.workers)}.log"
-        process = self.stack.enter_context(
-            assay_process(["worker", "--workers", str(slots)], self.env, log)
-        )
-        self.workers.append(process)
-        return process
-
-    async def healthy(self) -> None:
-        async def up() -> bool:
-            try:
-                async with httpx.AsyncClient() as client:
-                    return (await client.get(f"{self.url}/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await wait_until(up, timeout=150)
-
-    def close(self) -> None:
-        self.stack.close()
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("*.log")))
-
-
-@pytest.fixture
-def cluster_settings(tmp_path: Path, postgres_url: str) -> Iterator[Any]:
-    def build(broker_name: str, **overrides: Any) -> Settings:
-        return make_settings(
-            tmp_path,
-            database_url=postgres_url,
-            broker_url=broker(broker_name),
-            broker_queue=f"assay-test-{uuid.uuid4().hex[:12]}",
-            **overrides,
-        )
-
-    yield build
+__all__ = ["cluster_settings", "lifecycle_plugin", "postgres_url"]  # fixtures, used by name
 
 
 async def _eval_run(client: httpx.AsyncClient, iterations: int) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 The code under test reaches it through the real SDKs over real HTTP. A test scripts replies
 with ``push`` (consumed in order) or sets ``handler`` to compute a reply from the request;
 with neither, it echoes the last user message. Replies can carry tool calls, a latency, or
-an injected error status (429 with Retry-After, 500, 503, ...). Every request is recorded.
+an injected error status (429 with Retry-After, 500, 503, ...). Every request is recorded,
+with its arrival time (``arrivals``, wall clock) and the most requests it had in flight at
+once (``max_in_flight``), for tests of limits shared across processes.
 
 Run it in a thread with :func:`serve_fake_llm`, or as a process with
 ``python -m tests.fakes.openai_server --port 0`` (prints its URL), which the crash tests and
@@ -50,8 +52,19 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.latency = 0.0
+        self.arrivals: list[float] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self.url = ""  # set when serving: http://127.0.0.1:PORT/v1
+
+    def most_in_window(self, window: float) -> int:
+        """The most requests that arrived within any span of ``window`` seconds."""
+        times = sorted(self.arrivals)
+        return max(
+            (sum(1 for t in times[i:] if t - start < window) for i, start in enumerate(times)),
+            default=0,
+        )
 
     def push(self, *replies: FakeReply | str) -> None:
         for r in replies:
@@ -89,10 +102,17 @@ class FakeLLM:
         with self._lock:
             self.requests.append(body)
             self.headers.append(dict(request.headers))
-        reply = self._next(body)
-        delay = reply.latency or self.latency
-        if delay:
-            await asyncio.sleep(delay)
+            self.arrivals.append(time.time())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            reply = self._next(body)
+            delay = reply.latency or self.latency
+            if delay:
+                await asyncio.sleep(delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if reply.status != 200:
             headers = (
                 {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}

@@ -25,6 +25,7 @@ from assay.kinds._registry import get_kind
 from assay.kinds.base import Kind
 from assay.providers._registry import get_provider
 from assay.providers.base import ModelProvider, ProviderConfig
+from assay.providers.call_limits import ProviderLimiter
 from assay.providers.credentials import server_credentials
 from assay.providers.pricing import cost_usd
 from assay.sandbox import SandboxProvider
@@ -40,6 +41,7 @@ class ProviderPool:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._providers: dict[tuple[object, ...], ModelProvider] = {}
+        self._limiter = ProviderLimiter.from_settings(settings)
 
     def get(self, ref: ModelRef, config: ProviderConfig | None = None) -> ModelProvider:
         config = self._with_server_defaults(ref, config or ProviderConfig())
@@ -55,7 +57,9 @@ class ProviderPool:
         )
         provider = self._providers.get(cache_key)
         if provider is None:
-            provider = self._providers[cache_key] = get_provider(ref, config)
+            provider = self._providers[cache_key] = self._limiter.wrap(
+                get_provider(ref, config), ref.provider, config.base_url
+            )
         return provider
 
     def _with_server_defaults(self, ref: ModelRef, config: ProviderConfig) -> ProviderConfig:
@@ -80,6 +84,7 @@ class ProviderPool:
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+        await self._limiter.aclose()
 
 
 class RetryingLLM:
