@@ -1,8 +1,10 @@
-"""Items per second and CPU per item: the in-process engine beside 1 and 2 Celery workers.
+"""Items per second and CPU per item: the in-process engine beside 1, 2 and 4 Celery workers.
 
 One fake OpenAI-compatible server (``fake_openai.py``, its own process) answers a ``match``
 evaluation of N cases, each one chat completion. Every configuration runs in the same
-invocation on the same fresh PostgreSQL database:
+invocation on the same fresh PostgreSQL database, in interleaved rounds (each round runs
+every configuration once, so a change of the machine's load reaches all of them alike), and
+each figure is reported as min / median / max over the rounds:
 
 - **inprocess**: this process's in-process engine (``ASSAY_WORKERS`` slots) runs the items;
 - **celery-K**: this process publishes item ids to Redis (the server's side) and K
@@ -16,6 +18,7 @@ publishing. Workers are started (and warmed up on a first evaluation) before tim
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379::
 
     .venv/bin/python benchmarks/celery_workers.py [--n 1000] [--slots 50] [--latency 0.05]
+        [--rounds 3] [--workers 1,2,4]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -123,28 +127,42 @@ async def run_config(
     return {"config": name, **result}
 
 
+def spread(values: list[float]) -> str:
+    """The smallest, median and largest value, for one column of the table."""
+    return f"{min(values):7.1f} {statistics.median(values):7.1f} {max(values):7.1f}"
+
+
 async def main(args: argparse.Namespace) -> int:
+    configs = [0, *(int(w) for w in args.workers.split(","))]
+    runs: dict[str, list[dict[str, Any]]] = {}
     server, url = start_server(args.latency)
     try:
         database_url = await fresh_database()
         with tempfile.TemporaryDirectory(prefix="assay-bench-") as tmp:
-            results = [
-                await run_config(url, database_url, Path(tmp), workers, args.n, args.slots)
-                for workers in (0, 1, 2)
-            ]
+            for _ in range(args.rounds):
+                for workers in configs:
+                    r = await run_config(url, database_url, Path(tmp), workers, args.n, args.slots)
+                    runs.setdefault(r["config"], []).append(r)
     finally:
         stop_process(server)
-    print(f"{args.n} items, {args.slots} slots per process, {args.latency * 1000:.0f} ms latency")
-    print(f"{'config':<10} {'items/s':>8} {'CPU ms/item':>12} {'passed':>7}")
-    base = results[0]
-    for r in results:
-        rate = r["n"] / r["wall_s"]
-        cpu_ms = 1000 * r["cpu_s"] / r["n"]
-        print(f"{r['config']:<10} {rate:8.1f} {cpu_ms:12.2f} {r['passed']:>7}")
-    for r in results[1:]:
-        extra = 1000 * (r["cpu_s"] - base["cpu_s"]) / r["n"]
-        print(f"{r['config']} adds {extra:.2f} ms CPU per item over the in-process engine")
-    return 0 if all(r["passed"] == r["n"] for r in results) else 1
+    print(
+        f"{args.n} items, {args.slots} slots per process, {args.latency * 1000:.0f} ms latency, "
+        f"{args.rounds} rounds, {os.cpu_count()} cores; min / median / max"
+    )
+    print(f"{'config':<10} {'items/s':>23} {'CPU ms/item':>23} {'passed':>7}")
+    cpu_ms: dict[str, float] = {}
+    for name, results in runs.items():
+        rates = [r["n"] / r["wall_s"] for r in results]
+        cpus = [1000 * r["cpu_s"] / r["n"] for r in results]
+        cpu_ms[name] = statistics.median(cpus)
+        passed = min(r["passed"] for r in results)
+        print(f"{name:<10} {spread(rates):>23} {spread(cpus):>23} {passed:>7}")
+    for name, median in cpu_ms.items():
+        if name != "inprocess":
+            extra = median - cpu_ms["inprocess"]
+            print(f"{name} adds {extra:.2f} ms CPU per item over the in-process engine (medians)")
+    every = [r for results in runs.values() for r in results]
+    return 0 if all(r["passed"] == r["n"] for r in every) else 1
 
 
 def parse_args() -> argparse.Namespace:
@@ -152,6 +170,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--slots", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", default="1,2,4", help="Celery worker counts, comma-separated")
     return parser.parse_args()
 
 

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     """Longest one item may hold a Celery worker slot, in seconds (below the visibility
     timeout, so Redis never redelivers a message whose item still runs); past it the item
     ends `timed_out`."""
+    broker_batch_size: int = Field(default=10, ge=1, le=1000)
+    """Item ids per broker message: a worker claims, runs and acknowledges them together, so
+    a message's cost is shared by that many items. A worker runs `workers` items at once as
+    `workers / broker_batch_size` (rounded up) messages."""
     broker_sweep_seconds: float = Field(default=30.0, gt=0)
     """How often each worker re-publishes items that stayed queued that long (a lost message,
     items queued before any worker started); duplicates are harmless, claims are by id."""

@@ -26,11 +26,11 @@ async def test_an_item_queued_again_after_a_run_is_published_again_and_only_then
     db = create_engine(settings.database_url)
     broker = redis.Redis.from_url(f"{redis_url}/0")
     try:
-        publisher = Publisher(make_app(settings), db, queue, window=600)
+        publisher = Publisher(make_app(settings), db, queue, window=600, batch=2)
         assert await publisher.publish_queued(requeued_only=False) == 3
         assert await publisher.publish_queued(requeued_only=False) == 0, "sent lately"
         assert await publisher.publish_queued(requeued_only=True) == 0, "none ran yet"
-        assert broker.llen(queue) == 3
+        assert broker.llen(queue) == 2, "three ids in messages of two"
 
         rows = await item_rows(settings, evaluation_id)
         now = datetime.now(UTC)
@@ -39,7 +39,7 @@ async def test_an_item_queued_again_after_a_run_is_published_again_and_only_then
             await item_repo.reap_expired(conn, datetime.now(UTC))
         assert await publisher.publish_queued(requeued_only=True) == 1
         assert await publisher.publish_queued(requeued_only=False) == 0
-        assert broker.llen(queue) == 4
+        assert broker.llen(queue) == 3
     finally:
         broker.delete(queue)
         broker.close()

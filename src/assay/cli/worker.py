@@ -54,7 +54,7 @@ def _celery_worker(settings: Settings) -> None:
 
     Celery's warm shutdown lets running items finish; the loop then gives back any left.
     """
-    from assay.engine.backends.celery import WorkerRuntime, container_runner
+    from assay.engine.backends.celery import WorkerRuntime, container_runner, slots
 
     runtime = WorkerRuntime(settings, container_runner(settings))
     runtime.start()
@@ -74,7 +74,7 @@ def _celery_worker(settings: Settings) -> None:
         runtime.app.Worker(
             hostname=f"assay-{os.getpid()}@%h",
             pool="threads",
-            concurrency=settings.workers,
+            concurrency=slots(settings),
             queues=[settings.broker_queue],
             loglevel="INFO",
             without_mingle=True,

@@ -117,6 +117,16 @@ class ItemRunner:
                 await self._start_evaluations(conn, {claimed.evaluation_id}, now)
         return claimed
 
+    async def claim_ids(self, item_ids: Sequence[str]) -> list[ClaimedItem]:
+        """Take the queued ones of ``item_ids`` (a broker message's batch) in one transaction."""
+        now = _now()
+        async with self.db.begin() as conn:
+            claimed = await item_rows.claim_items_by_id(
+                conn, self.owner, item_ids, self.settings.lease_seconds, now
+            )
+            await self._start_evaluations(conn, {c.evaluation_id for c in claimed}, now)
+        return claimed
+
     @staticmethod
     async def _start_evaluations(conn: Any, evaluation_ids: set[str], now: datetime) -> None:
         if evaluation_ids:

@@ -5,13 +5,16 @@ the one item function (``ItemRunner``): the claim by id decides whether the item
 redelivered or duplicated message for a finished, running or waiting item does nothing.
 
 - **Server side** (:class:`CeleryBackend`): ``notify`` (an evaluation was created, a wait was
-  answered) publishes the queued items this process has not published recently.
+  answered) publishes the queued items this process has not published recently, in messages
+  of ``broker_batch_size`` ids: one message, one claim transaction and one acknowledgement
+  per batch rather than per item, which is most of what a message costs.
 - **Worker side** (:class:`WorkerRuntime`): one asyncio loop per worker process, in its own
   thread, holds the runner (its provider pool and evaluation runtimes) and housekeeping
   (phases, cancellations, lease renewal, reaping, timers, stranded evaluations). Celery's
-  ``threads`` pool runs ``ASSAY_WORKERS`` tasks at once; each hands its item to that loop and
-  waits. Items re-queued after a run (a reaped lease, an answered wait) are published at
-  once; every item queued for ``broker_sweep_seconds`` is published again (a lost message).
+  ``threads`` pool runs ``slots(settings)`` tasks at once (``ASSAY_WORKERS`` items in all);
+  each hands its batch to that loop, whose items run concurrently, and waits. Items
+  re-queued after a run (a reaped lease, an answered wait) are published at once; every
+  item queued for ``broker_sweep_seconds`` is published again (a lost message).
 - Messages are acknowledged after the item is recorded (``acks_late``) and given back when
   the worker dies (``reject_on_worker_lost``); each slot prefetches one message. An item holds
   its slot at most ``broker_task_time_limit`` seconds, below Redis's visibility timeout.
@@ -26,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -56,16 +60,17 @@ ITEMS_FINISHED = Counter(
 )
 CLAIM_SECONDS = Histogram(
     "assay_worker_claim_seconds",
-    "Time to claim an item by id once its message arrived",
+    "Time to claim a message's items by id once it arrived",
     registry=REGISTRY,
 )
 MESSAGES_SKIPPED = Counter(
     "assay_worker_messages_skipped",
-    "Messages whose item was not queued any more (finished, running elsewhere, waiting)",
+    "Item ids in messages whose item was not queued any more (finished, running elsewhere, "
+    "waiting)",
     registry=REGISTRY,
 )
 
-TASK_NAME = "assay.run_item"
+TASK_NAME = "assay.run_items"
 #: Opens what the worker's loop needs: the runner, and how to close it (and what it opened).
 OpenRunner = Callable[[], Awaitable[tuple[ItemRunner, Callable[[], Awaitable[None]]]]]
 #: Most results written in one transaction.
@@ -91,13 +96,18 @@ def make_app(settings: Settings) -> Celery:
         # The threads pool cannot kill a task: the runtime enforces this limit itself.
         task_time_limit=settings.broker_task_time_limit,
     )
-    app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)(run_item)
+    app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)(run_items)
     return app
 
 
-def run_item(item_id: str) -> bool:
-    """The Celery task: run one item in this process's loop; False when it was not queued."""
-    return WorkerRuntime.current().process(item_id)
+def slots(settings: Settings) -> int:
+    """Celery tasks one worker runs at once: enough batches for ``settings.workers`` items."""
+    return max(1, math.ceil(settings.workers / settings.broker_batch_size))
+
+
+def run_items(item_ids: list[str]) -> int:
+    """The Celery task: run a batch of items in this process's loop; how many were queued."""
+    return WorkerRuntime.current().process(item_ids)
 
 
 # -- publishing ---------------------------------------------------------------------------
@@ -110,12 +120,23 @@ class Publisher:
     reaped lease) is new work, published at once.
     """
 
-    def __init__(self, app: Celery, db: AsyncEngine, queue: str, window: float) -> None:
+    def __init__(self, app: Celery, db: AsyncEngine, queue: str, window: float, batch: int) -> None:
         self._app = app
         self._db = db
         self._queue = queue
         self._window = window
+        self._batch = batch
         self._sent: dict[tuple[str, int], float] = {}
+
+    @classmethod
+    def for_settings(cls, app: Celery, db: AsyncEngine, settings: Settings) -> Publisher:
+        return cls(
+            app,
+            db,
+            settings.broker_queue,
+            settings.broker_sweep_seconds,
+            settings.broker_batch_size,
+        )
 
     async def publish_queued(self, *, requeued_only: bool) -> int:
         """Publish the queued items (or only the re-queued ones) not sent lately; how many."""
@@ -132,10 +153,11 @@ class Publisher:
         return len(fresh)
 
     def send(self, item_ids: Sequence[str]) -> None:
-        """Publish one message per id (blocking: call it in a thread from a loop)."""
+        """Publish the ids, ``batch`` to a message (blocking: call it in a thread from a loop)."""
         with self._app.producer_or_acquire() as producer:
-            for item_id in item_ids:
-                self._app.send_task(TASK_NAME, args=[item_id], queue=self._queue, producer=producer)
+            for start in range(0, len(item_ids), self._batch):
+                batch = list(item_ids[start : start + self._batch])
+                self._app.send_task(TASK_NAME, args=[batch], queue=self._queue, producer=producer)
 
 
 class CeleryBackend:
@@ -146,9 +168,7 @@ class CeleryBackend:
 
     def __init__(self, settings: Settings, db: AsyncEngine) -> None:
         self.app = make_app(settings)
-        self._publisher = Publisher(
-            self.app, db, settings.broker_queue, settings.broker_sweep_seconds
-        )
+        self._publisher = Publisher.for_settings(self.app, db, settings)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -230,9 +250,9 @@ class WorkerRuntime:
             if WorkerRuntime._current is self:
                 WorkerRuntime._current = None
 
-    def process(self, item_id: str) -> bool:
-        """Run one item (from a Celery slot's thread); blocks until it is recorded."""
-        return bool(self._call(self._process(item_id)))
+    def process(self, item_ids: list[str]) -> int:
+        """Run a batch of items (from a Celery slot's thread); blocks until all are recorded."""
+        return int(self._call(self._process(item_ids)))
 
     def _call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
@@ -247,30 +267,26 @@ class WorkerRuntime:
         self._runner, self._close = await self._open_runner()
         housekeeping = Housekeeping(self._runner)
         await housekeeping.sweep()
-        publisher = Publisher(
-            self.app,
-            self._runner.db,
-            self.settings.broker_queue,
-            self.settings.broker_sweep_seconds,
-        )
+        publisher = Publisher.for_settings(self.app, self._runner.db, self.settings)
         self._publisher = publisher
         self._background = asyncio.create_task(self._housekeeping_loop(housekeeping, publisher))
         self._writer = asyncio.create_task(self._write_loop())
 
-    async def _process(self, item_id: str) -> bool:
-        runner = self.runner
+    async def _process(self, item_ids: list[str]) -> int:
         with CLAIM_SECONDS.time():
-            claimed = await runner.claim_one(item_id)
-        if claimed is None:
-            MESSAGES_SKIPPED.inc()
-            return False
+            claimed = await self.runner.claim_ids(item_ids)
+        MESSAGES_SKIPPED.inc(len(item_ids) - len(claimed))
+        await asyncio.gather(*(self._run_claimed(item) for item in claimed))
+        return len(claimed)
+
+    async def _run_claimed(self, claimed: ClaimedItem) -> None:
         ITEMS_RUNNING.inc()
         try:
-            return await self._run_claimed(claimed)
+            await self._run_and_record(claimed)
         finally:
             ITEMS_RUNNING.dec()
 
-    async def _run_claimed(self, claimed: ClaimedItem) -> bool:
+    async def _run_and_record(self, claimed: ClaimedItem) -> None:
         runner = self.runner
         log.info("running item %s of evaluation %s", claimed.id, claimed.evaluation_id)
         run = asyncio.create_task(runner.run(claimed))
@@ -297,7 +313,6 @@ class WorkerRuntime:
         ended = result.state if isinstance(result, FinishedItem) else ItemState.WAITING
         ITEMS_FINISHED.labels(ended.value).inc()
         log.info("item %s ended %s", claimed.id, ended.value)
-        return True
 
     async def _write_loop(self) -> None:
         """Write the results of all slots in batches: one transaction for many outcomes.

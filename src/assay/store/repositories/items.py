@@ -152,6 +152,14 @@ async def claim_item(
     return ClaimedItem(*row) if row is not None else None
 
 
+async def claim_items_by_id(
+    conn: AsyncConnection, owner: str, item_ids: Sequence[str], lease_seconds: float, now: datetime
+) -> list[ClaimedItem]:
+    """Take those of ``item_ids`` that are queued (one broker message's batch), in one update."""
+    result = await conn.execute(_claim(owner, lease_seconds, now, items.c.id.in_(item_ids)))
+    return [ClaimedItem(*row) for row in result.all()]
+
+
 async def release_items(conn: AsyncConnection, owner: str, item_ids: Sequence[str]) -> None:
     """Give unfinished items back to the queue on a clean shutdown; the attempt is not spent."""
     if not item_ids:
