@@ -143,6 +143,10 @@ async def main(args: argparse.Namespace) -> int:
                 for workers in configs:
                     r = await run_config(url, database_url, Path(tmp), workers, args.n, args.slots)
                     runs.setdefault(r["config"], []).append(r)
+                    rate, cpu_ms = r["n"] / r["wall_s"], 1000 * r["cpu_s"] / r["n"]
+                    print(
+                        f"  {r['config']}: {rate:.1f} items/s, {cpu_ms:.2f} CPU ms/item", flush=True
+                    )
     finally:
         stop_process(server)
     print(

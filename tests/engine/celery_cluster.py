@@ -6,7 +6,10 @@ messages; the database is a fresh PostgreSQL one per test.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -54,9 +57,12 @@ def _require(port: int, what: str) -> None:
 
 
 @pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+async def postgres_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database, migrated: processes started at once would race to migrate it."""
     _require(5432, "PostgreSQL")
     async with fresh_postgres_database() as url:
+        container = await open_container(make_settings(tmp_path, database_url=url))
+        await container.aclose()
         yield url
 
 
@@ -76,6 +82,7 @@ class Cluster:
             ASSAY_BROKER_URL=str(settings.broker_url),
             ASSAY_BROKER_QUEUE=settings.broker_queue,
             ASSAY_BROKER_SWEEP_SECONDS=str(settings.broker_sweep_seconds),
+            ASSAY_BROKER_BATCH_SIZE=str(settings.broker_batch_size),
             **env,
         )
         self.tmp_path = tmp_path
@@ -107,6 +114,17 @@ class Cluster:
         await wait_until(up, timeout=150)
 
     def close(self) -> None:
+        """SIGTERM every worker at once, give them time to drain, then stop everything.
+
+        One at a time, each worker's drain would wait for the ones before it, and on a
+        loaded machine the last would outlive the 30 s ``assay_process`` allows.
+        """
+        running = [w for w in self.workers if w.poll() is None]
+        for worker in running:
+            worker.send_signal(signal.SIGTERM)
+        for worker in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.wait(timeout=120)
         self.stack.close()
 
     def logs(self) -> str:

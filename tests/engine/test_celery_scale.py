@@ -93,7 +93,7 @@ async def test_three_workers_share_one_provider_limit_through_redis(
     tmp_path: Path, fake_llm: FakeLLM, cluster_settings: Any, redis_url: str
 ):
     fake_llm.latency = 0.05
-    rules = {fake_llm.url: {"rate": "10/second", "concurrency": 2}}
+    rules = {fake_llm.url: {"rate": "20 per 2 seconds", "concurrency": 2}}
     settings = cluster_settings("redis", fake_llm=fake_llm)
     cluster = Cluster(
         tmp_path,
@@ -107,10 +107,11 @@ async def test_three_workers_share_one_provider_limit_through_redis(
     finally:
         cluster.close()
     assert_each_item_once(cluster, fake_llm, row, items)
-    # Twelve slots on three workers, but two calls in flight and ten a second in all.
+    # Twelve slots on three workers, but two calls in flight and twenty per 2 s in all.
     assert fake_llm.max_in_flight <= 2
-    # Counted when sent: a 0.2 s margin for the requests' own time on the way.
-    assert fake_llm.most_in_window(0.8) <= 10, sorted(fake_llm.arrivals)
+    # Counted when sent: a 0.5 s margin for the requests' own time on the way (a new
+    # connection on a loaded machine).
+    assert fake_llm.most_in_window(1.5) <= 20, sorted(fake_llm.arrivals)
 
 
 async def test_three_workers_finish_two_thousand_items_each_counted_once(

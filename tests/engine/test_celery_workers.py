@@ -86,7 +86,8 @@ async def test_three_workers_finish_what_an_api_only_server_queued_each_item_onc
 async def test_a_worker_killed_mid_item_leaves_its_item_to_another(
     tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
 ):
-    settings = cluster_settings("redis", broker_sweep_seconds=1.0)
+    # One item a message, so that both workers hold items.
+    settings = cluster_settings("redis", broker_sweep_seconds=1.0, broker_batch_size=1)
     cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin), ASSAY_LEASE_SECONDS="1")
     items = 4
     try:
@@ -132,7 +133,8 @@ async def test_a_worker_killed_mid_item_leaves_its_item_to_another(
 async def test_cancellation_reaches_items_on_every_worker_within_a_poll_interval(
     tmp_path: Path, lifecycle_plugin: Path, cluster_settings: Any
 ):
-    settings = cluster_settings("redis", broker_sweep_seconds=1.0)
+    # One item a message, so that both workers hold items.
+    settings = cluster_settings("redis", broker_sweep_seconds=1.0, broker_batch_size=1)
     cluster = Cluster(tmp_path, settings, PYTHONPATH=str(lifecycle_plugin))
     items = 4
     try:

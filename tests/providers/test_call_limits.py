@@ -83,7 +83,7 @@ async def test_two_pools_on_one_redis_share_the_rate_and_the_slots(
     tmp_path: Path, fake_llm: FakeLLM, redis_url: str
 ):
     fake_llm.latency = 0.05
-    rules = {fake_llm.url: {"rate": "4/second", "concurrency": 1}}
+    rules = {fake_llm.url: {"rate": "4 per 2 seconds", "concurrency": 1}}
     settings = make_settings(
         tmp_path, provider_limits=rules, provider_limits_storage=f"{redis_url}/0"
     )
@@ -94,8 +94,9 @@ async def test_two_pools_on_one_redis_share_the_rate_and_the_slots(
         await close(pools)
     assert answers == ["echo: hi"] * 10
     assert fake_llm.max_in_flight == 1, "one slot for both pools"
-    # Counted when sent: a 0.2 s margin for the requests' own time on the way.
-    assert fake_llm.most_in_window(0.8) <= 4, fake_llm.arrivals
+    # Counted when sent: a 0.5 s margin for the requests' own time on the way (a new
+    # connection on a loaded machine).
+    assert fake_llm.most_in_window(1.5) <= 4, fake_llm.arrivals
 
 
 async def test_an_unreachable_limit_storage_lets_calls_through_with_a_warning(
