@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
