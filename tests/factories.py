@@ -85,14 +85,15 @@ def serve_assay(settings: Settings, run_workers: bool = True) -> Iterator[Runnin
 
 
 def postgres_reachable() -> bool:
-    return _reachable(5432)
+    return reachable(5432)
 
 
 def redis_reachable() -> bool:
-    return _reachable(6379)
+    return reachable(6379)
 
 
-def _reachable(port: int) -> bool:
+def reachable(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` (a service tests need)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True

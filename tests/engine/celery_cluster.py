@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from tests.factories import (
     free_port,
     fresh_postgres_database,
     make_settings,
+    reachable,
     wait_until,
 )
 
@@ -40,16 +40,8 @@ BROKERS = {
 }
 
 
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _require(port: int, what: str) -> None:
-    if _reachable(port):
+    if reachable(port):
         return
     if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{what} on 127.0.0.1:{port} is required (ASSAY_REQUIRE_SERVICES=1)")

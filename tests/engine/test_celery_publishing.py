@@ -35,7 +35,7 @@ async def test_an_item_queued_again_after_a_run_is_published_again_and_only_then
         rows = await item_rows(settings, evaluation_id)
         now = datetime.now(UTC)
         async with db.begin() as conn:  # a worker took it and died: its lease ran out
-            assert await item_repo.claim_item(conn, "gone", rows[0].id, -1.0, now) is not None
+            assert await item_repo.claim_items_by_id(conn, "gone", [rows[0].id], -1.0, now)
             await item_repo.reap_expired(conn, datetime.now(UTC))
         assert await publisher.publish_queued(requeued_only=True) == 1
         assert await publisher.publish_queued(requeued_only=False) == 0

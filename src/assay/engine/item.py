@@ -108,14 +108,8 @@ class ItemRunner:
 
     async def claim_one(self, item_id: str) -> ClaimedItem | None:
         """Take one queued item by id; None when it is not queued any more (a no-op)."""
-        now = _now()
-        async with self.db.begin() as conn:
-            claimed = await item_rows.claim_item(
-                conn, self.owner, item_id, self.settings.lease_seconds, now
-            )
-            if claimed is not None:
-                await self._start_evaluations(conn, {claimed.evaluation_id}, now)
-        return claimed
+        claimed = await self.claim_ids([item_id])
+        return claimed[0] if claimed else None
 
     async def claim_ids(self, item_ids: Sequence[str]) -> list[ClaimedItem]:
         """Take the queued ones of ``item_ids`` (a broker message's batch) in one transaction."""

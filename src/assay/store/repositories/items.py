@@ -144,18 +144,14 @@ async def claim_items(
     return claimed
 
 
-async def claim_item(
-    conn: AsyncConnection, owner: str, item_id: str, lease_seconds: float, now: datetime
-) -> ClaimedItem | None:
-    """Take one queued item by id; None when it is not queued (finished, running elsewhere)."""
-    row = (await conn.execute(_claim(owner, lease_seconds, now, items.c.id == item_id))).first()
-    return ClaimedItem(*row) if row is not None else None
-
-
 async def claim_items_by_id(
     conn: AsyncConnection, owner: str, item_ids: Sequence[str], lease_seconds: float, now: datetime
 ) -> list[ClaimedItem]:
-    """Take those of ``item_ids`` that are queued (one broker message's batch), in one update."""
+    """Take those of ``item_ids`` that are queued (a broker message's batch), in one update.
+
+    The others (finished, running elsewhere, waiting) are left alone: a redelivered message
+    claims nothing.
+    """
     result = await conn.execute(_claim(owner, lease_seconds, now, items.c.id.in_(item_ids)))
     return [ClaimedItem(*row) for row in result.all()]
 

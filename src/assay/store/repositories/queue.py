@@ -1,6 +1,6 @@
 """Which queued items a broker should carry: the database stays the queue's source of truth.
 
-A broker message only names an item; the claim by id (``items.claim_item``) decides whether
+A broker message only names an item; the claim by id (``items.claim_items_by_id``) decides whether
 it runs. These reads find the ids to publish: every queued item (new evaluations, a lost
 message), or only those queued again after a run (a reaped lease, a resumed wait, a clean
 shutdown), whose earlier message was already consumed.
