@@ -26,8 +26,8 @@ from yarl import URL
 from assay import __version__
 from assay.core.errors import OutboundRefused, ProviderUnavailable
 from assay.core.outbound import OutboundPolicy
-from assay.http_guard import SDK_MAX_CONNECTIONS, GuardedResolver
 from assay.providers._http import error_from_status, redact, retry_after_seconds
+from assay.resolver import SDK_MAX_CONNECTIONS, GuardedResolver
 
 #: Hops followed, as httpx (the SDK's client) follows them.
 MAX_REDIRECTS = 20
