@@ -21,7 +21,7 @@ from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.health import EVALUATIONS_CREATED
 from assay.api.v1.errors import FAILURE_TYPES
 from assay.core.errors import ResultsNotReady
-from assay.core.evaluation import EvaluationView
+from assay.core.evaluation import EvaluationProgress, EvaluationView
 from assay.core.states import EvaluationStatus
 from assay.core.text import (
     OFFSET_MAX,
@@ -142,7 +142,7 @@ def _harnesses(view: EvaluationView) -> list[str]:
     return list(view.labels.get("harnesses") or view.spec.params.get("harnesses") or [])
 
 
-def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime | None:
+def _estimate(view: EvaluationProgress, completed: int, now: datetime) -> datetime | None:
     """Now plus the remaining items at the average pace so far; None before the first one."""
     if view.status is not EvaluationStatus.RUNNING or view.started_at is None or not completed:
         return None
@@ -150,7 +150,7 @@ def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime |
     return now + timedelta(seconds=per_item * max(view.total_items - completed, 0))
 
 
-def status_from_evaluation(view: EvaluationView, now: datetime) -> EvaluationStatusView:
+def status_from_evaluation(view: EvaluationProgress, now: datetime) -> EvaluationStatusView:
     completed = min(view.finished_items, view.total_items)
     if view.total_items:
         progress = round(100.0 * completed / view.total_items, 1)
@@ -271,9 +271,7 @@ async def list_evaluations(
 async def get_evaluation_status(
     evaluation_id: str, container: ContainerDep, principal: PrincipalDep
 ) -> EvaluationStatusView:
-    view = await evaluation_service.get_evaluation(
-        container, principal, evaluation_id, with_counts=True
-    )
+    view = await evaluation_service.get_progress(container, principal, evaluation_id)
     return status_from_evaluation(view, datetime.now(UTC))
 
 
