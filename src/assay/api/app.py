@@ -19,6 +19,7 @@ from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
 from assay.api.openapi import install_openapi
 from assay.api.v1.agents import router as agents_router
+from assay.api.v1.comparisons import router as comparisons_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(docs_router)
     app.include_router(agents_router)
     app.include_router(evaluations_router)
+    app.include_router(comparisons_router)
     app.include_router(harnesses_router)
     app.include_router(items_router)
     app.include_router(eval_runs_router)
