@@ -113,3 +113,30 @@ def test_paired_bootstrap_is_deterministic_and_finds_a_real_shift():
     assert (constant.difference, tuple(constant.ci95)) == (2.0, (2.0, 2.0))
     with pytest.raises(ValueError):
         paired.paired_bootstrap([])
+
+
+def test_clopper_pearson_matches_the_reference_values():
+    # scipy.stats.binomtest(k, n).proportion_ci(method="exact")
+    for (k, n), (lower, upper) in {
+        (3, 10): (0.06673951117773447, 0.652452850060008),
+        (0, 5): (0.0, 0.5218237501049814),
+        (5, 5): (0.47817624989501856, 1.0),
+        (59, 180): (0.25978766960821986, 0.4015496608077292),
+    }.items():
+        interval = paired.clopper_pearson_ci95(k, n)
+        assert interval.lower == pytest.approx(lower, abs=1e-9)
+        assert interval.upper == pytest.approx(upper, abs=1e-9)
+
+
+def test_the_verdict_and_the_interval_of_mcnemar_never_disagree():
+    for both in (0, 3):
+        for baseline_only in range(9):
+            for candidate_only in range(9):
+                result = paired.mcnemar(_pairs(both, baseline_only, candidate_only, 2))
+                excludes_zero = not result.ci95.lower <= 0 <= result.ci95.upper
+                significant = result.verdict is not Verdict.NO_SIGNIFICANT_DIFFERENCE
+                assert significant == excludes_zero, result
+                assert result.ci95.lower <= result.difference <= result.ci95.upper
+    # two regressions out of two: far from enough evidence, and the interval says so
+    tiny = paired.mcnemar(_pairs(0, 2, 0, 0))
+    assert tiny.verdict is Verdict.NO_SIGNIFICANT_DIFFERENCE and tiny.ci95.upper > 0

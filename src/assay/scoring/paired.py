@@ -10,9 +10,13 @@ less sensitive when items differ in difficulty).
   discordant pair is a fair coin, so the two-sided p-value is the exact binomial tail
   ``2 * P(X <= min(b, c))`` with ``X ~ Binomial(b + c, 1/2)``, capped at 1. The exact test
   is used for every count (it is what the chi-square form approximates, and the counts of an
-  evaluation are small). The interval of the difference in pass rates is Newcombe's
-  method 10 (hybrid Wilson score for paired proportions), which stays inside [-1, 1] and does
-  not collapse to zero width at 0 or n discordant pairs as the Wald interval does.
+  evaluation are small). The interval of the difference in pass rates is the wider of two:
+  Newcombe's method 10 (hybrid Wilson score for paired proportions), which stays inside
+  [-1, 1] and keeps a width when no pair is discordant, and the exact conditional interval
+  (Clopper-Pearson over the discordant pairs, scaled by their share), which contains zero
+  whenever the exact test finds no difference. A difference is significant only when the
+  test says so and the interval excludes zero, so the verdict and the interval never
+  contradict each other.
 - Scores: a paired bootstrap of the mean difference (resampling items, keeping each item's
   pair together), with a seeded generator so the same data give the same interval every
   time; the interval is the 2.5th and 97.5th percentiles of the resampled means.
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from assay.core.comparison import Verdict
@@ -107,17 +111,72 @@ def mcnemar(pairs: Sequence[tuple[bool, bool]]) -> McNemar:
     baseline_only = sum(1 for a, b in pairs if a and not b)
     candidate_only = sum(1 for a, b in pairs if b and not a)
     neither = n - both - baseline_only - candidate_only
-    p_value = binomial_two_sided_p(candidate_only, baseline_only + candidate_only)
+    discordant = baseline_only + candidate_only
+    p_value = binomial_two_sided_p(candidate_only, discordant)
     difference = (candidate_only - baseline_only) / n
+    newcombe = paired_difference_ci95(both, candidate_only, baseline_only, neither)
+    exact = clopper_pearson_ci95(candidate_only, discordant)
+    share = discordant / n
+    interval = Interval(
+        min(newcombe.lower, share * (2 * exact.lower - 1)),
+        max(newcombe.upper, share * (2 * exact.upper - 1)),
+    )
+    significant = p_value < ALPHA and not interval.lower <= 0 <= interval.upper
     return McNemar(
         n=n,
         baseline_only=baseline_only,
         candidate_only=candidate_only,
         difference=difference,
-        ci95=paired_difference_ci95(both, candidate_only, baseline_only, neither),
+        ci95=interval,
         p_value=p_value,
-        verdict=_verdict(p_value < ALPHA, difference),
+        verdict=_verdict(significant, difference),
     )
+
+
+def _upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed in log space (no overflow for large n)."""
+    if k <= 0:
+        return 1.0
+    if p <= 0:
+        return 0.0
+    if p >= 1:
+        return 1.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    log_n = math.lgamma(n + 1)
+    return min(
+        1.0,
+        sum(
+            math.exp(
+                log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+            )
+            for i in range(k, n + 1)
+        ),
+    )
+
+
+def _solve(target: Callable[[float], float], level: float) -> float:
+    """The p in (0, 1) where the increasing ``target(p)`` reaches ``level``, by bisection."""
+    low, high = 0.0, 1.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        if target(middle) < level:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def clopper_pearson_ci95(k: int, n: int) -> Interval:
+    """The exact (Clopper-Pearson) 95% interval of a proportion ``k / n``; [0, 1] when n == 0.
+
+    Its central tails match the doubled-tail exact test: 1/2 lies outside it exactly when
+    that test's p-value is below 0.05.
+    """
+    if not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    lower = 0.0 if k == 0 else _solve(lambda p: _upper_tail(k, n, p), ALPHA / 2)
+    upper = 1.0 if k == n else _solve(lambda p: _upper_tail(k + 1, n, p), 1 - ALPHA / 2)
+    return Interval(lower, upper)
 
 
 def paired_difference_ci95(both: int, first_only: int, second_only: int, neither: int) -> Interval:
