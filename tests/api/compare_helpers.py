@@ -51,13 +51,20 @@ def script_leaky_and_careful(fake: FakeLLM) -> None:
     fake.handler = handler
 
 
-async def leaky_and_careful(client: httpx.AsyncClient, fake: FakeLLM) -> tuple[str, str]:
-    """The ids of a completed evaluation of ``leaky`` and one of ``careful``."""
+async def leaky_and_careful(
+    client: httpx.AsyncClient, fake: FakeLLM, *, with_baseline: bool = False
+) -> tuple[str, str]:
+    """The ids of a completed evaluation of ``leaky`` and one of ``careful``.
+
+    ``with_baseline``: the second names the first as its baseline.
+    """
     script_leaky_and_careful(fake)
     await create_harness(client, "compare-harness", COMPARE_PROBES)
-    ids = []
+    ids: list[str] = []
     for model in ("leaky", "careful"):
         request = model_request(fake, ["compare-harness"], model_name=model, name=model)
+        if with_baseline and ids:
+            request["baseline_evaluation_id"] = ids[0]
         created = await client.post("/v1/evaluations", json=request)
         assert created.status_code == 200, created.text
         ids.append(created.json()["id"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assay.core.principal import Role
-from tests.api.compare_helpers import leaky_and_careful
+from tests.api.compare_helpers import COMPARE_PROBES, leaky_and_careful
+from tests.api.trust_helpers import create_harness, model_request
 from tests.factories import RunningAssay
 from tests.fakes.openai_server import FakeLLM
 
@@ -71,3 +72,39 @@ async def test_compare_is_404_unless_the_caller_can_read_both(
     assert missing.status_code == 404 and "eval-nope" in missing.text
     assert missing_first.status_code == 404
     assert unauthenticated.status_code == 401
+
+
+async def test_a_trust_evaluation_with_a_baseline_reports_each_dimension_against_it(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    async with assay.client(await assay.key()) as client:
+        leaky, careful = await leaky_and_careful(client, fake_llm, with_baseline=True)
+        results = (await client.get(f"/v1/evaluations/{careful}/results")).json()
+        plain = (await client.get(f"/v1/evaluations/{leaky}/results")).json()
+        unknown = await client.post(
+            "/v1/evaluations",
+            json=model_request(fake_llm, ["compare-harness"], baseline_evaluation_id="eval-x"),
+        )
+    async with assay.client(await assay.key(org="other-org")) as other:
+        await create_harness(other, "compare-harness", COMPARE_PROBES)
+        foreign = await other.post(
+            "/v1/evaluations",
+            json=model_request(fake_llm, ["compare-harness"], baseline_evaluation_id=leaky),
+        )
+        listed = (await other.get("/v1/evaluations")).json()
+
+    baseline = results["baseline"]
+    assert baseline["evaluation_id"] == leaky and baseline["unpaired"] == 0
+    security = baseline["dimensions"]["security"]
+    assert security["verdict"] == "better" and security["n"] == 8
+    assert (security["baseline_pass_rate"], security["pass_rate"]) == (0.0, 1.0)
+    assert security["difference"] == 1.0 and security["p_value"] == pytest.approx(2 / 256)
+    assert 0 < security["ci95"][0] <= security["ci95"][1] == 1.0
+    reliability = baseline["dimensions"]["reliability"]
+    assert reliability["verdict"] == "no significant difference" and reliability["difference"] == 0
+    assert baseline["overall"]["verdict"] == "better"
+    assert plain["baseline"] is None
+    for answer in (unknown, foreign):
+        assert answer.status_code == 400, answer.text  # the seed's InvalidRequestException
+        assert answer.json()["errors"][0]["loc"][-1] == "baseline_evaluation_id"
+    assert listed["total"] == 0, "a refused evaluation is not created"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from assay.core.comparison import (
     Comparison,
@@ -33,7 +33,7 @@ from assay.core.comparison import (
     UnpairedItem,
     Verdict,
 )
-from assay.core.errors import ValidationFailed
+from assay.core.errors import EvaluationNotFound, ValidationFailed
 from assay.core.evaluation import EvaluationView, ItemDetail
 from assay.core.principal import Principal
 from assay.core.states import SCORED_ITEM_STATES, ItemState
@@ -257,3 +257,60 @@ def _item_pair(pair: _Pair) -> ItemPair:
         candidate_score=pair.candidate.score[2] if pair.candidate.score else None,
         change=change,
     )
+
+
+#: Where a trust evaluation keeps the id of the evaluation it is compared with.
+BASELINE_LABEL = "baseline_evaluation_id"
+
+
+async def check_baseline(
+    container: Container, principal: Principal, baseline_id: str, kind: str, field: str
+) -> None:
+    """Raise ValidationFailed naming ``field`` unless ``baseline_id`` is the caller's ``kind``."""
+    try:
+        baseline = await get_evaluation(container, principal, baseline_id)
+    except EvaluationNotFound:
+        raise ValidationFailed.for_field((field,), f"no evaluation {baseline_id!r}") from None
+    if baseline.kind != kind:
+        raise ValidationFailed.for_field(
+            (field,), f"{baseline_id!r} is a {baseline.kind} evaluation, not a {kind} one"
+        )
+
+
+async def baseline_results(
+    container: Container, principal: Principal, evaluation: EvaluationView
+) -> dict[str, Any] | None:
+    """How ``evaluation`` compares with its baseline, per group; None when it names none.
+
+    Computed when asked, so it reflects the baseline as it is now; a baseline deleted since
+    gives an ``error`` instead of numbers.
+    """
+    baseline_id = evaluation.labels.get(BASELINE_LABEL)
+    if not baseline_id:
+        return None
+    try:
+        comparison = await compare_evaluations(container, principal, baseline_id, evaluation.id)
+    except EvaluationNotFound:
+        return {"evaluation_id": baseline_id, "error": "the baseline evaluation no longer exists"}
+    return {
+        "evaluation_id": baseline_id,
+        "overall": _baseline_block(comparison.overall),
+        "dimensions": {g.group: _baseline_block(g) for g in comparison.groups if g.group},
+        "unpaired": len(comparison.unpaired),
+    }
+
+
+def _baseline_block(group: GroupComparison) -> dict[str, Any]:
+    """A group's pass-rate difference with its interval, p-value and verdict."""
+    test = group.pass_fail
+    if test is None:
+        return {"n": group.pairs, "verdict": group.verdict.value}
+    return {
+        "n": test.n,
+        "baseline_pass_rate": test.baseline_pass_rate,
+        "pass_rate": test.candidate_pass_rate,
+        "difference": test.difference,
+        "ci95": list(test.ci95),
+        "p_value": test.p_value,
+        "verdict": group.verdict.value,
+    }
