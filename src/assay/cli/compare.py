@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from assay.core.comparison import Comparison, GroupComparison
     from assay.services.container import Container
+    from assay.services.runs import CheckResult
 
 #: Changed items listed under the table, at most.
 SHOWN_CHANGES = 10
@@ -57,6 +58,26 @@ async def _compare_all(container: Container, pairs: list[tuple[str, str]]) -> li
 
     principal = await local_principal(container)
     return [await compare_evaluations(container, principal, a, b) for a, b in pairs]
+
+
+def check_scan_baseline(baseline_id: str) -> None:
+    """Exit 2 before a scan runs when ``--baseline`` is not a harness evaluation of the database."""
+
+    async def check(container: Container) -> None:
+        from assay.services.compare import check_baseline
+        from assay.services.runs import local_principal
+
+        principal = await local_principal(container)
+        await check_baseline(container, principal, baseline_id, "harness", "--baseline")
+
+    run_with_container(check, local_settings())
+
+
+def compare_with_baseline(baseline_id: str, result: CheckResult) -> Comparison:
+    """The scan's evaluation against its ``--baseline``."""
+    pair = [(baseline_id, result.evaluation.id)]
+    [comparison] = run_with_container(lambda c: _compare_all(c, pair), local_settings())
+    return comparison
 
 
 def _percent(value: float) -> str:

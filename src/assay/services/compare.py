@@ -292,8 +292,13 @@ async def baseline_results(
         comparison = await compare_evaluations(container, principal, baseline_id, evaluation.id)
     except EvaluationNotFound:
         return {"evaluation_id": baseline_id, "error": "the baseline evaluation no longer exists"}
+    return baseline_summary(comparison)
+
+
+def baseline_summary(comparison: Comparison) -> dict[str, Any]:
+    """The comparison as a trust result's ``baseline`` block: overall and per dimension."""
     return {
-        "evaluation_id": baseline_id,
+        "evaluation_id": comparison.baseline.id,
         "overall": _baseline_block(comparison.overall),
         "dimensions": {g.group: _baseline_block(g) for g in comparison.groups if g.group},
         "unpaired": len(comparison.unpaired),
