@@ -78,10 +78,17 @@ def test_cohen_kappa_matches_the_textbook_examples():
     first = paired.cohen_kappa(_pairs(20, 5, 10, 15))
     assert (first.n, first.agreement, first.chance_agreement) == (50, 0.7, 0.5)
     assert first.kappa == pytest.approx(0.4)
-    # Cohen's standard error sqrt(0.7 * 0.3 / (50 * 0.25)) = 0.12961
+    # the Wilson interval of 35 agreements of 50 is [0.5625, 0.8090]; mapped through
+    # (p_o - 0.5) / (1 - 0.5): [0.125, 0.618]
     assert first.ci95 is not None
-    assert first.ci95.lower == pytest.approx(0.4 - 1.96 * 0.129615, abs=1e-4)
-    assert first.ci95.upper == pytest.approx(0.4 + 1.96 * 0.129615, abs=1e-4)
+    assert first.ci95.lower == pytest.approx(0.1250, abs=1e-3)
+    assert first.ci95.upper == pytest.approx(0.6179, abs=1e-3)
+    # with many cases it is Cohen's: 0.4 ± 1.96 * sqrt(0.7 * 0.3 / 5000) / 0.5
+    large = paired.cohen_kappa(_pairs(2000, 500, 1000, 1500))
+    assert large.ci95 is not None
+    half = 1.96 * (0.7 * 0.3 / 5000) ** 0.5 / 0.5
+    assert large.ci95.lower == pytest.approx(0.4 - half, abs=1e-3)
+    assert large.ci95.upper == pytest.approx(0.4 + half, abs=1e-3)
     # Wikipedia's second example: 45 / 15 / 25 / 15 -> p_e 0.54, kappa 0.1304
     second = paired.cohen_kappa(_pairs(45, 15, 25, 15))
     assert second.chance_agreement == pytest.approx(0.54)
@@ -91,8 +98,9 @@ def test_cohen_kappa_matches_the_textbook_examples():
 def test_kappa_is_undefined_when_both_raters_give_one_label():
     result = paired.cohen_kappa(_pairs(8, 0, 0, 0))
     assert result.agreement == 1.0 and result.kappa is None and result.ci95 is None
-    perfect = paired.cohen_kappa(_pairs(4, 0, 0, 4))
-    assert perfect.kappa == 1.0
+    perfect = paired.cohen_kappa(_pairs(3, 0, 0, 1))
+    # four agreements of four say little: the interval stays wide
+    assert perfect.kappa == 1.0 and perfect.ci95 is not None and perfect.ci95.lower < 0
 
 
 def test_paired_bootstrap_is_deterministic_and_finds_a_real_shift():

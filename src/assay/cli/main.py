@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench:app",
     "tasks": "tasks:app",
     "compare": "compare:compare",
+    "report": "reports:app",
 }
 
 

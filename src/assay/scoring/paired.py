@@ -20,8 +20,8 @@ less sensitive when items differ in difficulty).
 - Scores: a paired bootstrap of the mean difference (resampling items, keeping each item's
   pair together), with a seeded generator so the same data give the same interval every
   time; the interval is the 2.5th and 97.5th percentiles of the resampled means.
-- Agreement: Cohen's kappa of two raters' binary labels, with the large-sample standard
-  error of Cohen (1960), ``sqrt(p_o (1 - p_o) / (n (1 - p_e)^2))``, for its 95% interval.
+- Agreement: Cohen's kappa of two raters' binary labels, with a 95% interval from the
+  Wilson interval of the observed agreement (see :func:`cohen_kappa`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ ALPHA = 0.05
 #: Bootstrap resamples: enough that the percentile interval moves by < 0.005 between seeds.
 BOOTSTRAP_RESAMPLES = 2000
 DEFAULT_SEED = 20260101
-_Z_975 = 1.96
 
 
 class McNemar(NamedTuple):
@@ -236,22 +235,30 @@ def paired_bootstrap(
 def cohen_kappa(pairs: Sequence[tuple[bool, bool]]) -> Kappa:
     """Cohen's kappa of two raters' binary labels, with a 95% interval.
 
-    ``kappa`` is None when chance agreement is 1 (both raters gave one label to every case:
-    agreement is perfect but says nothing); the interval is None then, or when n < 2.
+    The interval treats chance agreement ``p_e`` as fixed, as Cohen's (1960) standard error
+    ``sqrt(p_o (1 - p_o) / n) / (1 - p_e)`` does, but takes the Wilson interval of ``p_o``
+    instead of that Wald one and maps it through ``(p_o - p_e) / (1 - p_e)``. For large n
+    the two agree; for few cases, and above all when the raters agreed every time, Cohen's
+    interval shrinks to a point (kappa 1 "certain" after four cases) while this one stays
+    honest. ``kappa`` is None when chance agreement is 1 (both raters gave one label to
+    every case: the agreement is perfect but says nothing), and so is the interval.
     Raises ValueError when there are no pairs.
     """
     n = len(pairs)
     if n == 0:
         raise ValueError("kappa of no pairs")
-    observed = sum(1 for a, b in pairs if a == b) / n
+    agreed = sum(1 for a, b in pairs if a == b)
+    observed = agreed / n
     first_yes = sum(1 for a, _ in pairs if a) / n
     second_yes = sum(1 for _, b in pairs if b) / n
     chance = first_yes * second_yes + (1 - first_yes) * (1 - second_yes)
     if chance >= 1:
         return Kappa(n=n, agreement=observed, chance_agreement=chance, kappa=None, ci95=None)
     kappa = (observed - chance) / (1 - chance)
-    interval = None
-    if n >= 2:
-        half = _Z_975 * math.sqrt(observed * (1 - observed) / n) / (1 - chance)
-        interval = Interval(max(-1.0, kappa - half), min(1.0, kappa + half))
+    rate = wilson_ci95(agreed, n)
+    assert rate is not None
+    interval = Interval(
+        max(-1.0, (rate.lower - chance) / (1 - chance)),
+        min(1.0, (rate.upper - chance) / (1 - chance)),
+    )
     return Kappa(n=n, agreement=observed, chance_agreement=chance, kappa=kappa, ci95=interval)
