@@ -127,40 +127,55 @@ async def test_the_report_compares_the_judge_with_the_reviewer_per_question(
     assert numbers["auto_detected_rejected"] == {"n": 0, "rejected": 0, "rate": None, "ci95": None}
     assert foreign["runs"] == 0 and foreign["overall"]["n"] == 0 and foreign_metrics["runs"] == 0
 
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
-    }
-    env["ASSAY_DATABASE_URL"] = server.settings.database_url
-    cli = subprocess.run(
-        [sys.executable, "-m", "assay", "report", "agreement", "--json"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert cli.returncode == 0, cli.stderr
-    printed = json.loads(cli.stdout)
+    database = server.settings.database_url
+    printed = json.loads(_report(tmp_path, database, "--json").stdout)
     assert printed["agreement"]["overall"] == overall
     assert printed["metrics"]["taps_by_task"] == numbers["taps_by_task"]
-    table = subprocess.run(
-        [sys.executable, "-m", "assay", "report", "agreement"],
-        env=env | {"COLUMNS": "160"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    table = _report(tmp_path, database)
     assert table.returncode == 0 and "Does the reply promise a refund?" in table.stdout
     assert (
         "should not verify alone yet" in table.stdout and "rejected at stage draft" in table.stdout
     )
-    bad_judge = subprocess.run(
-        [sys.executable, "-m", "assay", "report", "agreement", "--judge", "nojudge"],
+    bad_judge = _report(tmp_path, database, "--judge", "nojudge")
+    assert bad_judge.returncode == 2 and "judge" in bad_judge.stderr
+
+
+def _report(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`assay report agreement ...` on the server's database, as a user runs it."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
+    }
+    env |= {"ASSAY_DATABASE_URL": database_url, "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "assay", "report", "agreement", *args],
         env=env,
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert bad_judge.returncode == 2 and "judge" in bad_judge.stderr
+
+
+async def test_metrics_count_auto_detected_checkpoints_reviewers_rejected(server: RunningAssay):
+    task = {
+        "taskName": "Competitors",
+        "taskDescription": "Research top 3 AI companies, analyze pricing, calculate our "
+        "advantage, and email summary to team@example.com",
+        "autoDetectCheckpoints": True,
+        "testMode": "with-verification",
+        "assignedReviewer": REVIEWER,
+    }
+    reviewer = await user_key(server.settings, REVIEWER)
+    async with server.client(reviewer) as client:
+        await _decide(client, task, ["rejected", "approved"])
+        await _decide(client, COMMISSION, ["approved"])
+        numbers = (await client.get("/v1/reports/checkpoint-metrics", params={"limit": 1})).json()
+        both = (await client.get("/v1/reports/checkpoint-metrics")).json()
+
+    assert numbers["runs"] == 1, "limit keeps the newest runs only"
+    assert numbers["auto_detected_rejected"]["n"] == 0
+    auto = both["auto_detected_rejected"]
+    # the email was stopped once, then approved: one of two auto-detected checkpoints rejected
+    assert (auto["n"], auto["rejected"], auto["rate"]) == (2, 1, 0.5)
+    assert auto["ci95"][0] < 0.5 < auto["ci95"][1]
+    assert {s["stage"] for s in both["rejection_rate_by_stage"]} == {"calculation", "step-4"}

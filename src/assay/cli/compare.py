@@ -26,9 +26,31 @@ if TYPE_CHECKING:
     from assay.core.comparison import Comparison, GroupComparison
     from assay.services.container import Container
     from assay.services.runs import CheckResult
+    from assay.settings import Settings
 
 #: Changed items listed under the table, at most.
 SHOWN_CHANGES = 10
+#: ``--db``: the local database a command reads.
+DatabaseOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The SQLite database (default: ASSAY_DATABASE_URL, ./assay.db).", dir_okay=False
+    ),
+]
+
+
+def database_settings(db: Path | None) -> Settings:
+    """The local commands' settings, on the SQLite file ``db`` when one is given.
+
+    Raises:
+        ValidationFailed: ``db`` is not a file (a typo must not create an empty database).
+    """
+    settings = local_settings()
+    if db is None:
+        return settings
+    if not db.is_file():
+        raise ValidationFailed(f"--db {db}: no such file")
+    return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db.resolve()}"})
 
 
 def evaluation_ids(reference: str, field: str) -> list[str]:
@@ -159,12 +181,7 @@ def compare(
         str, typer.Argument(help="The baseline: an evaluation id or a results JSON file.")
     ],
     candidate: Annotated[str, typer.Argument(help="The candidate, compared against the baseline.")],
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            help="The SQLite database (default: ASSAY_DATABASE_URL, ./assay.db).", dir_okay=False
-        ),
-    ] = None,
+    db: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     fail_if_worse: Annotated[
         bool,
@@ -172,13 +189,8 @@ def compare(
     ] = False,
 ) -> None:
     """Compare CANDIDATE with BASELINE item by item: McNemar for pass/fail, a paired bootstrap for scores."""
-    settings = local_settings()
     with exit_on_error():
-        if db is not None:
-            if not db.is_file():
-                raise ValidationFailed(f"--db {db}: no such file")
-            url = f"sqlite+aiosqlite:///{db.resolve()}"
-            settings = settings.model_copy(update={"database_url": url})
+        settings = database_settings(db)
         first = evaluation_ids(baseline, "baseline")
         second = evaluation_ids(candidate, "candidate")
         if len(first) != len(second):

@@ -9,13 +9,12 @@ Exit codes: 0 reported, 2 bad input (a judge that is not provider/model, a missi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assay.cli.common import console, exit_on_error, local_settings, run_with_container
-from assay.core.errors import ValidationFailed
+from assay.cli.common import console, exit_on_error, run_with_container
+from assay.cli.compare import DatabaseOption, database_settings
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -95,12 +94,7 @@ def _metrics_table(metrics: CheckpointMetrics) -> Table:
 
 @app.command()
 def agreement(
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            help="The SQLite database (default: ASSAY_DATABASE_URL, ./assay.db).", dir_okay=False
-        ),
-    ] = None,
+    db: DatabaseOption = None,
     judge: Annotated[
         str | None, typer.Option(help="The judge as provider/model (default: ASSAY_JUDGE_MODEL).")
     ] = None,
@@ -108,14 +102,8 @@ def agreement(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compare an LLM judge's verdicts on decided checkpoints with the reviewers' (Cohen's kappa)."""
-    settings = local_settings()
     with exit_on_error():
-        if db is not None:
-            if not db.is_file():
-                raise ValidationFailed(f"--db {db}: no such file")
-            settings = settings.model_copy(
-                update={"database_url": f"sqlite+aiosqlite:///{db.resolve()}"}
-            )
+        settings = database_settings(db)
 
     async def work(container: Container) -> tuple[JudgeAgreementReport, CheckpointMetrics]:
         from assay.services import agreement as service
