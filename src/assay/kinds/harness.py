@@ -174,8 +174,12 @@ class HarnessKind(Kind[HarnessParams]):
     def item_keys(
         self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
     ) -> list[ItemKey | None]:
-        """A probe by its stable id, grouped by its dimension."""
-        probes = self.validate_params(spec.params).probes
+        """A probe by its stable id, grouped by its dimension.
+
+        Read like ``summarise`` reads it: a stored evaluation's probes are never re-checked
+        against today's detectors, so an old evaluation stays comparable.
+        """
+        probes = HarnessParams.model_validate(spec.params).probes
         return [
             ItemKey(probes[i].id, probes[i].category.value)
             for i in (value["probe"] for value in inputs)
