@@ -24,6 +24,9 @@ def test_exact_binomial_tail_matches_hand_and_reference_values():
     # values of scipy.stats.binomtest(k, n).pvalue
     assert paired.binomial_two_sided_p(3, 20) == pytest.approx(0.0025768280029296875, rel=1e-12)
     assert paired.binomial_two_sided_p(59, 180) == pytest.approx(4.4344492637551645e-06, rel=1e-9)
+    # beyond EXACT_INTEGERS_UP_TO flips, summed in floating point
+    assert paired.binomial_two_sided_p(950, 2001) == pytest.approx(0.02535952578466361, rel=1e-8)
+    assert paired.binomial_two_sided_p(40000, 80500) == pytest.approx(0.07862036880511, rel=1e-8)
     assert paired.binomial_two_sided_p(5, 10) == 1.0
     assert paired.binomial_two_sided_p(0, 0) == 1.0
     with pytest.raises(ValueError):

@@ -39,6 +39,9 @@ ALPHA = 0.05
 #: Bootstrap resamples: enough that the percentile interval moves by < 0.005 between seeds.
 BOOTSTRAP_RESAMPLES = 2000
 DEFAULT_SEED = 20260101
+#: Up to this many discordant pairs the p-value is summed in exact integers; beyond, in
+#: floating point (big-integer binomials of 10^5 flips would take seconds).
+EXACT_INTEGERS_UP_TO = 2000
 
 
 class McNemar(NamedTuple):
@@ -88,6 +91,8 @@ def binomial_two_sided_p(k: int, n: int) -> float:
     if n == 0:
         return 1.0
     low = min(k, n - k)
+    if n > EXACT_INTEGERS_UP_TO:
+        return min(1.0, 2 * (1 - _upper_tail(low + 1, n, 0.5)))
     tail: float = sum(math.comb(n, i) for i in range(low + 1)) / 2**n
     return min(1.0, 2 * tail)
 
@@ -133,24 +138,43 @@ def mcnemar(pairs: Sequence[tuple[bool, bool]]) -> McNemar:
 
 
 def _upper_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed in log space (no overflow for large n)."""
+    """P(X >= k) for X ~ Binomial(n, p), in floating point and in time ~ its spread.
+
+    The terms fall away on both sides of the mode, so the sum runs outward from ``k`` over
+    the side away from the mean and stops once a term no longer changes it (the other side
+    is one minus that); large n costs a few standard deviations of terms, not n.
+    """
     if k <= 0:
         return 1.0
-    if p <= 0:
+    if k > n or p <= 0:
         return 0.0
     if p >= 1:
         return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    log_n = math.lgamma(n + 1)
-    return min(
-        1.0,
-        sum(
-            math.exp(
-                log_n - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-            )
-            for i in range(k, n + 1)
-        ),
+    if k > n * p:
+        return min(1.0, _tail_from(k, n, p, upward=True))
+    return max(0.0, 1.0 - _tail_from(k - 1, n, p, upward=False))
+
+
+def _tail_from(start: int, n: int, p: float, *, upward: bool) -> float:
+    """The binomial terms from ``start`` away from the mean (up to n, or down to 0), summed."""
+    log_term = (
+        math.lgamma(n + 1)
+        - math.lgamma(start + 1)
+        - math.lgamma(n - start + 1)
+        + start * math.log(p)
+        + (n - start) * math.log1p(-p)
     )
+    term = math.exp(log_term)
+    total, i, odds = term, start, p / (1 - p)
+    while (i < n if upward else i > 0) and term > total * 1e-17:
+        if upward:
+            term *= (n - i) / (i + 1) * odds
+            i += 1
+        else:
+            term *= i / (n - i + 1) / odds
+            i -= 1
+        total += term
+    return total
 
 
 def _solve(target: Callable[[float], float], level: float) -> float:

@@ -19,6 +19,7 @@ What is compared, per group and overall:
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
@@ -81,11 +82,23 @@ async def compare_evaluations(
             f"is a {candidate.kind} evaluation and {baseline_id!r} a {baseline.kind} one; "
             "compare evaluations of the same kind",
         )
-    sides = [
-        _measure(view, await item_results(container, principal, view.id, limit=MAX_ITEMS))
+    items = [
+        await item_results(container, principal, view.id, limit=MAX_ITEMS)
         for view in (baseline, candidate)
     ]
-    pairs, unpaired = _pair(*sides)
+    # Off the server's loop: a comparison of many items is seconds of arithmetic.
+    return await asyncio.to_thread(_compare, baseline, candidate, *items)
+
+
+def _compare(
+    baseline: EvaluationView,
+    candidate: EvaluationView,
+    baseline_items: Sequence[ItemDetail],
+    candidate_items: Sequence[ItemDetail],
+) -> Comparison:
+    pairs, unpaired = _pair(
+        _measure(baseline, baseline_items), _measure(candidate, candidate_items)
+    )
     groups = sorted({pair.baseline.group for pair in pairs if pair.baseline.group is not None})
     return Comparison(
         kind=baseline.kind,
