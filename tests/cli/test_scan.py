@@ -107,6 +107,7 @@ def test_unknown_harness_and_bad_targets_exit_2(tmp_path: Path):
     assert base_url_for_agent.returncode == 2 and "--base-url" in base_url_for_agent.stderr
 
 
+@pytest.mark.timeout(600)  # four scans in a row
 def test_scan_with_a_baseline_compares_each_dimension_with_it(tmp_path: Path):
     first = scan(tmp_path, AGENT, "-H", "security", "--json")
     assert first.returncode == 0, first.stderr
