@@ -9,9 +9,6 @@ draft anyway, the one decision of five the judge does not share.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ import pytest
 
 from tests.checkpoints.people import REVIEWER, user_key
 from tests.checkpoints.test_task_runs import COMMISSION, status, until_status
+from tests.cli.test_commands import assay
 from tests.factories import RunningAssay, make_settings, serve_assay, wait_until
 
 pytestmark = pytest.mark.timeout(180)
@@ -127,33 +125,17 @@ async def test_the_report_compares_the_judge_with_the_reviewer_per_question(
     assert numbers["auto_detected_rejected"] == {"n": 0, "rejected": 0, "rate": None, "ci95": None}
     assert foreign["runs"] == 0 and foreign["overall"]["n"] == 0 and foreign_metrics["runs"] == 0
 
-    database = server.settings.database_url
-    printed = json.loads(_report(tmp_path, database, "--json").stdout)
+    # the same database, as `assay serve` and then the user's terminal open it
+    printed = json.loads(assay(tmp_path, "report", "agreement", "--json").stdout)
     assert printed["agreement"]["overall"] == overall
     assert printed["metrics"]["taps_by_task"] == numbers["taps_by_task"]
-    table = _report(tmp_path, database)
+    table = assay(tmp_path, "report", "agreement")
     assert table.returncode == 0 and "Does the reply promise a refund?" in table.stdout
     assert (
         "should not verify alone yet" in table.stdout and "rejected at stage draft" in table.stdout
     )
-    bad_judge = _report(tmp_path, database, "--judge", "nojudge")
+    bad_judge = assay(tmp_path, "report", "agreement", "--judge", "nojudge")
     assert bad_judge.returncode == 2 and "judge" in bad_judge.stderr
-
-
-def _report(tmp_path: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`assay report agreement ...` on the server's database, as a user runs it."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
-    }
-    env |= {"ASSAY_DATABASE_URL": database_url, "COLUMNS": "160"}
-    return subprocess.run(
-        [sys.executable, "-m", "assay", "report", "agreement", *args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 async def test_metrics_count_auto_detected_checkpoints_reviewers_rejected(server: RunningAssay):
