@@ -10,7 +10,11 @@ from assay.core.errors import ValidationFailed
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.services.compare import compare_evaluations
 from assay.services.container import open_container
-from assay.services.evaluations import create_evaluation, wait_for_evaluation
+from assay.services.evaluations import (
+    cancel_evaluation,
+    create_evaluation,
+    wait_for_evaluation,
+)
 from assay.services.runs import local_principal
 from tests.factories import make_settings
 
@@ -65,3 +69,31 @@ async def test_items_pair_by_input_repetitions_in_order_and_the_rest_is_listed(t
     assert test is not None and (test.n, test.baseline_only, test.candidate_only) == (4, 2, 0)
     assert test.p_value == 0.5 and comparison.overall.verdict == "no significant difference"
     assert mismatch.value.errors and mismatch.value.errors[0]["loc"] == ["candidate"]
+
+
+async def test_items_not_scored_on_a_side_are_listed_with_their_state(tmp_path: Path):
+    container = await open_container(make_settings(tmp_path))
+    try:
+        principal = await local_principal(container)
+        spec = EvaluationSpec(
+            kind="match", target=TARGET, params={"cases": _cases(("2 + 2", "4"), ("3 * 3", "9"))}
+        )
+        # created and cancelled before any worker runs: its items never score
+        stopped = await create_evaluation(container, principal, spec)
+        await cancel_evaluation(container, principal, stopped.id)
+        await container.start_engine()
+        done = await create_evaluation(container, principal, spec)
+        await wait_for_evaluation(container, principal, done.id, timeout=60)
+        comparison = await compare_evaluations(container, principal, done.id, stopped.id)
+    finally:
+        await container.aclose()
+
+    assert comparison.pairs == [] and comparison.overall.pairs == 0
+    assert comparison.overall.pass_fail is None
+    assert comparison.overall.verdict == "no significant difference"
+    assert {(u.key, u.side, u.reason) for u in comparison.unpaired} == {
+        ("2 + 2", "baseline", "cancelled in the candidate"),
+        ("3 * 3", "baseline", "cancelled in the candidate"),
+        ("2 + 2", "candidate", "cancelled in the candidate"),
+        ("3 * 3", "candidate", "cancelled in the candidate"),
+    }

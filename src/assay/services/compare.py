@@ -125,24 +125,22 @@ def _ref(view: EvaluationView) -> EvaluationRef:
     )
 
 
-def _measure(view: EvaluationView, items: Sequence[ItemDetail]) -> dict[str, _Measured | str]:
-    """Each compared item by key (numbered ``#2``, ``#3`` for repetitions).
-
-    A key maps to the reason instead when the item cannot be compared.
-    """
+def _measure(view: EvaluationView, items: Sequence[ItemDetail]) -> dict[str, _Measured]:
+    """Each compared item by key (numbered ``#2``, ``#3`` for repetitions)."""
     keys = get_kind(view.kind).item_keys(view.spec, [item.input for item in items])
     seen: dict[str, int] = defaultdict(int)
-    measured: dict[str, _Measured | str] = {}
+    measured: dict[str, _Measured] = {}
     for item, item_key in zip(items, keys, strict=True):
         if item_key is None:
             continue
         seen[item_key.key] += 1
         key = item_key.key if seen[item_key.key] == 1 else f"{item_key.key} #{seen[item_key.key]}"
-        if item.state not in SCORED_ITEM_STATES:
-            measured[key] = f"{item.state.value} in the {{side}}"
-            continue
         measured[key] = _Measured(item, item_key.group, _passed(item), _score(item))
     return measured
+
+
+def _scored(value: _Measured | None) -> bool:
+    return value is not None and value.item.state in SCORED_ITEM_STATES
 
 
 def _passed(item: ItemDetail) -> bool | None:
@@ -160,19 +158,20 @@ def _score(item: ItemDetail) -> tuple[str, str, float] | None:
 
 
 def _pair(
-    baseline: dict[str, _Measured | str], candidate: dict[str, _Measured | str]
+    baseline: dict[str, _Measured], candidate: dict[str, _Measured]
 ) -> tuple[list[_Pair], list[UnpairedItem]]:
+    """Pairs of items scored on both sides; every other item is listed with the reason."""
     pairs: list[_Pair] = []
     unpaired: list[UnpairedItem] = []
     for key in [*baseline, *(k for k in candidate if k not in baseline)]:
         first, second = baseline.get(key), candidate.get(key)
-        if isinstance(first, _Measured):
-            if isinstance(second, _Measured):
-                pairs.append(_Pair(key, first, second))
-            else:
-                unpaired.append(_unpaired(key, "baseline", first, second, "candidate"))
-        elif isinstance(second, _Measured):
-            unpaired.append(_unpaired(key, "candidate", second, first, "baseline"))
+        if first is not None and second is not None and _scored(first) and _scored(second):
+            pairs.append(_Pair(key, first, second))
+            continue
+        if first is not None:
+            unpaired.append(_unpaired(key, "baseline", first, second))
+        if second is not None:
+            unpaired.append(_unpaired(key, "candidate", second, first))
     return pairs, unpaired
 
 
@@ -180,10 +179,15 @@ def _unpaired(
     key: str,
     side: Literal["baseline", "candidate"],
     value: _Measured,
-    other_value: str | None,
-    other: str,
+    other_value: _Measured | None,
 ) -> UnpairedItem:
-    reason = f"not in the {other}" if other_value is None else other_value.format(side=other)
+    other = "candidate" if side == "baseline" else "baseline"
+    if not _scored(value):
+        reason = f"{value.item.state.value} in the {side}"
+    elif other_value is None:
+        reason = f"not in the {other}"
+    else:
+        reason = f"{other_value.item.state.value} in the {other}"
     return UnpairedItem(key=key, group=value.group, side=side, item=value.item.id, reason=reason)
 
 
