@@ -33,6 +33,7 @@ from assay.core.text import (
     LongText,
     Url,
 )
+from assay.services import compare as compare_service
 from assay.services import evaluations as evaluation_service
 from assay.services import trust as trust_service
 from assay.services import webhooks as webhook_service
@@ -64,6 +65,9 @@ class EvaluationCreate(BaseModel):
     webhook_url: Url | None = None
     """Receives a signed POST when the evaluation completes, fails or is cancelled."""
     name: LongName | None = None
+    baseline_evaluation_id: Id | None = None
+    """An earlier trust evaluation to compare with: results then give each dimension's
+    pass-rate difference, its 95% interval and a verdict in `baseline`."""
 
 
 class EvaluationCreated(BaseModel):
@@ -104,6 +108,11 @@ class EvaluationResults(BaseModel):
     completed_at: datetime | None
     failures: list[dict[str, Any]]
     summary: dict[str, Any]
+    baseline: dict[str, Any] | None = None
+    """With a `baseline_evaluation_id`: `evaluation_id`, then `overall` and `dimensions`,
+    each with `n`, `baseline_pass_rate`, `pass_rate`, `difference` (-1..1), `ci95`,
+    `p_value` (McNemar, exact) and `verdict` (`better`, `worse`, `no significant difference`);
+    or `error` when the baseline was deleted."""
 
 
 class EvaluationListItem(BaseModel):
@@ -233,6 +242,7 @@ async def create_evaluation(
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
+        baseline_evaluation_id=body.baseline_evaluation_id,
     )
     EVALUATIONS_CREATED.labels(kind=view.kind, api="v1").inc()
     return EvaluationCreated(
@@ -290,7 +300,9 @@ async def get_evaluation_results(
             f"evaluation {evaluation_id} is {view.status.value}; results exist once it has "
             "completed"
         )
-    return results_from_evaluation(view)
+    results = results_from_evaluation(view)
+    results.baseline = await compare_service.baseline_results(container, principal, view)
+    return results
 
 
 @router.post("/{evaluation_id}/cancel", operation_id="evaluations-cancel")
