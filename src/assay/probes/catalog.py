@@ -23,11 +23,8 @@ import yaml
 from pydantic import ValidationError
 
 from assay.core.errors import ConfigurationError, NotFound
+from assay.core.yamlio import load_yaml
 from assay.probes.base import Dimension, Probe
-
-# libyaml's loader parses the catalogue about ten times faster; fall back when PyYAML was built
-# without it.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Harness names an evaluation may ask for; ``trust_score`` runs every built-in probe. The
 #: dimension harnesses run one dimension's probes; the family harnesses run a few
@@ -106,7 +103,7 @@ def read_catalog(directory: Traversable) -> Catalog:
 
 def _read_file(path: Traversable) -> tuple[str, list[Any]]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path.name}: cannot read probe file: {exc}") from exc
     if not isinstance(data, dict) or set(data) != {"version", "probes"}:

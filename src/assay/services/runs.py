@@ -21,6 +21,7 @@ from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.core.verdict import CheckVerdict, Thresholds
+from assay.core.yamlio import load_yaml
 from assay.engine.planner import plan_evaluation
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
@@ -81,7 +82,7 @@ class CheckResult(BaseModel):
 def load_run_file(path: Path) -> RunFile:
     """Parse and validate a YAML run file; errors name the file and the field."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ValidationFailed(f"{path}: cannot read it as YAML: {exc}") from None
     try:
