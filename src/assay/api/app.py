@@ -44,7 +44,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await open_container(settings)
         if run_workers or settings.broker_url is not None:
-            await container.start_engine()
+            await container.start_engine(own_loop=True)
         app.state.container = container
         try:
             yield
