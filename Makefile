@@ -28,7 +28,7 @@ test: lint
 	$(BIN)/pytest -n 3 --durations=15
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/orchestration.py
+	$(BIN)/python benchmarks/user_path.py
 
 clean:
 	rm -rf $(VENV) .assay assay.db assay.db-wal assay.db-shm .pytest_cache .mypy_cache .ruff_cache

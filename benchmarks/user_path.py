@@ -260,8 +260,10 @@ def process_cpu(pid: int) -> float:
 
 
 async def status_load(bench: Bench, running: int, rate: float, seconds: float) -> dict[str, float]:
-    """GET /v1/evaluations/{id} at ``rate`` per second on one ``assay serve`` while
-    ``running`` trust evaluations run against a 50 ms model; latencies and the server's CPU.
+    """Latencies of status reads at ``rate`` per second while trust evaluations run.
+
+    One ``assay serve``; ``running`` trust evaluations against a 50 ms model; the server's
+    CPU per request is measured over the window (engine work included).
     """
     import aiohttp
 
