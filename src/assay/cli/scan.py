@@ -10,7 +10,8 @@ server), ``python:package.module:function`` (an agent in this process; the curre
 directory is importable) or ``agent:ID`` (an agent registered in the local database).
 
 Exit codes: 0 the scan finished and met ``--fail-under``, 1 it did not (or nothing could be
-scored), 2 bad input (an unknown harness, a malformed target).
+scored), 2 bad input (an unknown harness, a malformed target). ``--junit``, ``--csv`` and
+``--json-file`` write one case per probe (cli/outputs.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.cli.common import console, exit_on_error
+from assay.cli.outputs import (
+    CSVOption,
+    JSONFileOption,
+    JUnitOption,
+    output_files,
+    write_scan_outputs,
+)
 from assay.cli.report import render_report
 from assay.cli.run import run_with_progress
 from assay.core.errors import ValidationFailed
@@ -210,9 +218,15 @@ def scan(
         ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write a self-contained HTML report here.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--report", "--html", help="Write a self-contained HTML report here.", dir_okay=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_file: JSONFileOption = None,
+    junit: JUnitOption = None,
+    csv: CSVOption = None,
     fail_under: Annotated[
         float | None,
         typer.Option(min=0.0, max=1.0, help="Exit 1 when the trust score is below this (0-1)."),
@@ -226,6 +240,7 @@ def scan(
     with exit_on_error():
         if report is not None and not report.parent.is_dir():
             raise ValidationFailed.for_field(("--report",), f"no directory {report.parent}")
+        files = output_files(junit, json_file, csv, None)
         run = scan_run(
             target,
             harness,
@@ -247,5 +262,6 @@ def scan(
         _print(data)
         if report is not None:
             console.print(f"report written to {report}", highlight=False)
+    write_scan_outputs(files, target, result, data, as_json)
     if not result.verdict.passed:
         raise typer.Exit(1)

@@ -54,7 +54,7 @@ from assay.kinds.toolkit import (
     target_model_label,
     usage_summary,
 )
-from assay.kinds.verdicts import problems
+from assay.kinds.verdicts import problems, unsupported_gate
 from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
 from assay.scoring import stats
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
@@ -233,6 +233,9 @@ class HarnessKind(Kind[HarnessParams]):
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         """Trust score against ``min_trust_score``, each measured dimension against ``min_dimension_score``."""
+        unsupported = unsupported_gate(thresholds, self.name, ("point",))
+        if unsupported is not None:
+            return unsupported
         trust = summary.get("trust_score")
         scores = {d: summary.get(f"{d}_score") for d in TRUST_DIMENSIONS}
         measured = {d: s for d, s in scores.items() if s is not None}
