@@ -275,3 +275,22 @@ def test_gate_lower_bound_fails_a_small_perfect_sample(tmp_path: Path):
     [check] = json.loads(bound.stdout)
     assert check["needs"] == "95% CI lower bound >= 50%"
     assert check["result"] == "100% passed (CI 44-100%) n=3; lower bound 44%"
+
+
+def test_run_reads_a_cases_file_and_a_bad_row_exits_2_naming_its_line(tmp_path: Path):
+    cases = tmp_path / "cases.csv"
+    cases.write_text("input,expected_output\nWhat is 2+2?,4\nWhat is 12 times 7?,84\n")
+    path = write_run(
+        tmp_path, "  - {kind: match, cases_file: cases.csv, params: {mode: includes}}\n"
+    )
+    junit = tmp_path / "report.xml"
+    passed = run(tmp_path, str(path), "--junit", str(junit))
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    [case] = ET.parse(junit).getroot().findall("testsuite/testcase")
+    assert case.get("name") == "1 match: 2 cases" and case.find("failure") is None
+    cases.write_text("input,expected_output\nWhat is 2+2?,4\nWhat is 3+3?,6,extra\n")
+    refused = run(tmp_path, str(path), "--junit", str(junit))
+    assert refused.returncode == 2
+    assert f"{cases}:3: more cells than the header row has columns" in refused.stderr.replace(
+        "\n", ""
+    )
