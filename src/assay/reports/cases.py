@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from assay.core.evaluation import EvaluationView, ItemDetail
 from assay.core.states import EvaluationStatus, ItemState
-from assay.services.runs import CheckResult
+from assay.services.runs import Check, CheckResult
 
 CaseStatus = Literal["passed", "failed", "error"]
 
@@ -44,16 +44,15 @@ def _seconds(view: EvaluationView) -> float | None:
     return max(0.0, (view.completed_at - view.started_at).total_seconds())
 
 
-def check_label(index: int, result: CheckResult) -> str:
+def check_label(index: int, check: Check) -> str:
     """``2 accuracy: What is 2+2?``: the check's place, kind and name, input or case count."""
-    view = result.evaluation
-    cases = view.spec.params.get("cases")
+    cases = check.params.get("cases")
     what = (
-        result.check.name
-        or view.spec.params.get("input")
+        check.name
+        or check.params.get("input")
         or (f"{len(cases)} cases" if isinstance(cases, list) else None)
     )
-    return f"{index + 1} {view.kind}" + (f": {what}" if what else "")
+    return f"{index + 1} {check.kind}" + (f": {what}" if what else "")
 
 
 def check_cases(suite: str, results: Sequence[CheckResult]) -> list[ReportCase]:
@@ -68,7 +67,7 @@ def check_cases(suite: str, results: Sequence[CheckResult]) -> list[ReportCase]:
         cases.append(
             ReportCase(
                 suite=suite,
-                name=check_label(index, result),
+                name=check_label(index, result.check),
                 status=status,
                 message=verdict.result,
                 needs=verdict.needs,
