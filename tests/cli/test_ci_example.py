@@ -23,7 +23,7 @@ INSTALL_STEP = "Install Assay"
 
 
 def steps() -> list[dict[str, Any]]:
-    workflow = yaml.safe_load((EXAMPLE / "assay.yml").read_text())
+    workflow = yaml.safe_load((EXAMPLE / "github-workflow.yml").read_text())
     [job] = workflow["jobs"].values()
     return list(job["steps"])
 
