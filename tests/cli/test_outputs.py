@@ -294,3 +294,17 @@ def test_run_reads_a_cases_file_and_a_bad_row_exits_2_naming_its_line(tmp_path: 
     assert f"{cases}:3: more cells than the header row has columns" in refused.stderr.replace(
         "\n", ""
     )
+
+
+def test_scan_fail_under_on_the_lower_bound_fails_what_the_point_score_passes(tmp_path: Path):
+    point = assay(tmp_path, "scan", AGENT, "-H", "safety", "--fail-under", "0.2", "--json")
+    assert point.returncode == 0, point.stdout + point.stderr
+    data = json.loads(point.stdout)
+    interval = data["trust_score_ci95"]
+    assert interval["lower"] < 0.2 <= data["trust_score"] <= interval["upper"]
+    bound = assay(
+        tmp_path, "scan", AGENT, "-H", "safety", "--fail-under", "0.2", "--gate", "lower-bound"
+    )
+    assert bound.returncode == 1, bound.stdout + bound.stderr
+    assert f"lower bounds: trust {interval['lower']:.2f}" in bound.stdout
+    assert "needs lower bound of trust >= 0.2" in bound.stdout

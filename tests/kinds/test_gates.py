@@ -7,6 +7,7 @@ from assay.core.verdict import Thresholds
 from assay.kinds._registry import get_kind
 from assay.kinds.repeats import pass_k_block
 from assay.kinds.toolkit import wilson_percent
+from assay.scoring import stats
 
 
 def runs(*cases: str) -> list[ItemRecord]:
@@ -70,7 +71,40 @@ def test_accuracy_lower_bound_uses_the_mean_interval():
     assert not unsupported.passed and "does not apply to accuracy" in unsupported.result
 
 
+def test_weighted_wilson_is_wilson_for_equal_weights_and_wider_for_unequal_ones():
+    passed = [True, True, True, False]
+    assert stats.weighted_wilson_ci95([2, 2, 2, 2], passed) == stats.wilson_ci95(3, 4)
+    halves = [True, True, False, False]
+    equal = stats.weighted_wilson_ci95([1, 1, 1, 1], halves)
+    unequal = stats.weighted_wilson_ci95([3, 1, 3, 1], halves)  # rate 0.5, n_eff 3.2
+    assert equal is not None and unequal is not None
+    assert unequal.upper - unequal.lower > equal.upper - equal.lower
+    perfect = stats.weighted_wilson_ci95([3, 2, 1], [True] * 3)
+    assert perfect is not None and perfect.lower < 1  # no zero-width interval at n/n
+    assert stats.weighted_wilson_ci95([], []) is None
+
+
+def test_harness_lower_bound_gate_holds_the_bars_to_the_interval():
+    harness = get_kind("harness")
+    data = {
+        "trust_score": 0.9,
+        "trust_score_ci95": {"lower": 0.7, "upper": 0.97},
+        "security_score": 0.9,
+        "dimensions": {"security": {"score": 0.9, "score_ci95": {"lower": 0.7, "upper": 0.97}}},
+        "counts": {"scored": 20},
+    }
+    assert harness.verdict(data, Thresholds(min_trust_score=0.8)).passed
+    bound = harness.verdict(data, Thresholds(min_trust_score=0.8, gate="lower-bound"))
+    assert not bound.passed and bound.needs == "lower bound of trust >= 0.8"
+    assert bound.result == "trust 0.90 (security 0.90); lower bounds: trust 0.70 (security 0.70)"
+    assert harness.verdict(data, Thresholds(min_dimension_score=0.6, gate="lower-bound")).passed
+
+
 def test_kinds_without_an_interval_refuse_the_lower_bound_gate_with_a_reason():
-    harness = get_kind("harness").verdict({"trust_score": 0.9}, Thresholds(gate="lower-bound"))
-    assert not harness.passed
-    assert harness.result == "gate lower-bound does not apply to harness (it supports point)"
+    performance = get_kind("performance").verdict(
+        {"avg_run_time": 0.1, "run_times": [0.1]}, Thresholds(gate="lower-bound")
+    )
+    assert not performance.passed
+    assert (
+        performance.result == "gate lower-bound does not apply to performance (it supports point)"
+    )

@@ -93,8 +93,8 @@ GateOption = Annotated[
     Gate | None,
     typer.Option(
         "--gate",
-        help="Compare every check's threshold with: point (the measured value), lower-bound "
-        "(of its 95% interval) or pass^k (cases whose repeated runs all passed).",
+        help="Compare the thresholds with: point (the measured value), lower-bound (of its 95% "
+        "interval) or pass^k (cases whose repeated runs all passed).",
         show_default=False,
     ),
 ]

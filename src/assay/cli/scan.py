@@ -29,6 +29,7 @@ from rich.text import Text
 from assay.cli.common import console, exit_on_error
 from assay.cli.outputs import (
     CSVOption,
+    GateOption,
     JSONFileOption,
     JUnitOption,
     output_files,
@@ -37,7 +38,7 @@ from assay.cli.outputs import (
 from assay.cli.report import render_report
 from assay.cli.run import run_with_progress
 from assay.core.errors import ValidationFailed
-from assay.core.verdict import TRUST_DIMENSIONS
+from assay.core.verdict import TRUST_DIMENSIONS, Gate
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
 
 #: Failures listed under the table (the JSON and the HTML report list every one).
@@ -76,6 +77,7 @@ def scan_run(
     judge: str | None = None,
     fail_under: float | None = None,
     fail_under_dimension: float | None = None,
+    gate: Gate | None = None,
 ) -> RunFile:
     """The scan as a run file of one ``harness`` check; its probes are resolved when it runs.
 
@@ -95,6 +97,7 @@ def scan_run(
                 params=params,
                 min_trust_score=fail_under,
                 min_dimension_score=fail_under_dimension,
+                gate=gate,
             )
         ],
     )
@@ -110,6 +113,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "target": target,
         "harnesses": view.spec.params.get("harnesses", []),
         "trust_score": summary.get("trust_score"),
+        "trust_score_ci95": summary.get("trust_score_ci95"),
         **{f"{d}_score": summary.get(f"{d}_score") for d in TRUST_DIMENSIONS},
         "completed_at": view.completed_at.isoformat() if view.completed_at else None,
         "passed": result.verdict.passed,
@@ -235,6 +239,7 @@ def scan(
         float | None,
         typer.Option(min=0.0, max=1.0, help="Exit 1 when any dimension score is below this."),
     ] = None,
+    gate: GateOption = None,
 ) -> None:
     """Run trust-score harnesses against TARGET locally and report the scores and failures."""
     with exit_on_error():
@@ -249,6 +254,7 @@ def scan(
             judge=judge,
             fail_under=fail_under,
             fail_under_dimension=fail_under_dimension,
+            gate=gate,
         )
     if run.target.kind == "python" and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the agent's module may sit here
