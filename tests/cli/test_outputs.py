@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import socket
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from assay.probes.catalog import probes_for_harness
-from tests.cli.test_scan import AGENT, REPO
+from tests.cli.test_scan import AGENT, assay
 from tests.fakes.openai_server import FakeLLM, FakeReply
 
 pytestmark = pytest.mark.timeout(120)
@@ -32,30 +30,6 @@ def write_run(tmp_path: Path, checks: str, target: str | None = None) -> Path:
     path = tmp_path / "assay-checks.yaml"
     path.write_text((target or CALCULATOR) + checks)
     return path
-
-
-def assay(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`assay ...` in ``tmp_path`` (its own database), the repository importable."""
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
-    }
-    clean |= {
-        "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
-        "ASSAY_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": str(REPO),
-        "COLUMNS": "200",
-        **(env or {}),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "assay", *args],
-        env=clean,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
 
 
 def run(
