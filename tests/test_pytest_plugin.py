@@ -1,4 +1,4 @@
-"""The pytest plugin: run files collected as tests, and the ``assay`` fixture.
+"""The pytest plugin: run files collected as tests, and the ``assay_checks`` fixture.
 
 Each test runs a real pytest session in a subprocess (``pytester.runpytest_subprocess``) with
 the plugin loaded from its entry point, against the fake OpenAI-compatible server.
@@ -7,6 +7,7 @@ the plugin loaded from its entry point, against the fake OpenAI-compatible serve
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -85,7 +86,7 @@ def test_a_bad_run_file_is_a_collection_error_naming_the_field(
     result.stdout.fnmatch_lines(["*checks.0.min_pass_rat: Extra inputs are not permitted*"])
 
 
-def test_the_assay_fixture_runs_a_check_from_sync_and_async_tests(
+def test_the_assay_checks_fixture_runs_a_check_from_sync_and_async_tests(
     pytester: pytest.Pytester, session_env: FakeLLM
 ):
     pytester.makepyfile(
@@ -100,14 +101,14 @@ def test_the_assay_fixture_runs_a_check_from_sync_and_async_tests(
                         "mode": "includes", "num_iterations": 2}},
         }}
 
-        def test_sync(assay):
-            result = assay.check(CHECK, target=TARGET)
+        def test_sync(assay_checks):
+            result = assay_checks.run(CHECK, target=TARGET)
             assert result.verdict.passed, result.verdict.result
             assert result.evaluation.summary["pass_k"]["k"] == 2
 
         @pytest.mark.asyncio
-        async def test_async(assay):
-            result = await assay.acheck(CHECK | {{"params": {{"cases": CHECK["params"]["cases"],
+        async def test_async(assay_checks):
+            result = await assay_checks.arun(CHECK | {{"params": {{"cases": CHECK["params"]["cases"],
                                                 "mode": "exact"}}}}, target=TARGET)
             assert not result.verdict.passed
             assert result.verdict.result.startswith("0% passed")
@@ -116,3 +117,13 @@ def test_the_assay_fixture_runs_a_check_from_sync_and_async_tests(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
     assert len(session_env.requests) == 3
+
+
+def test_the_readme_fixture_example_passes_as_written(
+    pytester: pytest.Pytester, session_env: FakeLLM
+):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("def test_calculator_multiplies(assay_checks):")
+    pytester.makepyfile(test_readme=readme[start : readme.index("```", start)])
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -6,16 +6,17 @@ Installed with Assay, it does two things in every pytest session:
   item, so ``pytest --junitxml``, ``-k``, ``-x``, xdist and every pytest report work on them.
   A check that misses its threshold fails with its result and the bar it needed; a file that
   does not validate is a collection error naming the field.
-- It gives the ``assay`` fixture to call checks from Python tests::
+- It gives the ``assay_checks`` fixture to call checks from Python tests::
 
-      def test_calculator(assay):
-          result = assay.check(
+      def test_calculator(assay_checks):
+          result = assay_checks.run(
               {"kind": "match", "params": {"cases": [{"input": "2+2?", "expected_output": "4"}]}},
               target={"kind": "python", "config": {"callable": "assay.examples.calculator:agent"}},
           )
           assert result.verdict.passed, result.verdict.result
 
-  (``await assay.acheck(...)`` in async tests.)
+  (``await assay_checks.arun(...)`` in async tests.) It is not named ``assay`` so that it
+  does not collide with a project's own fixture of that name (Assay's tests have one).
 
 Checks run in the test process like ``assay run`` (in-process engine). Unless
 ``ASSAY_DATABASE_URL`` / ``ASSAY_DATA_DIR`` are set, they use a fresh SQLite database in a
@@ -159,7 +160,7 @@ def failure_text(result: CheckResult) -> str:
 
 
 class AssayRunner:
-    """The ``assay`` fixture: run checks against a target from a Python test."""
+    """The ``assay_checks`` fixture: run checks against a target from a Python test."""
 
     def __init__(self, config: pytest.Config) -> None:
         self._config = config
@@ -171,7 +172,7 @@ class AssayRunner:
 
         return RunFile.model_validate({"target": target, "judge": judge, "checks": [check]})
 
-    async def acheck(
+    async def arun(
         self, check: dict[str, Any] | Check, *, target: dict[str, Any], judge: str | None = None
     ) -> CheckResult:
         """Run one check (a run file's check: kind, params, thresholds) and return its result."""
@@ -179,14 +180,14 @@ class AssayRunner:
         [result] = await run_in_process(_settings(self._config), run)
         return result
 
-    def check(
+    def run(
         self, check: dict[str, Any] | Check, *, target: dict[str, Any], judge: str | None = None
     ) -> CheckResult:
-        """``acheck`` for synchronous tests."""
-        return asyncio.run(self.acheck(check, target=target, judge=judge))
+        """``arun`` for synchronous tests."""
+        return asyncio.run(self.arun(check, target=target, judge=judge))
 
 
 @pytest.fixture
-def assay(request: pytest.FixtureRequest) -> AssayRunner:
-    """Run Assay checks from a test: ``assay.check({...}, target={...}).verdict.passed``."""
+def assay_checks(request: pytest.FixtureRequest) -> AssayRunner:
+    """Run Assay checks from a test: ``assay_checks.run({...}, target={...}).verdict.passed``."""
     return AssayRunner(request.config)
