@@ -9,7 +9,7 @@ cannot take an optional value, so the file has its own option.)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,10 @@ from assay.core.verdict import Gate
 from assay.reports.cases import check_cases, probe_cases
 from assay.reports.files import OutputFiles, write_outputs
 from assay.services.runs import CheckResult, RunFile
+
+if TYPE_CHECKING:
+    from assay.core.evaluation import ItemDetail
+    from assay.services.container import Container
 
 JUnitOption = Annotated[
     Path | None,
@@ -71,12 +75,11 @@ def write_run_outputs(
 def write_scan_outputs(
     files: OutputFiles, target: str, result: CheckResult, data: dict[str, Any], quiet: bool
 ) -> None:
-    """A scan's files: one case per probe (read back from the local database)."""
-    from assay.cli.report import render_report
+    """A scan's files but its HTML report (``--report``): one case per probe, read back."""
     from assay.services import items as item_service
     from assay.services.runs import local_principal
 
-    async def probes(container: Any) -> list[Any]:
+    async def probes(container: Container) -> list[ItemDetail]:
         principal = await local_principal(container)
         return await item_service.item_results(
             container, principal, result.evaluation.id, limit=result.evaluation.total_items
@@ -85,8 +88,7 @@ def write_scan_outputs(
     title = f"scan of {target}"
     items = run_with_container(probes, local_settings()) if files.junit or files.csv else []
     cases = probe_cases(title, result, items)
-    html = render_report(data) if files.html else None
-    _announce(write_outputs(files, title=title, cases=cases, data=data, html=html), quiet)
+    _announce(write_outputs(files, title=title, cases=cases, data=data, html=None), quiet)
 
 
 GateOption = Annotated[
