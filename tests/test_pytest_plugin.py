@@ -72,7 +72,7 @@ def test_run_files_are_collected_and_each_check_is_a_test(
     only.assert_outcomes(passed=1, deselected=1)
 
 
-def test_a_bad_run_file_is_a_collection_error_naming_the_field(
+def test_a_bad_run_file_is_a_collection_error_and_a_bad_target_a_failure_naming_the_field(
     pytester: pytest.Pytester, session_env: FakeLLM
 ):
     pytester.makefile(
@@ -81,9 +81,19 @@ def test_a_bad_run_file_is_a_collection_error_naming_the_field(
             "assay-bad": "target: {model: openai/m}\nchecks:\n  - {kind: match, min_pass_rat: 50}\n"
         },
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
+    pytester.makefile(
+        ".yaml",
+        **{
+            "assay-nobody": "target: {agent: nobody}\nchecks:\n"
+            "  - {kind: match, params: {cases: [{input: a, expected_output: b}]}}\n"
+        },
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--continue-on-collection-errors"
+    )
+    result.assert_outcomes(errors=1, failed=1)
     result.stdout.fnmatch_lines(["*checks.0.min_pass_rat: Extra inputs are not permitted*"])
+    result.stdout.fnmatch_lines(["*assay-nobody.yaml: target.agent: agent 'nobody' not found"])
 
 
 def test_the_assay_checks_fixture_runs_a_check_from_sync_and_async_tests(
