@@ -282,3 +282,33 @@ def test_scan_fail_under_on_the_lower_bound_fails_what_the_point_score_passes(tm
     assert bound.returncode == 1, bound.stdout + bound.stderr
     assert f"lower bounds: trust {interval['lower']:.2f}" in bound.stdout
     assert "needs lower bound of trust >= 0.2" in bound.stdout
+
+
+def test_scan_probes_that_hit_infrastructure_errors_are_junit_errors_with_the_reason(
+    tmp_path: Path, fake_llm: FakeLLM
+):
+    fake_llm.handler = lambda body: FakeReply(status=503)
+    junit = tmp_path / "scan.xml"
+    result = assay(
+        tmp_path,
+        "scan",
+        "openai/down",
+        "--base-url",
+        fake_llm.url,
+        "-H",
+        "supply_chain",
+        "--junit",
+        str(junit),
+        env={"OPENAI_API_KEY": "sk-test", "ASSAY_MAX_RETRIES": "0"},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    root = ET.parse(junit).getroot()
+    probes = probes_for_harness("supply_chain")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == (
+        str(len(probes)),
+        "0",
+        str(len(probes)),
+    )
+    for error in root.iter("error"):
+        assert (error.get("message") or "").startswith("not verified: ")
+        assert "503" in (error.get("message") or "")
