@@ -87,7 +87,7 @@ async def run_in_process(settings: Settings, run: RunFile) -> list[CheckResult]:
 
     container = await open_container(settings)
     try:
-        await container.start_engine()
+        await container.start_engine(deliver_webhooks=False)  # like `assay run`
         return await run_checks(container, run)
     finally:
         await container.aclose()
