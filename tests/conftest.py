@@ -21,6 +21,9 @@ from tests.factories import (
 )
 from tests.fakes.openai_server import FakeLLM, serve_fake_llm
 
+#: pytest's own fixture for running pytest sessions (the Assay pytest plugin's tests).
+pytest_plugins = ["pytester"]
+
 _CLEARED_PREFIXES = ("ASSAY_", "OPENAI_", "ANTHROPIC_")
 
 

@@ -20,25 +20,32 @@ REPO = Path(__file__).resolve().parents[2]
 AGENT = "python:tests.fakes.scan_agent:agent"
 
 
-def scan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`assay scan ...` in ``tmp_path`` (its own database); the repository is importable."""
-    env = {
+def assay(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`assay ...` in ``tmp_path`` (its own database); the repository is importable."""
+    clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
     }
-    env |= {
+    clean |= {
         "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
         "ASSAY_DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": str(REPO),
         "COLUMNS": "200",
+        **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "assay", "scan", *args],
-        env=env,
+        [sys.executable, "-m", "assay", *args],
+        env=clean,
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=110,
     )
+
+
+def scan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return assay(tmp_path, "scan", *args)
 
 
 def test_scan_prints_scores_and_writes_an_escaped_html_report(tmp_path: Path):

@@ -10,7 +10,8 @@ server), ``python:package.module:function`` (an agent in this process; the curre
 directory is importable) or ``agent:ID`` (an agent registered in the local database).
 
 Exit codes: 0 the scan finished and met ``--fail-under``, 1 it did not (or nothing could be
-scored), 2 bad input (an unknown harness, a malformed target).
+scored), 2 bad input (an unknown harness, a malformed target). ``--junit``, ``--csv`` and
+``--json-file`` write one case per probe (cli/outputs.py).
 """
 
 from __future__ import annotations
@@ -27,10 +28,18 @@ from rich.text import Text
 
 from assay.cli.common import console, exit_on_error
 from assay.cli.compare import check_scan_baseline, compare_with_baseline, comparison_table
+from assay.cli.outputs import (
+    CSVOption,
+    GateOption,
+    JSONFileOption,
+    JUnitOption,
+    output_files,
+    write_scan_outputs,
+)
 from assay.cli.report import render_report
 from assay.cli.run import run_with_progress
 from assay.core.errors import ValidationFailed
-from assay.core.verdict import TRUST_DIMENSIONS
+from assay.core.verdict import TRUST_DIMENSIONS, Gate
 from assay.services.compare import baseline_summary
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
 
@@ -70,6 +79,7 @@ def scan_run(
     judge: str | None = None,
     fail_under: float | None = None,
     fail_under_dimension: float | None = None,
+    gate: Gate | None = None,
 ) -> RunFile:
     """The scan as a run file of one ``harness`` check; its probes are resolved when it runs.
 
@@ -89,6 +99,7 @@ def scan_run(
                 params=params,
                 min_trust_score=fail_under,
                 min_dimension_score=fail_under_dimension,
+                gate=gate,
             )
         ],
     )
@@ -104,6 +115,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "target": target,
         "harnesses": view.spec.params.get("harnesses", []),
         "trust_score": summary.get("trust_score"),
+        "trust_score_ci95": summary.get("trust_score_ci95"),
         **{f"{d}_score": summary.get(f"{d}_score") for d in TRUST_DIMENSIONS},
         "completed_at": view.completed_at.isoformat() if view.completed_at else None,
         "passed": result.verdict.passed,
@@ -212,9 +224,15 @@ def scan(
         ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write a self-contained HTML report here.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--report", "--html", help="Write a self-contained HTML report here.", dir_okay=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_file: JSONFileOption = None,
+    junit: JUnitOption = None,
+    csv: CSVOption = None,
     fail_under: Annotated[
         float | None,
         typer.Option(min=0.0, max=1.0, help="Exit 1 when the trust score is below this (0-1)."),
@@ -227,11 +245,13 @@ def scan(
         str | None,
         typer.Option(help="An earlier scan's evaluation id: compare each dimension with it."),
     ] = None,
+    gate: GateOption = None,
 ) -> None:
     """Run trust-score harnesses against TARGET locally and report the scores and failures."""
     with exit_on_error():
         if report is not None and not report.parent.is_dir():
             raise ValidationFailed.for_field(("--report",), f"no directory {report.parent}")
+        files = output_files(junit, json_file, csv, None)
         run = scan_run(
             target,
             harness,
@@ -240,6 +260,7 @@ def scan(
             judge=judge,
             fail_under=fail_under,
             fail_under_dimension=fail_under_dimension,
+            gate=gate,
         )
     if run.target.kind == "python" and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the agent's module may sit here
@@ -260,5 +281,6 @@ def scan(
             console.print(comparison_table(comparison))
         if report is not None:
             console.print(f"report written to {report}", highlight=False)
+    write_scan_outputs(files, target, result, data, as_json)
     if not result.verdict.passed:
         raise typer.Exit(1)

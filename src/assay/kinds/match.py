@@ -19,6 +19,7 @@ from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.kinds.base import ItemContext, ItemKey, Kind
+from assay.kinds.repeats import pass_k_block
 from assay.kinds.toolkit import (
     count_items,
     item_metrics,
@@ -160,6 +161,7 @@ class MatchKind(Kind[MatchParams]):
             "mode": params.mode,
             "pass_rate": pass_rate_percent(counts["passed"], counts["scored"]),
             "pass_rate_ci95": wilson_percent(counts["passed"], counts["scored"]),
+            "pass_k": pass_k_block(items),
             "failures": failures,
             "counts": counts,
             "usage": usage_summary(items),

@@ -25,6 +25,7 @@ from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.kinds.base import ItemContext
 from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.repeats import pass_k_block
 from assay.kinds.toolkit import (
     count_items,
     failure_reason,
@@ -128,6 +129,7 @@ class ReliabilityKind(EvalRunKind[ReliabilityParams]):
             "pass_rate": pass_rate_percent(passed, len(iterations)),
             "pass_rate_ci95": wilson_percent(passed, len(iterations)),
             "pass_hat_k": all_passed,
+            "pass_k": pass_k_block(items),
             "counts": count_items(items),
             "usage": usage_summary(items),
         }

@@ -86,7 +86,9 @@ async def insert_items(
     plans: Sequence[ItemPlan],
     max_attempts: int,
     now: datetime,
+    first_seq: int = 0,
 ) -> None:
+    """Insert ``plans`` as queued items numbered from ``first_seq`` (callers insert in batches)."""
     if not plans:
         return
     await conn.execute(
@@ -103,7 +105,7 @@ async def insert_items(
                 "max_attempts": max_attempts,
                 "created_at": now,
             }
-            for seq, plan in enumerate(plans)
+            for seq, plan in enumerate(plans, start=first_seq)
         ],
     )
 
