@@ -29,6 +29,7 @@ from tests.fakes.openai_server import FakeLLM, FakeReply
 SUCCESS = "Cancel booking"
 FAILURE = "Cancel without number"
 CUT_OFF = "Small talk"
+CRASH = "Crashing agent"
 
 _SIMULATOR_START = SIMULATOR_PROMPT[:40]
 _JUDGE_START = JUDGE_SYSTEM_PROMPT[:40]
@@ -44,6 +45,8 @@ USER_LINES = {
     ],
     FAILURE: ["Please cancel my booking.", "I do not have it, sorry.\n[GIVE_UP]"],
     CUT_OFF: ["Hello there, how are you today?"] * 10,
+    # the real dev server's graph raises on "[crash]" (tests/fakes/langgraph_graph.py)
+    CRASH: ["Cancel booking B1 now [crash]"],
 }
 
 
