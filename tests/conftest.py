@@ -6,6 +6,7 @@ Helpers for building test data live in ``tests/factories.py`` and fakes in ``tes
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -69,6 +70,15 @@ def redis_url() -> str:
             pytest.fail("Redis on 127.0.0.1:6379 is required (ASSAY_REQUIRE_SERVICES=1)")
         pytest.skip("Redis on 127.0.0.1:6379 is not reachable")
     return "redis://127.0.0.1:6379"
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on, so connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -46,31 +46,25 @@ async def test_agnos_client_runs_reliability_with_argument_checks_and_extra_call
     async with assay.client(key) as client:
         await register_chat_agent(client, fake_llm)
 
-    wrong = await agno.run_eval(
-        EvalType.RELIABILITY,
-        "What is 10 times 5?",
-        agent_id="calc-agent",
-        expected_tool_calls=["multiply"],
+    async def reliability(**fields: Any) -> EvalSchema | None:
+        return await agno.run_eval(
+            EvalType.RELIABILITY,
+            "What is 10 times 5?",
+            agent_id="calc-agent",
+            expected_tool_calls=["multiply"],
+            headers=auth,
+            **fields,
+        )
+
+    wrong = await reliability(
         allow_additional_tool_calls=True,
         expected_tool_call_arguments={"multiply": {"a": 999, "b": 999}},
-        headers=auth,
     )
-    right = await agno.run_eval(
-        EvalType.RELIABILITY,
-        "What is 10 times 5?",
-        agent_id="calc-agent",
-        expected_tool_calls=["multiply"],
+    right = await reliability(
         allow_additional_tool_calls=True,
         expected_tool_call_arguments={"multiply": [{"a": 10}, {"b": 5}]},
-        headers=auth,
     )
-    strict = await agno.run_eval(
-        EvalType.RELIABILITY,
-        "What is 10 times 5?",
-        agent_id="calc-agent",
-        expected_tool_calls=["multiply"],
-        headers=auth,
-    )
+    strict = await reliability()
 
     assert isinstance(wrong, EvalSchema) and isinstance(right, EvalSchema)
     assert strict is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.eval_runs_helpers import (
@@ -220,6 +222,18 @@ async def test_reliability_fails_on_an_unexpected_or_missing_tool_call(
 RELIABILITY = {"eval_type": "reliability", "input": "10*5?", "agent_id": "calc-agent"}
 
 
+async def run_reliability(
+    assay: RunningAssay, fake_llm: FakeLLM, calls: list[dict[str, Any]], **fields: Any
+) -> dict[str, Any]:
+    """A reliability run of an agent that makes ``calls``, with ``fields`` in the request."""
+    script_agent_and_judge(fake_llm, answer="", tool_calls=calls)
+    async with assay.client(await assay.key()) as client:
+        await register_chat_agent(client, fake_llm)
+        response = await client.post("/eval-runs", json=RELIABILITY | fields)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 @pytest.mark.parametrize(
     ("expected_arguments", "status", "passed", "failed"),
     [
@@ -232,18 +246,13 @@ RELIABILITY = {"eval_type": "reliability", "input": "10*5?", "agent_id": "calc-a
 async def test_reliability_checks_the_expected_tool_call_arguments(
     assay: RunningAssay, fake_llm: FakeLLM, expected_arguments, status, passed, failed
 ):
-    script_agent_and_judge(
-        fake_llm, answer="", tool_calls=[{"name": "multiply", "arguments": {"a": 10, "b": 5}}]
+    run = await run_reliability(
+        assay,
+        fake_llm,
+        [{"name": "multiply", "arguments": {"a": 10, "b": 5}}],
+        expected_tool_calls=["multiply"],
+        expected_tool_call_arguments=expected_arguments,
     )
-    body = RELIABILITY | {
-        "expected_tool_calls": ["multiply"],
-        "expected_tool_call_arguments": expected_arguments,
-    }
-    async with assay.client(await assay.key()) as client:
-        await register_chat_agent(client, fake_llm)
-        response = await client.post("/eval-runs", json=body)
-    assert response.status_code == 200, response.text
-    run = response.json()
     data = run["eval_data"]
     assert data["eval_status"] == status
     assert data["passed_tool_calls"] == ["multiply"]
@@ -269,13 +278,9 @@ async def test_additional_tool_calls_are_listed_when_allowed(
     assay: RunningAssay, fake_llm: FakeLLM, expected, allow, status, failed, additional
 ):
     calls = [{"name": "multiply", "arguments": {"a": 1}}, {"name": "add", "arguments": {}}]
-    script_agent_and_judge(fake_llm, answer="", tool_calls=calls)
-    body = RELIABILITY | {"expected_tool_calls": expected, "allow_additional_tool_calls": allow}
-    async with assay.client(await assay.key()) as client:
-        await register_chat_agent(client, fake_llm)
-        response = await client.post("/eval-runs", json=body)
-    assert response.status_code == 200, response.text
-    run = response.json()
+    run = await run_reliability(
+        assay, fake_llm, calls, expected_tool_calls=expected, allow_additional_tool_calls=allow
+    )
     data = run["eval_data"]
     assert data["eval_status"] == status
     assert data["failed_tool_calls"] == failed

@@ -4,22 +4,19 @@ refused key as an error of the run rather than a failure of the agent."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from tests.api.projects_helpers import (
     CRASH,
-    create,
     langgraph_connector,
-    persona,
-    scenario,
+    langgraph_connector_body,
+    run_one_scenario,
     script_simulator_and_judge,
-    wait_for_runs,
 )
-from tests.factories import RunningAssay
+from tests.factories import RunningAssay, make_settings, serve_assay
 from tests.fakes.langgraph_server import FakeLangGraph, RunReply, serve_fake_langgraph
 from tests.fakes.openai_server import FakeLLM
 
@@ -33,46 +30,30 @@ def agent() -> Iterator[FakeLangGraph]:
         yield fake
 
 
-@pytest.fixture
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-def connector_body(url: str, **changes: Any) -> dict[str, Any]:
-    body = {
-        "name": "Booking agent",
-        "type": "langgraph",
-        "baseUrl": url,
-        "config": {"assistantId": "booking"},
-        "credentials": {"apiKey": "lg-secret-key-123"},
-    }
-    return body | changes
-
-
 @REAL
 async def test_a_wrong_key_or_assistant_is_a_400_on_create_update_and_test(
     assay: RunningAssay, langgraph_dev: str, closed_port_url: str
 ):
     async with assay.client(await assay.key()) as client:
         wrong_key = await client.post(
-            CONNECTORS, json=connector_body(langgraph_dev, credentials={"apiKey": "nope-123"})
+            CONNECTORS,
+            json=langgraph_connector_body(langgraph_dev, credentials={"apiKey": "nope-123"}),
         )
-        no_key = await client.post(CONNECTORS, json=connector_body(langgraph_dev, credentials={}))
+        no_key = await client.post(
+            CONNECTORS, json=langgraph_connector_body(langgraph_dev, credentials={})
+        )
         unknown = await client.post(
-            CONNECTORS, json=connector_body(langgraph_dev, config={"assistantId": "nobody"})
+            CONNECTORS,
+            json=langgraph_connector_body(langgraph_dev, config={"assistantId": "nobody"}),
         )
-        good = await client.post(CONNECTORS, json=connector_body(langgraph_dev))
+        good = await client.post(CONNECTORS, json=langgraph_connector_body(langgraph_dev))
         assert good.status_code == 201, good.text
         path = f"{CONNECTORS}/{good.json()['id']}"
         tested = await client.post(f"{path}/test")
         bad_update = await client.put(path, json={"credentials": {"apiKey": "nope-456"}})
         after = await client.post(f"{path}/test")
         # not deployed yet: it may be created, and a test says it cannot be reached
-        offline = await client.post(CONNECTORS, json=connector_body(closed_port_url))
+        offline = await client.post(CONNECTORS, json=langgraph_connector_body(closed_port_url))
         offline_test = await client.post(f"{CONNECTORS}/{offline.json()['id']}/test")
         listed = (await client.get(CONNECTORS)).json()
 
@@ -100,16 +81,7 @@ async def test_a_crashing_graph_shows_its_error_in_the_run(
     script_simulator_and_judge(fake_llm)
     async with assay.client(await assay.key()) as client:
         connector = await langgraph_connector(client, langgraph_dev)
-        ann = await persona(client, "Ann")
-        crash = await scenario(client, CRASH, [ann["id"]])
-        evaluation = await create(
-            client,
-            "/api/projects/default/evals",
-            {"name": "Crash", "connectorId": connector["id"], "scenarioIds": [crash["id"]]},
-        )
-        await client.post(f"/api/projects/default/evals/{evaluation['id']}/runs", json={})
-        [run] = await wait_for_runs(client, evaluation["id"], 1)
-        detail = (await client.get(f"/api/projects/default/runs/{run['id']}")).json()
+        detail = await run_one_scenario(client, connector["id"], CRASH)
 
     assert detail["termination"] == "agent_error"
     assert detail["error"]["code"] == "agent_error"
@@ -122,19 +94,31 @@ async def test_a_key_refused_while_running_is_an_error_of_the_run_not_a_failure(
     script_simulator_and_judge(fake_llm)
     async with assay.client(await assay.key()) as client:
         connector = await langgraph_connector(client, agent.url)
-        ann = await persona(client, "Ann")
-        crash = await scenario(client, CRASH, [ann["id"]])
-        evaluation = await create(
-            client,
-            "/api/projects/default/evals",
-            {"name": "Rotated key", "connectorId": connector["id"], "scenarioIds": [crash["id"]]},
-        )
         # the deployment's key was rotated after the connector was checked
         agent.push(RunReply(status=401, body={"detail": "Invalid API key"}))
-        await client.post(f"/api/projects/default/evals/{evaluation['id']}/runs", json={})
-        [run] = await wait_for_runs(client, evaluation["id"], 1)
-        detail = (await client.get(f"/api/projects/default/runs/{run['id']}")).json()
+        detail = await run_one_scenario(client, connector["id"], CRASH)
 
     assert detail["status"] == "error" and detail["verdict"] is None
     assert detail["error"]["code"] == "invalid_api_key"
     assert "HTTP 401: the API key was refused" in detail["error"]["message"]
+
+
+async def test_with_checks_off_only_a_test_asks_the_deployment(
+    tmp_path: Path, fake_llm: FakeLLM, agent: FakeLangGraph
+):
+    body = langgraph_connector_body(agent.url, config={"assistantId": "nobody"})
+    checked = make_settings(tmp_path / "on", fake_llm=fake_llm)
+    unchecked = make_settings(tmp_path / "off", fake_llm=fake_llm, check_connectors=False)
+    with serve_assay(checked) as on:
+        async with on.client(await on.key()) as client:
+            refused = await client.post(CONNECTORS, json=body)
+    with serve_assay(unchecked) as off:
+        async with off.client(await off.key()) as client:
+            created = await client.post(CONNECTORS, json=body)
+            tested = await client.post(f"{CONNECTORS}/{created.json()['id']}/test")
+
+    assert refused.status_code == 400 and "config.assistantId" in refused.json()["error"]
+    assert created.status_code == 201
+    assert tested.status_code == 400 and "'nobody'" in tested.json()["error"]
+    searched = [r for r in agent.requests if r.path == "/assistants/search"]
+    assert len(searched) == 2  # the checked create and the test, not the unchecked create

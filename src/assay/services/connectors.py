@@ -215,6 +215,23 @@ async def check_connector(
         await target.aclose()
 
 
+async def _validate_and_check(
+    container: Container,
+    type_: str,
+    base_url: str,
+    config: dict[str, Any],
+    headers: dict[str, str],
+    creds: dict[str, Any],
+) -> None:
+    """What a create and an update require: a valid connector its platform does not refuse."""
+    outbound = container.settings.outbound_policy
+    validate_connector(type_, base_url, config, headers, creds, outbound)
+    if container.settings.check_connectors:
+        await check_connector(
+            type_, base_url, config, headers, creds, outbound, require_reachable=False
+        )
+
+
 def _no_provider(*_args: Any) -> Any:
     """A check builds no model provider: a type that needs one is not checked."""
     raise ConfigurationError("a model-backed connector is not checked")
@@ -252,11 +269,7 @@ async def create_connector(
         type_ = _require(fields.type, "type")
         base_url = _require(fields.base_url, "base_url")
         config, headers, creds = fields.config or {}, fields.headers or {}, fields.credentials or {}
-        outbound = container.settings.outbound_policy
-        validate_connector(type_, base_url, config, headers, creds, outbound)
-        await check_connector(
-            type_, base_url, config, headers, creds, outbound, require_reachable=False
-        )
+        await _validate_and_check(container, type_, base_url, config, headers, creds)
         now = datetime.now(UTC)
         connector = Connector(
             id=new_id(),
@@ -322,11 +335,7 @@ async def update_connector(
         base_url = fields.base_url if fields.base_url is not None else connector.base_url
         config = fields.config if fields.config is not None else connector.config
         headers = fields.headers if fields.headers is not None else connector.headers
-        outbound = container.settings.outbound_policy
-        validate_connector(type_, base_url, config, headers, creds, outbound)
-        await check_connector(
-            type_, base_url, config, headers, creds, outbound, require_reachable=False
-        )
+        await _validate_and_check(container, type_, base_url, config, headers, creds)
         connector.name = fields.name if fields.name is not None else connector.name
         connector.type, connector.base_url = type_, base_url
         connector.config, connector.headers = dict(config), dict(headers)
