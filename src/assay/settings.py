@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     inside the server); `*` allows any, for a trusted single-user server."""
     eval_run_wait_seconds: float = Field(default=3600.0, gt=0)
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
+    check_connectors: bool = True
+    """Ask a seed-004 connector's deployment whether its key and assistant are right when the
+    connector is created or updated; off, only `POST .../connectors/{id}/test` asks."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
     agent_model: str | None = None

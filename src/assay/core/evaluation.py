@@ -39,6 +39,11 @@ class EvaluationProgress(BaseModel):
     def finished_items(self) -> int:
         return sum(n for state, n in self.item_counts.items() if state in TERMINAL_ITEM_STATES)
 
+    @property
+    def completed_items(self) -> int:
+        """Items that ran to an outcome: finished, but not cancelled before they could."""
+        return self.finished_items - self.item_counts.get(ItemState.CANCELLED.value, 0)
+
 
 class EvaluationView(EvaluationProgress):
     org_id: str

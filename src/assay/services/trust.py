@@ -72,6 +72,9 @@ _REGION = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 #: A Google Cloud project id or number: safe as one path segment.
 _PROJECT = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
+#: The kind of every evaluation this API creates (a probe harness run).
+TRUST_KIND = "harness"
+
 
 class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
@@ -253,7 +256,7 @@ async def create_trust_evaluation(
 
     probes = await resolve_probes(container, principal, harnesses)
     spec = EvaluationSpec(
-        kind="harness",
+        kind=TRUST_KIND,
         name=name,
         target=target,
         params={
