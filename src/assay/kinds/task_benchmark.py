@@ -41,6 +41,7 @@ from assay.tasks.runner import provision, verify
 AgentType = Literal["oracle", "command", "react"]
 CleanupPolicy = Literal["always", "on_success", "never"]
 DEFAULT_AGENT_TIMEOUT_S = 300.0
+MAX_STEPS = 500
 
 
 class Runtime(BaseModel):
@@ -104,8 +105,8 @@ class TaskBenchmarkParams(BaseModel):
     sandbox_provider: str = "bwrap"
     cleanup_policy: CleanupPolicy = "always"
     runtime: Runtime = Field(default_factory=Runtime)
-    max_steps: int = Field(default=30, ge=1, le=500)
-    """The react agent's model calls per task."""
+    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)
+    """The react agent's model calls per task (`task_config.max_steps` overrides it)."""
 
     def agent_command(self) -> list[str] | None:
         command = self.task_config.get("agent_command")
@@ -163,6 +164,14 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
 
     def validate_params(self, params: dict[str, Any]) -> TaskBenchmarkParams:
         parsed = super().validate_params(params)
+        steps = parsed.task_config.get("max_steps")
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+                raise ValidationFailed.for_field(
+                    ("task_config", "max_steps"),
+                    f"the react agent's model calls per task: a whole number from 1 to {MAX_STEPS}",
+                )
+            parsed.max_steps = steps
         if parsed.agent_type == "react":
             if parsed.model is None:
                 raise ValidationFailed.for_field(("model",), "the react agent needs a model")
