@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from assay.core.spec import EvaluationSpec, Limits, ModelRef, TargetSpec
+from assay.kinds.task_benchmark import TaskBenchmarkKind
 from assay.services import evaluations as evaluation_service
 from assay.services.container import Container, open_container
 from assay.services.runs import local_principal
@@ -269,3 +270,21 @@ async def test_the_react_agent_that_never_submits_fails(container: Container, fa
     )
     assert item.state == "failed"
     assert item.outcome["data"]["agent"]["steps"] == 3
+
+
+def test_the_item_view_names_a_queued_task_and_shows_a_finished_one():
+    kind = TaskBenchmarkKind()
+    queued = kind.item_view(None, [], {"task": _inline_task()})
+    assert queued["task_name"] == "echo-token"
+    assert queued["capability"] == "secrets"
+    assert queued["reason"] is None and queued["verifier"] is None
+    outcome = {
+        "scores": [{"name": "task", "value": 0.0, "reason": "the test script exited 1"}],
+        "trace": {"verifier": {"exit_code": 1}},
+        "data": {"task": "echo-token", "difficulty": "hard", "timings": {"agent_s": 0.5}},
+    }
+    finished = kind.item_view(outcome, [], {"task": _inline_task()})
+    assert finished["reason"] == "the test script exited 1"
+    assert finished["verifier"] == {"exit_code": 1}
+    assert finished["difficulty"] == "hard"
+    assert finished["timings"] == {"agent_s": 0.5}

@@ -26,9 +26,10 @@ from types import TracebackType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import override
 
 from assay.core.errors import ConfigurationError, SandboxError, ValidationFailed
-from assay.core.outcome import ItemRecord, Metrics, Outcome, Score, Suspend
+from assay.core.outcome import ItemRecord, Metrics, Outcome, RecordedEvent, Score, Suspend
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
 from assay.kinds import task_agents
@@ -304,6 +305,33 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
 
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:  # noqa: ARG002
         return summarise_tasks(items)
+
+    @override
+    def item_view(
+        self,
+        outcome: dict[str, Any] | None,
+        events: Sequence[RecordedEvent],
+        item_input: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The task, the verdict's reason, phase timings, verifier output, agent and cleanup.
+
+        The task comes from the plan until an outcome exists, so a queued item has its name.
+        """
+        del events
+        task = (item_input or {}).get("task") or {}
+        done = outcome or {}
+        data = done.get("data") or {}
+        scores = done.get("scores") or []
+        return {
+            "task_name": data.get("task", task.get("name")),
+            "capability": data.get("capability", task.get("capability")),
+            "difficulty": data.get("difficulty", task.get("difficulty")),
+            "reason": scores[0].get("reason") if scores else None,
+            "timings": data.get("timings", {}),
+            "verifier": (done.get("trace") or {}).get("verifier"),
+            "agent": data.get("agent"),
+            "cleanup": data.get("cleanup"),
+        }
 
 
 def _lease(params: TaskBenchmarkParams, ctx: ItemContext) -> _SandboxLease:
