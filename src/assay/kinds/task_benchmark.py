@@ -5,7 +5,9 @@ provider, entered through ``ctx.resources`` so the engine releases it however th
 the task's files copied in, its setup run, the evaluation's task secrets given to every
 command as environment variables), ``agent_running`` (``oracle``, ``command`` or ``react``,
 see ``task_agents.py``, under ``task_timeout_sec`` of the agent's own time: past it the item is
-``timed_out``), ``agent_finished``, ``verifying`` (the task's verifier, in the sandbox).
+``timed_out``), ``agent_finished``, ``verifying`` (the task's verifier: a test script runs in
+a second, fresh sandbox over a copy of the agent's final work directory, see
+``tasks/runner.py``).
 A sandbox that cannot be made (twice) or a broken setup is ``SandboxError``: ``infra_error``,
 never scored. Cleanup follows ``cleanup_policy``: ``always`` removes the work directory,
 ``on_success`` keeps it when the task did not pass, ``never`` keeps it; processes are killed
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Literal
 
@@ -230,7 +233,7 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
 
         await ctx.phase(ItemState.VERIFYING)
         started = time.monotonic()
-        verdict = await verify(sandbox, task, env)
+        verdict = await verify(sandbox, task, env, lambda: _verifier_sandbox(params, ctx, timings))
         timings["verifying_s"] = time.monotonic() - started
         if verdict.result is not None:
             await ctx.log("verifier", task_agents.step_view(verdict.result))
@@ -334,9 +337,27 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
         }
 
 
-def _lease(params: TaskBenchmarkParams, ctx: ItemContext) -> _SandboxLease:
+def _lease(
+    params: TaskBenchmarkParams, ctx: ItemContext, keep: bool | None = None
+) -> _SandboxLease:
     """The item's sandbox, from the provider the engine gives under the server's policy."""
     if ctx.sandbox_provider is None:
         raise ConfigurationError("task benchmarks run through the engine, which gives sandboxes")
     provider = ctx.sandbox_provider(params.sandbox_provider)
-    return _SandboxLease(provider, params.runtime.limits(), keep=params.cleanup_policy != "always")
+    if keep is None:
+        keep = params.cleanup_policy != "always"
+    return _SandboxLease(provider, params.runtime.limits(), keep=keep)
+
+
+@asynccontextmanager
+async def _verifier_sandbox(
+    params: TaskBenchmarkParams, ctx: ItemContext, timings: dict[str, float]
+) -> AsyncIterator[Sandbox]:
+    """A fresh sandbox for the test verifier, an engine resource removed when it is done."""
+    lease = await ctx.resources.enter(_lease(params, ctx, keep=False))
+    timings["verifier_start_s"] = lease.start_s
+    assert lease.sandbox is not None
+    try:
+        yield lease.sandbox
+    finally:
+        await lease.close()

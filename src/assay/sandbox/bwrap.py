@@ -21,7 +21,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from assay.core.errors import SandboxError
@@ -82,7 +82,7 @@ class BwrapSandbox(Sandbox):
         self, binary: str, host_dir: Path, limits: SandboxLimits, cgroup: Cgroup | None
     ) -> None:
         self._binary = binary
-        self._host_dir = host_dir
+        self.host_dir: Path = host_dir
         self._limits = limits
         self._cgroup = cgroup
         self._prlimit = shutil.which("prlimit")
@@ -98,7 +98,7 @@ class BwrapSandbox(Sandbox):
         args += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv"]
         args += _system_mounts()
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        args += ["--bind", str(self._host_dir), WORKDIR, "--chdir", WORKDIR]
+        args += ["--bind", str(self.host_dir), WORKDIR, "--chdir", WORKDIR]
         args += ["--hostname", "sandbox"]
         for name, value in (_BASE_ENV | dict(env)).items():
             args += ["--setenv", name, value]
@@ -127,10 +127,15 @@ class BwrapSandbox(Sandbox):
         )
 
     async def read_file(self, path: str) -> bytes:
-        return await read_inside(self._host_dir, path)
+        return await read_inside(self.host_dir, path)
 
     async def write_file(self, path: str, content: bytes | str) -> None:
-        await write_inside(self._host_dir, path, content)
+        await write_inside(self.host_dir, path, content)
+
+    async def copy_into(self, other: Sandbox, leave_out: Collection[str] = ()) -> None:
+        if self._cgroup is not None and not await asyncio.to_thread(self._cgroup.kill_all):
+            raise SandboxError("processes survived in the sandbox's control group")
+        await super().copy_into(other, leave_out)
 
     async def cleanup(self, keep_files: bool = False) -> None:
         if self._closed:
@@ -142,9 +147,9 @@ class BwrapSandbox(Sandbox):
                 problems.append("processes survived in its control group")
             await asyncio.to_thread(self._cgroup.remove)
         if not keep_files:
-            await asyncio.to_thread(shutil.rmtree, self._host_dir, True)
-            if self._host_dir.exists():
-                problems.append(f"its work directory {self._host_dir} could not be removed")
+            await asyncio.to_thread(shutil.rmtree, self.host_dir, True)
+            if self.host_dir.exists():
+                problems.append(f"its work directory {self.host_dir} could not be removed")
         if problems:
             raise SandboxError(f"sandbox cleanup failed: {'; '.join(problems)}")
 
