@@ -48,6 +48,11 @@ MAX_OUTPUT_BYTES = 64 * 1024
 MAX_COPY_BYTES = 1024 * 1024 * 1024
 
 
+def owned_name(prefix: str) -> str:
+    """The start of a sandbox resource's name, saying which process owns it (``orphans.py``)."""
+    return f"{prefix}-{os.getpid()}-"
+
+
 class WorkTooLarge(SandboxError):
     """The work directory to copy is over ``MAX_COPY_BYTES``: the agent's doing, not ours."""
 

@@ -31,6 +31,7 @@ from assay.sandbox.base import (
     SandboxLimits,
     SandboxPolicy,
     SandboxProvider,
+    owned_name,
     read_inside,
     write_inside,
 )
@@ -165,7 +166,9 @@ class BwrapProvider(SandboxProvider):
         if limits.network and not self._policy.network_enabled:
             raise SandboxError("network in sandboxes is off (ASSAY_SANDBOX_NETWORK_ENABLED)")
         try:
-            host_dir = Path(tempfile.mkdtemp(prefix="bwrap-", dir=work_root(self._policy)))
+            host_dir = Path(
+                tempfile.mkdtemp(prefix=owned_name("bwrap"), dir=work_root(self._policy))
+            )
         except OSError as exc:
             raise SandboxError(f"could not make a sandbox work directory: {exc}") from exc
         cgroup = await asyncio.to_thread(make_cgroup, self._policy.cgroup_root, limits)

@@ -23,6 +23,7 @@ from assay.sandbox.base import (
     SandboxLimits,
     SandboxPolicy,
     SandboxProvider,
+    owned_name,
     read_inside,
     write_inside,
 )
@@ -96,7 +97,9 @@ class LocalProvider(SandboxProvider):
 
     async def create(self, limits: SandboxLimits) -> Sandbox:
         try:
-            host_dir = Path(tempfile.mkdtemp(prefix="local-", dir=work_root(self._policy)))
+            host_dir = Path(
+                tempfile.mkdtemp(prefix=owned_name("local"), dir=work_root(self._policy))
+            )
         except OSError as exc:
             raise SandboxError(f"could not make a sandbox work directory: {exc}") from exc
         return LocalSandbox(host_dir, limits)
