@@ -27,7 +27,8 @@ ANSWER_FILE = "answer.txt"
 REWARD_FILE = "reward.txt"
 _SETUP = ".assay-setup.sh"
 _SOLUTION = ".assay-solution.sh"
-_TESTS = ".assay-tests"
+#: Where a test verifier's files are put in its sandbox's work directory.
+TESTS_DIR = ".assay-tests"
 #: Makes the fresh sandbox a test verifier runs in, cleaned up when the block ends.
 FreshSandbox = Callable[[], AbstractAsyncContextManager[Sandbox]]
 
@@ -90,14 +91,14 @@ async def verify(
     assert verifier.script is not None
     async with fresh() as apart:
         try:
-            await sandbox.copy_into(apart, leave_out={_TESTS, REWARD_FILE})
+            await sandbox.copy_into(apart, leave_out={TESTS_DIR, REWARD_FILE})
         except WorkTooLarge as exc:
             return Verdict(False, f"the agent's {exc.message}")
         for path, content in verifier.files.items():
-            await apart.write_file(f"{_TESTS}/{path}", content)
-        await apart.write_file(f"{_TESTS}/test.sh", verifier.script)
+            await apart.write_file(f"{TESTS_DIR}/{path}", content)
+        await apart.write_file(f"{TESTS_DIR}/test.sh", verifier.script)
         result = await apart.exec(
-            ["sh", f"{_TESTS}/test.sh"], timeout=verifier.timeout_sec, env=env
+            ["sh", f"{TESTS_DIR}/test.sh"], timeout=verifier.timeout_sec, env=env
         )
         return _test_verdict(result, await _reward(apart))
 
