@@ -38,6 +38,7 @@ from assay.services.access import require_role
 from assay.services.container import Container
 from assay.store.repositories import checkpoints as checkpoint_rows
 from assay.store.repositories import tenancy
+from assay.store.transitions import KIND_EVENT_LABEL
 
 KIND = "checkpointed"
 #: The planner when neither the task nor ``ASSAY_AGENT_MODEL`` names one.
@@ -107,7 +108,11 @@ async def create_task(container: Container, principal: Principal, task: TaskRequ
             "external_id": task.external_id,
         },
     )
-    labels = {"reviewer": reviewer, "external_id": task.external_id}
+    labels: dict[str, Any] = {
+        "reviewer": reviewer,
+        "external_id": task.external_id,
+        KIND_EVENT_LABEL: True,
+    }
     await evaluation_service.create_evaluation(
         container,
         principal,

@@ -302,6 +302,7 @@ class CheckpointedKind(Kind[CheckpointedParams]):
         if record is not None and record.outcome is not None and record.outcome.data:
             state = RunState.model_validate(record.outcome.data)
         completed = record is not None and record.state == "passed"
+        cancelled = record is not None and record.state == "cancelled"
         duration = None
         if state is not None and state.started_at and state.finished_at:
             duration = round((state.finished_at - state.started_at).total_seconds(), 3)
@@ -319,6 +320,7 @@ class CheckpointedKind(Kind[CheckpointedParams]):
                     "testMode": params.test_mode,
                     "finalStatus": "completed" if completed else "failed",
                     "metrics": {"tapsUsed": taps, "durationSeconds": duration},
-                },
+                }
+                | ({"cancelled": True} if cancelled else {}),
             },
         }
