@@ -347,13 +347,22 @@ async def unfinished_evaluations(conn: AsyncConnection, evaluation_ids: Iterable
 
 async def item_records(conn: AsyncConnection, evaluation_id: str) -> list[ItemRecord]:
     rows = await conn.execute(
-        select(items.c.seq, items.c.state, items.c.input, items.c.outcome, items.c.error)
+        select(
+            items.c.seq,
+            items.c.state,
+            items.c.input,
+            items.c.outcome,
+            items.c.error,
+            items.c.saved_state,
+        )
         .where(items.c.evaluation_id == evaluation_id)
         .order_by(items.c.seq)
     )
     return [
-        ItemRecord(seq=seq, state=state, input=input_, outcome=outcome, error=error)
-        for seq, state, input_, outcome, error in rows.all()
+        ItemRecord(
+            seq=seq, state=state, input=input_, outcome=outcome, error=error, saved_state=saved
+        )
+        for seq, state, input_, outcome, error, saved in rows.all()
     ]
 
 
