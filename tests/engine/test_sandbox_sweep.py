@@ -54,7 +54,7 @@ async def _serve(url: str) -> None:
         except httpx.TransportError:
             return False
 
-    await wait_until(up, timeout=30)
+    await wait_until(up, timeout=60)
 
 
 async def test_the_next_start_removes_what_a_killed_server_left(tmp_path: Path):
