@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     """How long a web UI sign-in lasts, in hours; revoking the key ends it sooner."""
     ui_secure_cookies: bool = False
     """Mark the UI's session cookie Secure (sent over HTTPS only): set it behind TLS."""
+    min_client_version: str | None = Field(default=None, pattern=r"^\d+(\.\d+){0,3}$")
+    """The oldest client the seed-002 API serves, e.g. `2.1`: a request whose
+    `X-Assay-Client-Version` is older gets 426; unset, or without the header, every client is
+    served."""
     sandbox_local_enabled: bool = False
     """Allow the `local` sandbox provider: a plain subprocess that isolates NOTHING (it sees the
     whole filesystem, the server's data directory and the network). Development only."""

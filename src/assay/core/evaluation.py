@@ -93,6 +93,8 @@ class ItemDetail(ItemView):
     outcome: Outcome | None = None
     #: What the item logged as it ran (turns, checkpoints) and the events that resumed it.
     events: list[RecordedEvent] = Field(default_factory=list)
+    #: What the evaluation's kind shows of the item (``Kind.item_view``), where filled.
+    view: dict[str, Any] = Field(default_factory=dict)
 
 
 class ItemDetailPage(BaseModel):

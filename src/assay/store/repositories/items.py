@@ -354,16 +354,27 @@ async def item_records(conn: AsyncConnection, evaluation_id: str) -> list[ItemRe
     trace at a time, not every item's conversation (no kind summarises traces).
     """
     result = await conn.stream(
-        select(items.c.seq, items.c.state, items.c.input, items.c.outcome, items.c.error)
+        select(
+            items.c.seq,
+            items.c.state,
+            items.c.input,
+            items.c.outcome,
+            items.c.error,
+            items.c.saved_state,
+        )
         .where(items.c.evaluation_id == evaluation_id)
         .order_by(items.c.seq)
         .execution_options(yield_per=1000)
     )
     records: list[ItemRecord] = []
-    async for seq, state, input_, outcome, error in result:
+    async for seq, state, input_, outcome, error, saved in result:
         if outcome is not None:
             outcome = {**outcome, "trace": {}}
-        records.append(ItemRecord(seq=seq, state=state, input=input_, outcome=outcome, error=error))
+        records.append(
+            ItemRecord(
+                seq=seq, state=state, input=input_, outcome=outcome, error=error, saved_state=saved
+            )
+        )
     return records
 
 
