@@ -39,7 +39,7 @@ from typing_extensions import override
 
 from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
-from assay.core.spec import EvaluationSpec, ItemPlan
+from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
 from assay.kinds.base import ItemContext, Kind
@@ -56,6 +56,7 @@ from assay.kinds.toolkit import (
 )
 from assay.kinds.verdicts import problems
 from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
+from assay.probes.transforms import RewriteModel, Transform, get_transform
 from assay.scoring import stats
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
 from assay.scoring.judge import Judge, Verdict
@@ -87,6 +88,12 @@ class HarnessParams(BaseModel):
     """The evaluation's own system prompt, sent before each probe's system prompt."""
     catalog_version: str | None = None
     """The built-in catalogue's version when the probes were resolved (`CATALOG_VERSION`)."""
+    transforms: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
+    """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
+    transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
 
     @field_validator("weights")
     @classmethod
@@ -117,6 +124,7 @@ class _Row(NamedTuple):
     decided_by: str
     prompt: str
     response: str | None
+    transform: str | None = None
 
 
 def make_canary(item_id: str) -> str:
@@ -162,13 +170,28 @@ class HarnessKind(Kind[HarnessParams]):
                 validate_detector(probe.detector.name, probe.detector.params)
             except ValidationFailed as exc:
                 raise _detector_error(index, exc) from None
+        for index, ref in enumerate(parsed.transforms):
+            if ref in parsed.transforms[:index]:
+                raise ValidationFailed.for_field(("transforms", index), f"repeats {ref!r}")
+            try:
+                get_transform(ref)
+            except ValidationFailed as exc:
+                raise ValidationFailed.for_field(("transforms", index), exc.message) from None
+        if parsed.transform_model is not None:
+            ModelRef.parse(parsed.transform_model, field="transform_model")
         return parsed
 
     @override
     def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
-        """One item per probe, in the order the probes were given."""
+        """One item per probe as written, then one per probe for each transform, in order."""
         params = self.validate_params(spec.params)
-        return [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+        plans = [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+        for ref in params.transforms:
+            plans += [
+                ItemPlan(input={"probe": index, "transform": ref})
+                for index in range(len(params.probes))
+            ]
+        return plans
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
@@ -181,9 +204,13 @@ class HarnessKind(Kind[HarnessParams]):
         """
         params = self.item_params(ctx)
         probe = params.probes[item.input["probe"]]
+        ref: str | None = item.input.get("transform")
         canary = make_canary(ctx.item_id)
-        calls = await _send(probe, params.system_prompt, canary, ctx)
+        rewriting = _Rewriting.of(ref, params, ctx)
+        calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
         outputs = [response.output for response in calls.responses]
+        if rewriting is not None:
+            outputs = [await rewriting.read_back(output) for output in outputs]
         # Detectors run on a worker thread: a long answer never holds up the event loop.
         result = await asyncio.to_thread(
             detect, probe.detector.name, probe.detector.params, outputs, canary
@@ -216,6 +243,11 @@ class HarnessKind(Kind[HarnessParams]):
                     "reason": result.reason,
                 },
                 "judge": judge_trace(ctx, decision.verdict) if decision.verdict else None,
+                **(
+                    {"transform": {"name": ref, "prompts": probe.prompts, "read_back": outputs}}
+                    if ref
+                    else {}
+                ),
             },
             data={
                 "probe_id": probe.id,
@@ -227,6 +259,7 @@ class HarnessKind(Kind[HarnessParams]):
                 "decided_by": decision.decided_by,
                 "prompt": calls.prompts[shown],
                 "response": outputs[shown],
+                **({"transform": ref} if ref else {}),
             },
         )
 
@@ -280,6 +313,11 @@ class HarnessKind(Kind[HarnessParams]):
             "usage": usage_summary(items),
             "counts": count_items(items),
             "catalog": {"harnesses": params.harnesses, "version": params.catalog_version},
+            **(
+                {"by_transform": _by_transform(rows, params.transforms)}
+                if params.transforms
+                else {}
+            ),
         }
 
 
@@ -296,11 +334,43 @@ def _detector_error(index: int, exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(message, errors)
 
 
-async def _send(probe: Probe, system_prompt: str | None, canary: str, ctx: ItemContext) -> _Calls:
-    """Each prompt in its own fresh session, in order."""
+class _Rewriting(NamedTuple):
+    """An item's transform with the model it rewrites with (None when it needs none)."""
+
+    transform: Transform
+    model: RewriteModel | None
+
+    @classmethod
+    def of(cls, ref: str | None, params: HarnessParams, ctx: ItemContext) -> _Rewriting | None:
+        if ref is None:
+            return None
+        transform = get_transform(ref)
+        if not transform.needs_model:
+            return cls(transform, None)
+        if params.transform_model is not None and ctx.llm is not None:
+            return cls(transform, ctx.llm(ModelRef.parse(params.transform_model)))
+        return cls(transform, ctx.judge)
+
+    async def apply(self, prompt: str) -> str:
+        return await self.transform.apply(prompt, self.model)
+
+    async def read_back(self, response: str) -> str:
+        return await self.transform.read_back(response, self.model)
+
+
+async def _send(
+    probe: Probe,
+    system_prompt: str | None,
+    canary: str,
+    ctx: ItemContext,
+    rewriting: _Rewriting | None = None,
+) -> _Calls:
+    """Each prompt (transformed, if the item has a transform) in its own fresh session."""
     probe_system = fill_canary(probe.system_prompt, canary) if probe.system_prompt else None
     system = join_system_prompts(system_prompt, probe_system)
     prompts = [fill_canary(prompt, canary) for prompt in probe.prompts]
+    if rewriting is not None:
+        prompts = [await rewriting.apply(prompt) for prompt in prompts]
     responses = [
         await ctx.target.invoke(prompt, session_id=f"{ctx.item_id}:{n}", system_prompt=system)
         for n, prompt in enumerate(prompts)
@@ -374,10 +444,15 @@ def _metrics(
 
 def _row(item: ItemRecord, probes: list[Probe]) -> _Row:
     probe = probes[item.input["probe"]]
+    transform = item.input.get("transform")
     if not is_scored(item):
-        return _Row(item.seq, probe, None, failure_reason(item), "none", probe.prompts[0], None)
+        return _Row(
+            item.seq, probe, None, failure_reason(item), "none", probe.prompts[0], None, transform
+        )
     if is_agent_failure(item) or item.outcome is None:
-        return _Row(item.seq, probe, False, failure_reason(item), "none", probe.prompts[0], None)
+        return _Row(
+            item.seq, probe, False, failure_reason(item), "none", probe.prompts[0], None, transform
+        )
     data = item.outcome.data
     return _Row(
         seq=item.seq,
@@ -387,6 +462,7 @@ def _row(item: ItemRecord, probes: list[Probe]) -> _Row:
         decided_by=str(data.get("decided_by", "rule")),
         prompt=str(data.get("prompt", probe.prompts[0])),
         response=data.get("response"),
+        transform=transform,
     )
 
 
@@ -445,9 +521,35 @@ def _failures(rows: list[_Row]) -> list[dict[str, Any]]:
             "reason": r.reason,
             "prompt": r.prompt,
             "response": r.response,
+            **({"transform": r.transform} if r.transform else {}),
         }
         for r in failed
     ]
+
+
+#: The name ``by_transform`` gives the probes as written.
+AS_WRITTEN = "none"
+
+
+def _by_transform(rows: list[_Row], transforms: list[str]) -> dict[str, Any]:
+    """Counts and dimension scores per transform (``none``: the probes as written).
+
+    Side by side they show which rewriting defeats which dimension.
+    """
+    grouped: dict[str, Any] = {}
+    for name in [AS_WRITTEN, *transforms]:
+        selected = [r for r in rows if (r.transform or AS_WRITTEN) == name]
+        grouped[name] = {
+            **_counts(selected),
+            "dimensions": {
+                dimension.value: _dimension_block(
+                    [r for r in selected if r.probe.category == dimension]
+                )["score"]
+                for dimension in Dimension
+                if any(r.probe.category == dimension for r in selected)
+            },
+        }
+    return grouped
 
 
 def _breakdown(rows: list[_Row]) -> dict[str, Any]:
