@@ -105,3 +105,18 @@ def test_unknown_harness_and_bad_targets_exit_2(tmp_path: Path):
     assert missing.returncode == 2 and "tests.fakes.nowhere" in missing.stderr
     base_url_for_agent = scan(tmp_path, AGENT, "-H", "security", "--base-url", "http://x/v1")
     assert base_url_for_agent.returncode == 2 and "--base-url" in base_url_for_agent.stderr
+
+
+def test_scan_transforms_multiply_the_probes_and_print_a_row_per_transform(tmp_path: Path):
+    probes = len(probes_for_harness("supply_chain"))
+    as_json = scan(tmp_path, AGENT, "-H", "supply_chain", "-T", "base64", "-T", "case", "--json")
+    printed = scan(tmp_path, AGENT, "-H", "supply_chain", "--transform", "whitespace")
+    refused = scan(tmp_path, AGENT, "-H", "supply_chain", "-T", "translate:xx")
+
+    assert as_json.returncode in (0, 1), as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["summary"]["total_probes"] == 3 * probes
+    assert list(data["by_transform"]) == ["none", "base64", "case"]
+    assert all(group["total"] == probes for group in data["by_transform"].values())
+    assert "By transform" in printed.stdout and "whitespace" in printed.stdout
+    assert refused.returncode == 2 and "translate:xx" in refused.stderr
