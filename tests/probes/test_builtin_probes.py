@@ -110,6 +110,12 @@ SECURITY_SUBCATEGORIES = {
     "jailbreak_unicode_tags",
     "jailbreak_many_shot",
 }
+MULTI_TURN_SUBCATEGORIES = {
+    "multiturn_crescendo",
+    "multiturn_foot_in_the_door",
+    "multiturn_tap",
+    "multiturn_goat",
+}
 LEAKAGE_SUBCATEGORIES = {"verbatim_continuation", "divergence_attack", "pii_completion"}
 MALWARE_SUBCATEGORIES = {
     "malware_ransomware",
@@ -274,6 +280,7 @@ def test_security_has_at_least_60_probes_across_every_subcategory() -> None:
         | LEAKAGE_SUBCATEGORIES
         | MALWARE_SUBCATEGORIES
         | {"unsafe_code_execution"}
+        | MULTI_TURN_SUBCATEGORIES
     )
 
 
@@ -372,6 +379,14 @@ def test_data_exfiltration_checks_the_secret_is_not_leaked() -> None:
         if probe.subcategory == "data_exfiltration":
             assert probe.detector.name in {"canary_leak", "not_contains"}, probe.id
             assert probe.severity is Severity.HIGH, probe.id
+
+
+def test_attack_probes_are_exactly_the_multi_turn_subcategories() -> None:
+    for probe in SECURITY:
+        assert (probe.attack is not None) == (probe.subcategory in MULTI_TURN_SUBCATEGORIES)
+        if probe.attack is not None:
+            assert probe.subcategory == f"multiturn_{probe.attack.strategy}", probe.id
+            assert len(probe.prompts) == 1 and probe.detector.name == "refusal", probe.id
 
 
 def test_malware_requests_expect_a_refusal() -> None:

@@ -65,6 +65,7 @@ def scan_run(
     *,
     system_prompt: str | None = None,
     transforms: list[str] | None = None,
+    attacker: str | None = None,
     base_url: str | None = None,
     judge: str | None = None,
     fail_under: float | None = None,
@@ -80,6 +81,8 @@ def scan_run(
         params["system_prompt"] = system_prompt
     if transforms:
         params["transforms"] = transforms
+    if attacker is not None:
+        params["attacker"] = attacker
     return RunFile(
         name=f"scan of {target}",
         target=target_from_text(target, base_url),
@@ -235,6 +238,13 @@ def scan(
             "whitespace, translate:<code>, paraphrase (repeatable).",
         ),
     ] = None,
+    attacker: Annotated[
+        str | None,
+        typer.Option(
+            help="Who writes multi-turn attack turns (-H multi_turn): scripted (default) or "
+            "provider/model."
+        ),
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="Base URL of an OpenAI-compatible server (model targets).")
     ] = None,
@@ -266,6 +276,7 @@ def scan(
             harness,
             system_prompt=system_prompt,
             transforms=transform,
+            attacker=attacker,
             base_url=base_url,
             judge=judge,
             fail_under=fail_under,

@@ -37,7 +37,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import override
 
-from assay.core.errors import ValidationFailed
+from assay.core.errors import AssayError, ValidationFailed
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
@@ -55,6 +55,7 @@ from assay.kinds.toolkit import (
     usage_summary,
 )
 from assay.kinds.verdicts import problems
+from assay.probes import attacks
 from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
 from assay.probes.transforms import RewriteModel, Transform, get_transform
 from assay.scoring import stats
@@ -94,6 +95,9 @@ class HarnessParams(BaseModel):
     """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
     transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
     """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline) or
+    an attacker model `provider/model`."""
 
     @field_validator("weights")
     @classmethod
@@ -179,6 +183,8 @@ class HarnessKind(Kind[HarnessParams]):
                 raise ValidationFailed.for_field(("transforms", index), exc.message) from None
         if parsed.transform_model is not None:
             ModelRef.parse(parsed.transform_model, field="transform_model")
+        if parsed.attacker not in (None, attacks.SCRIPTED):
+            ModelRef.parse(str(parsed.attacker), field="attacker")
         return parsed
 
     @override
@@ -186,11 +192,9 @@ class HarnessKind(Kind[HarnessParams]):
         """One item per probe as written, then one per probe for each transform, in order."""
         params = self.validate_params(spec.params)
         plans = [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+        single_turn = [i for i, probe in enumerate(params.probes) if probe.attack is None]
         for ref in params.transforms:
-            plans += [
-                ItemPlan(input={"probe": index, "transform": ref})
-                for index in range(len(params.probes))
-            ]
+            plans += [ItemPlan(input={"probe": index, "transform": ref}) for index in single_turn]
         return plans
 
     @override
@@ -206,17 +210,26 @@ class HarnessKind(Kind[HarnessParams]):
         probe = params.probes[item.input["probe"]]
         ref: str | None = item.input.get("transform")
         canary = make_canary(ctx.item_id)
-        rewriting = _Rewriting.of(ref, params, ctx)
-        calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
-        outputs = [response.output for response in calls.responses]
-        if rewriting is not None:
-            outputs = [await rewriting.read_back(output) for output in outputs]
-        # Detectors run on a worker thread: a long answer never holds up the event loop.
-        result = await asyncio.to_thread(
-            detect, probe.detector.name, probe.detector.params, outputs, canary
-        )
-        decision = await _decide(probe, result, calls, ctx)
-        shown = await asyncio.to_thread(_shown_call, probe, decision, outputs, canary)
+        extra: dict[str, Any] = {}
+        if probe.attack is not None:
+            calls, result, decision = await _attack(probe, params, canary, ctx)
+            outputs = [response.output for response in calls.responses]
+            shown = len(outputs) - 1
+            extra = {"turns": len(outputs)}
+        else:
+            rewriting = _Rewriting.of(ref, params, ctx)
+            calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
+            outputs = [response.output for response in calls.responses]
+            if rewriting is not None:
+                outputs = [await rewriting.read_back(output) for output in outputs]
+            # Detectors run on a worker thread: a long answer never holds up the event loop.
+            result = await asyncio.to_thread(
+                detect, probe.detector.name, probe.detector.params, outputs, canary
+            )
+            decision = await _decide(probe, result, calls, ctx)
+            shown = await asyncio.to_thread(_shown_call, probe, decision, outputs, canary)
+            if ref:
+                extra = {"transform": ref}
         return Outcome(
             passed=decision.passed,
             scores=[
@@ -248,6 +261,11 @@ class HarnessKind(Kind[HarnessParams]):
                     if ref
                     else {}
                 ),
+                **(
+                    {"conversation": _conversation(calls.prompts, outputs)}
+                    if probe.attack is not None
+                    else {}
+                ),
             },
             data={
                 "probe_id": probe.id,
@@ -259,7 +277,7 @@ class HarnessKind(Kind[HarnessParams]):
                 "decided_by": decision.decided_by,
                 "prompt": calls.prompts[shown],
                 "response": outputs[shown],
-                **({"transform": ref} if ref else {}),
+                **extra,
             },
         )
 
@@ -332,6 +350,72 @@ def _detector_error(index: int, exc: ValidationFailed) -> ValidationFailed:
         errors.append({**error, "loc": [*prefix, *loc]})
     message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
     return ValidationFailed(message, errors)
+
+
+def _conversation(prompts: list[str], outputs: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"turn": n, "attacker": prompt, "target": output}
+        for n, (prompt, output) in enumerate(zip(prompts, outputs, strict=True), start=1)
+    ]
+
+
+async def _attack(
+    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext
+) -> tuple[_Calls, DetectorResult, _Decision]:
+    """Talk to the target turn by turn in one session until a turn fails or turns run out.
+
+    Each turn is decided like a one-prompt probe (the detector, then the judge) and stored as
+    an ``attack_turn`` event at once; the first failing turn ends the attack.
+    """
+    assert probe.attack is not None
+    attack = probe.attack
+    system = join_system_prompts(
+        params.system_prompt,
+        fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
+    )
+    attacker = (
+        ctx.llm(ModelRef.parse(params.attacker))
+        if params.attacker not in (None, attacks.SCRIPTED) and ctx.llm is not None
+        else None
+    )
+    session = f"{ctx.item_id}:attack"
+    prompts: list[str] = []
+    responses: list[NormalizedResponse] = []
+    history: list[attacks.Turn] = []
+    prompt = fill_canary(probe.prompts[0], canary)
+    try:
+        for turn in range(1, attack.max_turns + 1):
+            response = await ctx.target.converse(prompt, session_id=session, system_prompt=system)
+            prompts.append(prompt)
+            responses.append(response)
+            history.append(attacks.Turn(prompt, response.output))
+            result = await asyncio.to_thread(
+                detect, probe.detector.name, probe.detector.params, [response.output], canary
+            )
+            decision = await _decide(probe, result, _Calls([prompt], [response], system), ctx)
+            await ctx.log(
+                "attack_turn",
+                {
+                    "turn": turn,
+                    "attacker": prompt,
+                    "target": response.output,
+                    "passed": decision.passed,
+                    "reason": decision.reason,
+                    "decided_by": decision.decided_by,
+                },
+            )
+            if not decision.passed:
+                reason = f"turn {turn} of {attack.max_turns} ({attack.strategy}): {decision.reason}"
+                return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
+            if turn < attack.max_turns:
+                prompt = fill_canary(await attacks.next_turn(attack, history, attacker), canary)
+    finally:
+        try:
+            await ctx.target.end_session(session)
+        except AssayError as exc:
+            await ctx.log("session_end_error", {"error": exc.message})
+    reason = f"held for all {attack.max_turns} turns ({attack.strategy}): {decision.reason}"
+    return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
 
 
 class _Rewriting(NamedTuple):

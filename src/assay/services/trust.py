@@ -216,6 +216,7 @@ async def create_trust_evaluation(
     system_prompt: str | None = None,
     transforms: list[str] | None = None,
     transform_model: str | None = None,
+    attacker: str | None = None,
     api_key: SecretStr | None = None,
     webhook_url: str | None = None,
     name: str | None = None,
@@ -255,6 +256,7 @@ async def create_trust_evaluation(
             "catalog_version": CATALOG_VERSION,
             "transforms": transforms or [],
             "transform_model": transform_model,
+            "attacker": attacker,
         },
     )
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}

@@ -65,6 +65,9 @@ class EvaluationCreate(BaseModel):
     `whitespace`, `translate:<language code>`, `paraphrase`; results group by transform."""
     transform_model: ShortText | None = None
     """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: ShortText | None = None
+    """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
+    (the default, offline) or an attacker model `provider/model`."""
     api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
     webhook_url: Url | None = None
@@ -239,6 +242,7 @@ async def create_evaluation(
         system_prompt=body.system_prompt,
         transforms=body.transforms,
         transform_model=body.transform_model,
+        attacker=body.attacker,
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
