@@ -120,3 +120,14 @@ def test_scan_transforms_multiply_the_probes_and_print_a_row_per_transform(tmp_p
     assert all(group["total"] == probes for group in data["by_transform"].values())
     assert "By transform" in printed.stdout and "whitespace" in printed.stdout
     assert refused.returncode == 2 and "translate:xx" in refused.stderr
+
+
+def test_scan_runs_multi_turn_attacks_with_the_scripted_attacker(tmp_path: Path):
+    result = scan(tmp_path, AGENT, "-H", "multi_turn", "--attacker", "scripted", "--json")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    failures = data["failures"]
+    assert len(failures) == len(probes_for_harness("multi_turn"))
+    # The agent complies at once, so every attack succeeds on its opening turn.
+    assert all(f["reason"].startswith("turn 1 of 5 (") for f in failures), failures[0]
