@@ -643,7 +643,7 @@ async def run_harness_evaluations(
             created[model] = await create_evaluation(container, principal, spec)
         summaries = {}
         for model, view in created.items():
-            done = await wait_for_evaluation(container, principal, view.id, timeout=40)
+            done = await wait_for_evaluation(container, principal, view.id, timeout=240)
             assert done.status == "completed", done.error
             assert done.spec.judge is not None and done.spec.judge.label == "openai/judge"
             assert done.summary is not None
@@ -653,6 +653,7 @@ async def run_harness_evaluations(
         await container.aclose()
 
 
+@pytest.mark.timeout(300)  # 604 probes x 4 models on a shared machine
 async def test_the_trust_score_ranks_a_perfect_model_above_leaking_refusing_and_complying_ones(
     tmp_path: Path, fake_llm: FakeLLM
 ):
