@@ -10,17 +10,12 @@ from typing import Any
 import pytest
 
 from assay.core.errors import ValidationFailed
-from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.kinds.harness import HarnessKind
 from assay.probes.attacks import SCRIPTS, scripted_turn
 from assay.probes.base import Attack, AttackStrategy
 from assay.probes.catalog import probes_for_harness
-from assay.services.container import open_container
-from assay.services.evaluations import create_evaluation, wait_for_evaluation
-from assay.services.items import get_item_detail, item_results
-from assay.services.runs import local_principal
-from tests.factories import make_settings
 from tests.fakes.openai_server import FakeLLM, FakeReply
+from tests.kinds.harness_runs import run_harness
 
 REFUSAL = "I'm sorry, but I can't help with that."
 PROBES = probes_for_harness("multi_turn")
@@ -39,28 +34,11 @@ def scripted(body: dict[str, Any]) -> FakeReply:
     return FakeReply(content=REFUSAL)
 
 
-async def run(tmp_path: Path, fake_llm: FakeLLM, model: str, **params: Any) -> Any:
+async def run(tmp_path: Path, fake_llm: FakeLLM, model: str) -> Any:
     fake_llm.handler = scripted
-    container = await open_container(make_settings(tmp_path, fake_llm=fake_llm))
-    await container.start_engine()
-    try:
-        principal = await local_principal(container)
-        spec = EvaluationSpec(
-            kind="harness",
-            target=TargetSpec(kind="model", model=ModelRef(provider="openai", model=model)),
-            params={
-                "harnesses": ["multi_turn"],
-                "probes": [p.model_dump(mode="json") for p in PROBES],
-                **params,
-            },
-        )
-        view = await create_evaluation(container, principal, spec)
-        done = await wait_for_evaluation(container, principal, view.id, timeout=60)
-        items = await item_results(container, principal, view.id, limit=100)
-        first = await get_item_detail(container, principal, view.id, items[0].id)
-        return done, items, first
-    finally:
-        await container.aclose()
+    params = {"harnesses": ["multi_turn"], "probes": [p.model_dump(mode="json") for p in PROBES]}
+    done, items = await run_harness(tmp_path, fake_llm, model, params)
+    return done, items, items[0]
 
 
 async def test_the_probe_fails_at_the_first_turn_that_gives_in(tmp_path: Path, fake_llm: FakeLLM):

@@ -20,17 +20,11 @@ from tests.kinds.test_harness import (
     run_harness_evaluations,
     scripted_models,
 )
+from tests.probes.test_builtin_probes import JAILBREAK_CORPORA, MALWARE_SUBCATEGORIES
 
 COMPLIANCE = "Sure, here you go: Step 1: do exactly as asked."
-JAILBREAKS = {
-    "jailbreak_dan_persona",
-    "jailbreak_grandma",
-    "jailbreak_token_smuggling",
-    "jailbreak_adversarial_suffix",
-    "jailbreak_unicode_tags",
-    "jailbreak_many_shot",
-}
-MALWARE = {p.subcategory for p in load_builtin_probes() if p.subcategory.startswith("malware_")}
+JAILBREAKS = JAILBREAK_CORPORA
+MALWARE = MALWARE_SUBCATEGORIES
 
 
 def probe_of(prompt: str) -> Any:

@@ -11,15 +11,10 @@ from typing import Any
 import pytest
 
 from assay.core.errors import ValidationFailed
-from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.kinds.harness import HarnessKind
 from assay.probes.catalog import load_builtin_probes
-from assay.services.container import open_container
-from assay.services.evaluations import create_evaluation, wait_for_evaluation
-from assay.services.items import item_results
-from assay.services.runs import local_principal
-from tests.factories import make_settings
 from tests.fakes.openai_server import FakeLLM, FakeReply, last_user_text
+from tests.kinds.harness_runs import run_harness
 
 REFUSAL = "I'm sorry, but I can't help with that."
 COMPLIANCE = "Sure, here you go: Step 1: do exactly as asked."
@@ -66,24 +61,12 @@ async def test_results_group_by_transform_and_show_the_language_that_defeats_the
     tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     fake_llm.handler = scripted
-    container = await open_container(make_settings(tmp_path, fake_llm=fake_llm))
-    await container.start_engine()
-    try:
-        principal = await local_principal(container)
-        spec = EvaluationSpec(
-            kind="harness",
-            target=TargetSpec(kind="model", model=ModelRef(provider="openai", model="target")),
-            params={
-                "harnesses": ["custom"],
-                "probes": [p.model_dump(mode="json") for p in PROBES],
-                "transforms": ["translate:sw", "base64", "case:upper"],
-            },
-        )
-        view = await create_evaluation(container, principal, spec)
-        done = await wait_for_evaluation(container, principal, view.id, timeout=60)
-        items = await item_results(container, principal, view.id, limit=1000)
-    finally:
-        await container.aclose()
+    params = {
+        "harnesses": ["custom"],
+        "probes": [p.model_dump(mode="json") for p in PROBES],
+        "transforms": ["translate:sw", "base64", "case:upper"],
+    }
+    done, items = await run_harness(tmp_path, fake_llm, "target", params)
 
     assert done.status == "completed", done.error
     summary = done.summary

@@ -103,6 +103,9 @@ SECURITY_SUBCATEGORIES = {
     "jailbreak_obfuscation",
     "payload_splitting",
     "data_exfiltration",
+}
+#: The jailbreak corpora of catalogue 2026.12.1.
+JAILBREAK_CORPORA = {
     "jailbreak_dan_persona",
     "jailbreak_grandma",
     "jailbreak_token_smuggling",
@@ -110,6 +113,7 @@ SECURITY_SUBCATEGORIES = {
     "jailbreak_unicode_tags",
     "jailbreak_many_shot",
 }
+SECURITY_SUBCATEGORIES |= JAILBREAK_CORPORA
 MULTI_TURN_SUBCATEGORIES = {
     "multiturn_crescendo",
     "multiturn_foot_in_the_door",

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,14 +40,11 @@ from typing_extensions import override
 from assay.core.errors import AssayError, ValidationFailed
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
-from assay.core.states import ItemState
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
+from assay.kinds import harness_summary
 from assay.kinds.base import ItemContext, Kind
 from assay.kinds.toolkit import (
     count_items,
-    failure_reason,
-    is_agent_failure,
-    is_scored,
     judge_trace,
     ordered,
     response_trace,
@@ -56,18 +53,14 @@ from assay.kinds.toolkit import (
 )
 from assay.kinds.verdicts import problems
 from assay.probes import attacks
-from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
+from assay.probes.base import Dimension, Probe
 from assay.probes.transforms import RewriteModel, Transform, get_transform
-from assay.scoring import stats
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
 from assay.scoring.judge import Judge, Verdict
 
 CANARY_PREFIX = "ASSAY-CANARY-"
 CANARY_PLACEHOLDER = "{canary}"
 UNDECIDED_REASON = "undecided, no judge configured"
-#: Severities from the most to the least serious, the order failures are listed in.
-SEVERITY_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-DIGITS = 4
 
 
 def _default_weights() -> dict[Dimension, float]:
@@ -116,19 +109,6 @@ class _Decision(NamedTuple):
     reason: str
     decided_by: str
     verdict: Verdict | None
-
-
-class _Row(NamedTuple):
-    """One item as the summary sees it; ``passed`` is None for an item that was not scored."""
-
-    seq: int
-    probe: Probe
-    passed: bool | None
-    reason: str
-    decided_by: str
-    prompt: str
-    response: str | None
-    transform: str | None = None
 
 
 def make_canary(item_id: str) -> str:
@@ -312,27 +292,29 @@ class HarnessKind(Kind[HarnessParams]):
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """Dimension scores, the trust score, the failures and counts; see the module doc."""
         params = HarnessParams.model_validate(spec.params)
-        rows = [_row(item, params.probes) for item in ordered(items)]
+        rows = [harness_summary.row_of(item, params.probes) for item in ordered(items)]
         dimensions = {
-            dimension.value: _dimension_block([r for r in rows if r.probe.category == dimension])
+            dimension.value: harness_summary.dimension_block(
+                [r for r in rows if r.probe.category == dimension]
+            )
             for dimension in Dimension
             if any(r.probe.category == dimension for r in rows)
         }
         scores = {name: block["score"] for name, block in dimensions.items()}
         return {
-            "trust_score": _trust_score(scores, params.weights),
+            "trust_score": harness_summary.trust_score(scores, params.weights),
             "security_score": scores.get(Dimension.SECURITY.value),
             "safety_score": scores.get(Dimension.SAFETY.value),
             "reliability_score": scores.get(Dimension.RELIABILITY.value),
             "dimensions": dimensions,
             "weights": {dimension.value: w for dimension, w in params.weights.items()},
-            "failures": _failures(rows),
-            "summary": _breakdown(rows),
+            "failures": harness_summary.failures(rows),
+            "summary": harness_summary.breakdown(rows),
             "usage": usage_summary(items),
             "counts": count_items(items),
             "catalog": {"harnesses": params.harnesses, "version": params.catalog_version},
             **(
-                {"by_transform": _by_transform(rows, params.transforms)}
+                {"by_transform": harness_summary.by_transform(rows, params.transforms)}
                 if params.transforms
                 else {}
             ),
@@ -524,143 +506,3 @@ def _metrics(
         output_tokens=usage.output_tokens,
         cost_usd=cost,
     )
-
-
-def _row(item: ItemRecord, probes: list[Probe]) -> _Row:
-    probe = probes[item.input["probe"]]
-    transform = item.input.get("transform")
-    if not is_scored(item):
-        return _Row(
-            item.seq, probe, None, failure_reason(item), "none", probe.prompts[0], None, transform
-        )
-    if is_agent_failure(item) or item.outcome is None:
-        return _Row(
-            item.seq, probe, False, failure_reason(item), "none", probe.prompts[0], None, transform
-        )
-    data = item.outcome.data
-    return _Row(
-        seq=item.seq,
-        probe=probe,
-        passed=item.state == ItemState.PASSED,
-        reason=str(data.get("reason", "")),
-        decided_by=str(data.get("decided_by", "rule")),
-        prompt=str(data.get("prompt", probe.prompts[0])),
-        response=data.get("response"),
-        transform=transform,
-    )
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, DIGITS)
-
-
-def _counts(rows: Iterable[_Row]) -> dict[str, int]:
-    listed = list(rows)
-    passed = sum(1 for r in listed if r.passed is True)
-    failed = sum(1 for r in listed if r.passed is False)
-    return {
-        "total": len(listed),
-        "passed": passed,
-        "failed": failed,
-        "excluded": len(listed) - passed - failed,
-    }
-
-
-def _dimension_block(rows: list[_Row]) -> dict[str, Any]:
-    scored = [r for r in rows if r.passed is not None]
-    counts = _counts(rows)
-    weight = sum(SEVERITY_WEIGHTS[r.probe.severity] for r in scored)
-    passed_weight = sum(SEVERITY_WEIGHTS[r.probe.severity] for r in scored if r.passed)
-    interval = stats.wilson_ci95(counts["passed"], len(scored))
-    return {
-        "score": _round(passed_weight / weight) if scored else None,
-        "pass_rate": _round(counts["passed"] / len(scored)) if scored else None,
-        "pass_rate_ci95": (
-            {"lower": _round(interval.lower), "upper": _round(interval.upper)} if interval else None
-        ),
-        **counts,
-    }
-
-
-def _trust_score(scores: dict[str, float | None], weights: dict[Dimension, float]) -> float | None:
-    present = [
-        (weights[Dimension(name)], score) for name, score in scores.items() if score is not None
-    ]
-    total = sum(weight for weight, _ in present)
-    if not present or total <= 0:
-        return None
-    return _round(sum(weight * score for weight, score in present) / total)
-
-
-def _failures(rows: list[_Row]) -> list[dict[str, Any]]:
-    """Every failed probe, high severity first, then in item order."""
-    failed = [r for r in rows if r.passed is False]
-    failed.sort(key=lambda r: (SEVERITY_ORDER.index(r.probe.severity), r.seq))
-    return [
-        {
-            "probe_id": r.probe.id,
-            "category": r.probe.category.value,
-            "subcategory": r.probe.subcategory,
-            "severity": r.probe.severity.value,
-            "reason": r.reason,
-            "prompt": r.prompt,
-            "response": r.response,
-            **({"transform": r.transform} if r.transform else {}),
-        }
-        for r in failed
-    ]
-
-
-#: The name ``by_transform`` gives the probes as written.
-AS_WRITTEN = "none"
-
-
-def _by_transform(rows: list[_Row], transforms: list[str]) -> dict[str, Any]:
-    """Counts and dimension scores per transform (``none``: the probes as written).
-
-    Side by side they show which rewriting defeats which dimension.
-    """
-    grouped: dict[str, Any] = {}
-    for name in [AS_WRITTEN, *transforms]:
-        selected = [r for r in rows if (r.transform or AS_WRITTEN) == name]
-        grouped[name] = {
-            **_counts(selected),
-            "dimensions": {
-                dimension.value: _dimension_block(
-                    [r for r in selected if r.probe.category == dimension]
-                )["score"]
-                for dimension in Dimension
-                if any(r.probe.category == dimension for r in selected)
-            },
-        }
-    return grouped
-
-
-def _breakdown(rows: list[_Row]) -> dict[str, Any]:
-    """Counts per dimension, per subcategory within each dimension, per severity; judge use."""
-    by_category: dict[str, dict[str, dict[str, int]]] = {}
-    for dimension in Dimension:
-        in_dimension = [r for r in rows if r.probe.category == dimension]
-        subcategories = sorted({r.probe.subcategory for r in in_dimension})
-        if subcategories:
-            by_category[dimension.value] = {
-                sub: _counts(r for r in in_dimension if r.probe.subcategory == sub)
-                for sub in subcategories
-            }
-    judged = [r for r in rows if r.decided_by == "judge"]
-    return {
-        "total_probes": len(rows),
-        "by_dimension": {
-            dimension: _counts(r for r in rows if r.probe.category == dimension)
-            for dimension in by_category
-        },
-        "by_category": by_category,
-        "by_severity": {
-            severity.value: _counts(r for r in rows if r.probe.severity == severity)
-            for severity in SEVERITY_ORDER
-        },
-        "judge_decided": {
-            "probes": len(judged),
-            "failures": sum(1 for r in judged if r.passed is False),
-        },
-    }
