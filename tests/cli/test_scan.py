@@ -131,3 +131,22 @@ def test_scan_runs_multi_turn_attacks_with_the_scripted_attacker(tmp_path: Path)
     assert len(failures) == len(probes_for_harness("multi_turn"))
     # The agent complies at once, so every attack succeeds on its opening turn.
     assert all(f["reason"].startswith("turn 1 of 5 (") for f in failures), failures[0]
+
+
+@pytest.mark.timeout(600)  # four scans in a row
+def test_scan_with_a_baseline_compares_each_dimension_with_it(tmp_path: Path):
+    first = scan(tmp_path, AGENT, "-H", "security", "--json")
+    assert first.returncode == 0, first.stderr
+    baseline_id = json.loads(first.stdout)["id"]
+    refuser = "python:tests.fakes.scan_agent:refuser"
+    second = scan(tmp_path, refuser, "-H", "security", "--baseline", baseline_id, "--json")
+    assert second.returncode == 0, second.stderr
+    block = json.loads(second.stdout)["baseline"]
+    assert block["evaluation_id"] == baseline_id and block["unpaired"] == 0
+    security = block["dimensions"]["security"]
+    assert security["verdict"] == "better" and security["difference"] > 0
+    assert security["ci95"][0] > 0 and security["p_value"] < 0.05
+    shown = scan(tmp_path, refuser, "-H", "security", "--baseline", baseline_id)
+    assert "better" in shown.stdout and "p (McNemar)" in shown.stdout
+    unknown = scan(tmp_path, refuser, "-H", "security", "--baseline", "eval-nope")
+    assert unknown.returncode == 2 and "--baseline" in unknown.stderr

@@ -42,7 +42,7 @@ from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome,
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
 from assay.kinds import harness_summary
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.base import ItemContext, ItemKey, Kind
 from assay.kinds.toolkit import (
     count_items,
     judge_trace,
@@ -176,6 +176,25 @@ class HarnessKind(Kind[HarnessParams]):
         for ref in params.transforms:
             plans += [ItemPlan(input={"probe": index, "transform": ref}) for index in single_turn]
         return plans
+
+    @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """A probe by its stable id, grouped by its dimension.
+
+        A transformed run is keyed ``<id>@<transform>``, so it pairs only with the same
+        transform in a baseline. Read like ``summarise`` reads it: a stored evaluation's probes are never re-checked
+        against today's detectors, so an old evaluation stays comparable.
+        """
+        probes = HarnessParams.model_validate(spec.params).probes
+        keys: list[ItemKey | None] = []
+        for value in inputs:
+            probe = probes[value["probe"]]
+            transform = value.get("transform")
+            key = f"{probe.id}@{transform}" if transform else probe.id
+            keys.append(ItemKey(key, probe.category.value))
+        return keys
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
-from assay.core.evaluation import EvaluationPage, EvaluationView
+from assay.core.evaluation import EvaluationPage, EvaluationProgress, EvaluationView
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
@@ -178,6 +178,18 @@ async def get_evaluation(
         row = await _visible_row(conn, principal, evaluation_id)
         counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
     return view_from_row(row, counts)
+
+
+async def get_progress(
+    container: Container, principal: Principal, evaluation_id: str
+) -> EvaluationProgress:
+    """Where one evaluation stands, with its item counts: the cheap read status routes poll."""
+    async with container.db.connect() as conn:
+        row = await evaluation_rows.get_progress(conn, evaluation_id, principal.org_id)
+        if row is None or not can_see(principal, row["workspace_id"]):
+            raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
+        counts = await item_rows.state_counts(conn, evaluation_id)
+    return EvaluationProgress(**row, item_counts=counts)
 
 
 async def list_evaluations(
