@@ -267,6 +267,11 @@ def _paraphrase(argument: str | None) -> Transform:
 # --------------------------------------------------------------------------- registry
 
 
+def _builtin(factory: TransformFactory) -> Builtin:
+    """A built-in transform: defined in this module, so already loaded."""
+    return Builtin(lambda: factory)
+
+
 def _accept(loaded: object, name: str, source: str) -> TransformFactory:
     if not callable(loaded):
         raise ConfigurationError(f"transform {name!r} ({source}) is not a factory")
@@ -284,18 +289,18 @@ TRANSFORMS: Registry[TransformFactory] = Registry(
     "transform",
     ENTRY_POINT_GROUP,
     {
-        "base64": Builtin.of(
+        "base64": _builtin(
             _encoding("base64-encoded", lambda t: base64.b64encode(t.encode()).decode())
         ),
-        "hex": Builtin.of(_encoding("hex-encoded UTF-8", lambda t: t.encode().hex())),
-        "rot13": Builtin.of(_encoding("ROT13-encoded", lambda t: codecs.encode(t, "rot13"))),
-        "leetspeak": Builtin.of(
+        "hex": _builtin(_encoding("hex-encoded UTF-8", lambda t: t.encode().hex())),
+        "rot13": _builtin(_encoding("ROT13-encoded", lambda t: codecs.encode(t, "rot13"))),
+        "leetspeak": _builtin(
             _encoding("written in leetspeak", lambda t: t.lower().translate(_LEET))
         ),
-        "case": Builtin.of(_case),
-        "whitespace": Builtin.of(_whitespace),
-        "translate": Builtin.of(_translate),
-        "paraphrase": Builtin.of(_paraphrase),
+        "case": _builtin(_case),
+        "whitespace": _builtin(_whitespace),
+        "translate": _builtin(_translate),
+        "paraphrase": _builtin(_paraphrase),
     },
     _accept,
     _unknown,
