@@ -39,7 +39,9 @@ async def test_an_evaluation_with_transforms_runs_each_probe_per_transform(
     assert all(group["dimensions"]["security"] == 0.0 for group in groups.values())
 
 
-async def test_a_bad_transform_is_a_400_naming_it(assay: RunningAssay, fake_llm: FakeLLM):
+async def test_a_bad_transform_or_attacker_is_a_400_naming_it(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
     async with assay.client(await assay.key()) as client:
         await create_harness(client)
         answers = [
@@ -50,6 +52,7 @@ async def test_a_bad_transform_is_a_400_naming_it(assay: RunningAssay, fake_llm:
                 {"transforms": ["base64", "translate:xx"]},
                 {"transforms": ["x" * 501]},
                 {"transform_model": "no-slash"},
+                {"attacker": "no-slash"},
             )
         ]
 
@@ -57,7 +60,7 @@ async def test_a_bad_transform_is_a_400_naming_it(assay: RunningAssay, fake_llm:
         assert answer.status_code == 400, answer.text
         assert answer.json()["type"] == "InvalidRequestException"
     assert "translate:xx" in answers[0].text and "transforms" in answers[0].text
-    assert "transform_model" in answers[2].text
+    assert "transform_model" in answers[2].text and "attacker" in answers[3].text
 
 
 def test_the_client_asks_for_transforms_and_reads_them_back(tmp_path: Path, fake_llm: FakeLLM):
