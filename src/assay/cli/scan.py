@@ -75,6 +75,8 @@ def scan_run(
     harnesses: list[str],
     *,
     system_prompt: str | None = None,
+    transforms: list[str] | None = None,
+    attacker: str | None = None,
     base_url: str | None = None,
     judge: str | None = None,
     fail_under: float | None = None,
@@ -89,6 +91,10 @@ def scan_run(
     params: dict[str, Any] = {"harnesses": harnesses}
     if system_prompt is not None:
         params["system_prompt"] = system_prompt
+    if transforms:
+        params["transforms"] = transforms
+    if attacker is not None:
+        params["attacker"] = attacker
     return RunFile(
         name=f"scan of {target}",
         target=target_from_text(target, base_url),
@@ -127,6 +133,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "summary": summary.get("summary", {}),
         "counts": summary.get("counts", {}),
         "usage": summary.get("usage", {}),
+        "by_transform": summary.get("by_transform", {}),
     }
 
 
@@ -183,11 +190,33 @@ def _failures_table(failures: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _transforms_table(by_transform: dict[str, Any]) -> Table:
+    """One row per transform (``none``: the probes as written).
+
+    A rewriting that defeats a dimension stands out against the first row.
+    """
+    table = Table(title="By transform", title_justify="left")
+    table.add_column("transform", style="cyan")
+    for dimension in TRUST_DIMENSIONS:
+        table.add_column(dimension, justify="right")
+    table.add_column("failed", justify="right")
+    for name, block in by_transform.items():
+        scores = block.get("dimensions", {})
+        table.add_row(
+            name,
+            *(_score(scores.get(d)) for d in TRUST_DIMENSIONS),
+            f"{block['failed']}/{block['total']}",
+        )
+    return table
+
+
 def _print(data: dict[str, Any]) -> None:
     if data["error"]:
         console.print(Text(f"the scan could not run: {data['error']}", style="red"))
     if data["dimensions"]:
         console.print(_scores_table(data))
+    if data["by_transform"]:
+        console.print(_transforms_table(data["by_transform"]))
     if data["failures"]:
         console.print(_failures_table(data["failures"]))
     excluded = data["counts"].get("infra_error", 0) + data["counts"].get("cancelled", 0)
@@ -213,6 +242,22 @@ def scan(
     ],
     system_prompt: Annotated[
         str | None, typer.Option(help="System prompt sent before every probe.")
+    ] = None,
+    transform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--transform",
+            "-T",
+            help="Also run every probe rewritten: base64, hex, rot13, leetspeak, case, "
+            "whitespace, translate:<code>, paraphrase (repeatable).",
+        ),
+    ] = None,
+    attacker: Annotated[
+        str | None,
+        typer.Option(
+            help="Who writes multi-turn attack turns (-H multi_turn): scripted (default) or "
+            "provider/model."
+        ),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="Base URL of an OpenAI-compatible server (model targets).")
@@ -256,6 +301,8 @@ def scan(
             target,
             harness,
             system_prompt=system_prompt,
+            transforms=transform,
+            attacker=attacker,
             base_url=base_url,
             judge=judge,
             fail_under=fail_under,

@@ -26,9 +26,11 @@ from assay.core.errors import ConfigurationError, NotFound
 from assay.core.yamlio import load_yaml
 from assay.probes.base import Dimension, Probe
 
-#: Harness names an evaluation may ask for; ``trust_score`` runs every built-in probe. The
-#: dimension harnesses run one dimension's probes; the family harnesses run a few
-#: subcategories (all security probes, so they are also part of ``security``).
+#: Harness names an evaluation may ask for; ``trust_score`` runs every built-in single-turn
+#: probe. The dimension harnesses run one dimension's single-turn probes; the family harnesses
+#: run a few subcategories (security probes, so the single-turn ones are also part of
+#: ``security``). ``multi_turn`` runs the attack probes, which need an attacker and several
+#: turns each, so no dimension harness includes them.
 BUILTIN_HARNESSES: tuple[str, ...] = (
     "trust_score",
     "security",
@@ -36,6 +38,7 @@ BUILTIN_HARNESSES: tuple[str, ...] = (
     "safety",
     "output_handling",
     "supply_chain",
+    "multi_turn",
 )
 
 _HARNESS_DIMENSIONS: dict[str, frozenset[Dimension]] = {
@@ -57,6 +60,9 @@ HARNESS_SUBCATEGORIES: dict[str, frozenset[str]] = {
         }
     ),
     "supply_chain": frozenset({"package_hallucination_pypi", "package_hallucination_npm"}),
+    "multi_turn": frozenset(
+        {"multiturn_crescendo", "multiturn_foot_in_the_door", "multiturn_tap", "multiturn_goat"}
+    ),
 }
 
 
@@ -159,7 +165,11 @@ def probes_for_harness(name: str) -> list[Probe]:
     dimensions = _HARNESS_DIMENSIONS.get(name)
     if dimensions is None:
         raise NotFound(f"harness {name!r} not found")
-    return [probe for probe in load_builtin_probes() if probe.category in dimensions]
+    return [
+        probe
+        for probe in load_builtin_probes()
+        if probe.category in dimensions and probe.attack is None
+    ]
 
 
 CATALOG_VERSION: str = _builtin_catalog().version

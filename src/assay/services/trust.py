@@ -218,6 +218,9 @@ async def create_trust_evaluation(
     model_name: str | None = None,
     model_params: ModelParams | None = None,
     system_prompt: str | None = None,
+    transforms: list[str] | None = None,
+    transform_model: str | None = None,
+    attacker: str | None = None,
     api_key: SecretStr | None = None,
     webhook_url: str | None = None,
     name: str | None = None,
@@ -264,6 +267,9 @@ async def create_trust_evaluation(
             "probes": [p.model_dump(mode="json") for p in probes],
             "system_prompt": system_prompt,
             "catalog_version": CATALOG_VERSION,
+            "transforms": transforms or [],
+            "transform_model": transform_model,
+            "attacker": attacker,
         },
     )
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}

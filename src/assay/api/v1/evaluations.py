@@ -32,6 +32,7 @@ from assay.core.text import (
     Kind,
     LongName,
     LongText,
+    ShortText,
     Url,
 )
 from assay.services import compare as compare_service
@@ -63,6 +64,14 @@ class EvaluationCreate(BaseModel):
     model_params: ModelParams | None = None
     system_prompt: LongText | None = None
     """Sent as the system prompt (before each probe's own) on every probe."""
+    transforms: list[ShortText] = Field(default_factory=list, max_length=10)
+    """Also run every probe rewritten by each: `base64`, `hex`, `rot13`, `leetspeak`, `case`,
+    `whitespace`, `translate:<language code>`, `paraphrase`; results group by transform."""
+    transform_model: ShortText | None = None
+    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: ShortText | None = None
+    """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
+    (the default, offline) or an attacker model `provider/model`."""
     api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
     webhook_url: Url | None = None
@@ -198,6 +207,7 @@ def results_from_evaluation(view: EvaluationView) -> EvaluationResults:
             "usage": summary.get("usage"),
             "harnesses": _harnesses(view),
             "catalog_version": (summary.get("catalog") or {}).get("version"),
+            **({"by_transform": summary["by_transform"]} if "by_transform" in summary else {}),
         }
     else:
         details = summary
@@ -242,6 +252,9 @@ async def create_evaluation(
         model_name=body.model_name,
         model_params=body.model_params,
         system_prompt=body.system_prompt,
+        transforms=body.transforms,
+        transform_model=body.transform_model,
+        attacker=body.attacker,
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
