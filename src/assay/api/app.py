@@ -22,6 +22,7 @@ from assay.api.v1.agents import router as agents_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
+from assay.api.v1.keys import router as keys_router
 from assay.services.container import open_container
 from assay.settings import Settings
 from assay.web.mount import mount_ui
@@ -66,6 +67,7 @@ def create_app(
     app.include_router(evaluations_router)
     app.include_router(harnesses_router)
     app.include_router(items_router)
+    app.include_router(keys_router)
     app.include_router(eval_runs_router)
     app.include_router(eval_tasks_router)
     app.include_router(projects_router)

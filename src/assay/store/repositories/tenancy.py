@@ -108,6 +108,34 @@ async def get_key(session: AsyncSession, key_id: str) -> ApiKey | None:
     return result
 
 
+async def list_keys(
+    session: AsyncSession, org_id: str, workspace_id: str | None = None
+) -> list[tuple[ApiKey, str | None, str | None]]:
+    """The organization's keys (only ``workspace_id``'s when given), newest first.
+
+    Each comes with its workspace's slug and its user's email; revoked keys are included.
+    """
+    query = (
+        select(ApiKey, Workspace.slug, User.email)
+        .outerjoin(Workspace, Workspace.id == ApiKey.workspace_id)
+        .outerjoin(User, User.id == ApiKey.user_id)
+        .where(ApiKey.org_id == org_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    if workspace_id is not None:
+        query = query.where(ApiKey.workspace_id == workspace_id)
+    rows = await session.execute(query)
+    return [(key, slug, email) for key, slug, email in rows.all()]
+
+
+async def key_of_org(session: AsyncSession, org_id: str, key_id: str) -> ApiKey | None:
+    """The organization's key with this id, revoked or not."""
+    result: ApiKey | None = await session.scalar(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org_id)
+    )
+    return result
+
+
 async def upsert_user(session: AsyncSession, org_id: str, email: str, role: str) -> User:
     user: User | None = await session.scalar(
         select(User).where(User.org_id == org_id, User.email == email)
