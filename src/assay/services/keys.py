@@ -238,6 +238,15 @@ async def authenticate_key_id(container: Container, key_id: str) -> Principal:
     return _principal(key)
 
 
+async def user_email(container: Container, principal: Principal) -> str | None:
+    """The email of the user the caller's key belongs to; None for a service key."""
+    if principal.user_id is None:
+        return None
+    async with container.sessions() as session:
+        user = await tenancy.get_user_by_id(session, principal.user_id)
+    return user.email if user is not None else None
+
+
 def _principal(key: ApiKey) -> Principal:
     return Principal(
         org_id=key.org_id,
