@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from assay.core.errors import AssayError
-from assay.web import reviews
+from assay.web import manage, reviews
 from assay.web.auth import LocalViewer, LoginRequired
 from assay.web.routes import page, router
 
@@ -60,7 +60,7 @@ def mount_ui(app: FastAPI, *, local: bool = False) -> None:
     """Serve the UI under /ui (``local``: read-only with no sign-in, for ``assay view``)."""
     if local:
         app.state.local_viewer = LocalViewer()
-    for pages in (router, reviews.router):
+    for pages in (router, reviews.router, *manage.ROUTERS):
         app.include_router(pages)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="ui-static")
     app.add_exception_handler(LoginRequired, _login_required)

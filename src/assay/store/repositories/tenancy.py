@@ -66,6 +66,14 @@ def visible_in(
     return or_(column.is_(None), column == workspace_id)
 
 
+async def list_workspaces(session: AsyncSession, org_id: str) -> list[Workspace]:
+    """The organization's workspaces, by slug."""
+    rows = await session.scalars(
+        select(Workspace).where(Workspace.org_id == org_id).order_by(Workspace.slug)
+    )
+    return list(rows.all())
+
+
 async def get_workspace_by_id(session: AsyncSession, workspace_id: str) -> Workspace | None:
     return await session.get(Workspace, workspace_id)
 
