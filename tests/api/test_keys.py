@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assay.core.principal import Role
 from assay.services.keys import hash_key
+from tests.checkpoints.test_review_cli import assay as _assay
 from tests.factories import RunningAssay, assay_env, make_settings, serve_assay
 
 pytestmark = pytest.mark.timeout(120)
@@ -60,12 +59,6 @@ async def test_an_admin_lists_and_revokes_keys_and_the_revoked_key_is_refused_at
         assert [k["prefix"] for k in mine] == [scoped[:10]]
         outside = await workspace_admin.post(f"/v1/keys/{by_prefix[admin[:10]]['id']}/revoke")
         assert outside.status_code == 404
-
-
-def _assay(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assay", *args], env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 async def test_keys_list_and_revoke_on_the_command_line(tmp_path: Path):

@@ -111,7 +111,12 @@ async def test_an_admin_creates_a_key_and_revokes_it_in_the_browser(
     admin = await server.key()
     context, page = await _sign_in(browser, server, admin)
     try:
-        await page.get_by_role("link", name="Manage").click()
+        await check_page(page, "evaluations", tmp_path)
+        await tab_reaches(page, "Filter")
+        await page.goto(server.url + "/ui/manage/agents")
+        await check_page(page, "agents", tmp_path)
+        await tab_reaches(page, "Register")
+        await page.get_by_role("navigation", name="Main").get_by_role("link", name="Manage").click()
         await page.get_by_role("link", name="API keys").click()
         await page.wait_for_url(re.compile(r".*/ui/manage/keys$"))
         await tab_reaches(page, "Create key")

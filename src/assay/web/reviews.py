@@ -64,32 +64,29 @@ async def _queue(container: Container, viewer: Viewer) -> list[Execution]:
     return sorted(waiting, key=asked_at)
 
 
-@router.get("")
-async def queue(request: Request, container: ContainerDep, viewer: ViewerDep) -> HTMLResponse:
-    waiting = await _queue(container, viewer)
+async def _queue_page(
+    request: Request, container: Container, viewer: Viewer, template: str
+) -> HTMLResponse:
     return page(
         request,
-        "reviews.html",
+        template,
         viewer,
-        waiting=waiting,
+        waiting=await _queue(container, viewer),
         now=datetime.now(UTC),
         wait_text=wait_text,
         shortcuts=QUEUE_KEYS,
     )
 
 
+@router.get("")
+async def queue(request: Request, container: ContainerDep, viewer: ViewerDep) -> HTMLResponse:
+    return await _queue_page(request, container, viewer, "reviews.html")
+
+
 @router.get("/queue")
 async def queue_rows(request: Request, container: ContainerDep, viewer: ViewerDep) -> HTMLResponse:
     """The queue's table alone, which the page polls so new checkpoints appear by themselves."""
-    waiting = await _queue(container, viewer)
-    return page(
-        request,
-        "_reviews_table.html",
-        viewer,
-        waiting=waiting,
-        now=datetime.now(UTC),
-        wait_text=wait_text,
-    )
+    return await _queue_page(request, container, viewer, "_reviews_table.html")
 
 
 def _is_final(execution: Execution) -> bool:
