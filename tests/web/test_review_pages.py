@@ -58,6 +58,8 @@ async def test_the_assigned_reviewer_reads_the_evidence_rejects_with_a_hint_then
         )
         assert no_hint.status_code == 422
         assert "hint: is required when rejecting" in no_hint.text
+        assert "sse-connect" not in no_hint.text  # not live: nothing swaps the form away
+        assert f"/ui/reviews/{execution_id}/stream?seen=" in run.text
         forged = await ui.post(
             f"/ui/reviews/{execution_id}/verify",
             data={"csrf": "forged", "checkpoint": "1", "action": "approved"},

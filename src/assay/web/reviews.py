@@ -10,9 +10,9 @@ may answer. Keyboard shortcuts are handled by ``static/reviews.js`` and listed o
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from assay.api.deps import ContainerDep
@@ -21,7 +21,7 @@ from assay.core.errors import InvalidTransition, ValidationFailed
 from assay.services import checkpoints as checkpoint_service
 from assay.services.container import Container
 from assay.web.auth import Viewer, ViewerDep, checked_form
-from assay.web.routes import STREAM_INTERVAL, page, redirect, stream, templates
+from assay.web.routes import STREAM_INTERVAL, fingerprint, page, redirect, stream, templates
 
 router = APIRouter(prefix="/ui/reviews", include_in_schema=False)
 
@@ -110,6 +110,10 @@ async def _next_in_queue(container: Container, viewer: Viewer, current: str) -> 
     return ids[0] if ids else None
 
 
+def _live_html(viewer: Viewer, context: dict[str, Any], hint: str = "") -> str:
+    return templates.get_template("_review_live.html").render(viewer=viewer, hint=hint, **context)
+
+
 async def _run_page(
     request: Request,
     container: Container,
@@ -119,17 +123,20 @@ async def _run_page(
     error: str | None = None,
     hint: str = "",
 ) -> HTMLResponse:
+    """The run's page; after a refused verdict it is not live, so the hint stays as typed."""
     context = await _run_context(container, viewer, execution_id)
+    live_html = _live_html(viewer, context, hint)
     return page(
         request,
         "review.html",
         viewer,
         status,
-        live=not _is_final(context["execution"]),
+        live=error is None and not _is_final(context["execution"]),
+        live_html=live_html,
+        seen=fingerprint(live_html),
         next_id=await _next_in_queue(container, viewer, execution_id),
         shortcuts=RUN_KEYS,
         error=error,
-        hint=hint,
         **context,
     )
 
@@ -143,21 +150,26 @@ async def run(
 
 @router.get("/{execution_id}/stream")
 async def run_stream(
-    request: Request, execution_id: str, container: ContainerDep, viewer: ViewerDep
+    request: Request,
+    execution_id: str,
+    container: ContainerDep,
+    viewer: ViewerDep,
+    seen: Annotated[str | None, Query(max_length=64)] = None,
 ) -> StreamingResponse:
     """Server-sent events: the run's steps and question each time they change, until it ends.
 
-    The fragment holds no clock, so it stays the same while a question waits and a hint
-    being typed into it is never swapped away.
+    The fragment holds no clock, so it stays the same while a question waits, and the page's
+    own copy (``seen``) is not sent again: a hint being typed is never swapped away.
     """
     await checkpoint_service.get_execution(container, viewer.principal, execution_id)
 
     async def render() -> tuple[str, bool]:
         context = await _run_context(container, viewer, execution_id)
-        html = templates.get_template("_review_live.html").render(viewer=viewer, **context)
-        return html, _is_final(context["execution"])
+        return _live_html(viewer, context), _is_final(context["execution"])
 
-    return stream(request, render, lambda: container.wait_for_change(execution_id, STREAM_INTERVAL))
+    return stream(
+        request, render, lambda: container.wait_for_change(execution_id, STREAM_INTERVAL), seen
+    )
 
 
 @router.post("/{execution_id}/verify")

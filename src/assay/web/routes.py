@@ -10,6 +10,7 @@ modules (``web/reviews.py``, ``web/manage/``) render with :func:`page` and strea
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -340,12 +341,22 @@ def _sse(event: str, html: str) -> str:
     return f"event: {event}\n{data}\n"
 
 
+def fingerprint(html: str) -> str:
+    """A short digest of a fragment, which a page passes to its stream as ``seen``."""
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
+
+
 def stream(
     request: Request,
     render: Callable[[], Awaitable[tuple[str, bool]]],
     wait: Callable[[], Awaitable[None]],
+    seen: str | None = None,
 ) -> StreamingResponse:
-    """Send the fragment whenever it changes, and ``done`` once it is final."""
+    """Send the fragment whenever it changes, and ``done`` once it is final.
+
+    ``seen`` is the :func:`fingerprint` of the fragment the page already shows: the first
+    render is not sent when it is the same, so a form being filled in is not swapped away.
+    """
 
     async def events() -> AsyncIterator[str]:
         last = None
@@ -356,7 +367,8 @@ def stream(
                 yield _sse("done", exc.message)
                 return
             if html != last:
-                yield _sse("update", html)
+                if last is not None or seen != fingerprint(html):
+                    yield _sse("update", html)
                 last = html
             if final:
                 yield _sse("done", "")
