@@ -11,11 +11,13 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi.responses import Response
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from assay.core.errors import AssayError, Conflict, NotFound, ValidationFailed
-from assay.web.routes import redirect
+from assay.web.auth import Viewer
+from assay.web.routes import page, redirect
 
 #: Errors that a form's sender can fix, shown beside the form.
 FORM_ERRORS = (ValidationFailed, Conflict, NotFound)
@@ -62,3 +64,11 @@ async def submitted(
     except FORM_ERRORS as exc:
         return await show_error(exc)
     return redirect(done)
+
+
+def form_page(
+    request: Request, name: str, viewer: Viewer, error: AssayError | None, **context: Any
+) -> HTMLResponse:
+    """A page with forms; after a fixable error, with its status and its message shown."""
+    status = error.status if error else 200
+    return page(request, name, viewer, status, error=error.message if error else None, **context)

@@ -17,7 +17,7 @@ from assay.services.container import Container
 from assay.services.tenancy import tenancy_of, workspace_principal
 from assay.web import forms
 from assay.web.auth import Viewer, ViewerDep, checked_form
-from assay.web.routes import page, redirect
+from assay.web.routes import redirect
 
 router = APIRouter(prefix="/ui/manage/benchmarks", include_in_schema=False)
 #: The resources the page lists, as ``delete_resource`` names them.
@@ -37,16 +37,15 @@ async def _page(
     error: AssayError | None = None,
 ) -> HTMLResponse:
     principal = await _in_workspace(container, viewer, workspace)
-    return page(
+    return forms.form_page(
         request,
         "manage/benchmarks.html",
         viewer,
-        error.status if error else 200,
+        error,
         workspace=workspace,
         workspaces=(await tenancy_of(container, viewer.principal)).workspaces,
         datasets=await bench_service.list_datasets(container, principal),
         runtimes=await bench_service.list_runtimes(container, principal),
-        error=error.message if error else None,
     )
 
 

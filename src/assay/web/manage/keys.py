@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from assay.api.deps import ContainerDep
-from assay.core.errors import PermissionDenied
+from assay.core.errors import AssayError, PermissionDenied
 from assay.core.principal import Role
 from assay.services import keys as key_service
 from assay.services.access import require_role
@@ -31,20 +31,18 @@ async def _keys_page(
     container: Container,
     viewer: Viewer,
     *,
-    status: int = 200,
-    error: str | None = None,
+    error: AssayError | None = None,
     new_key: str | None = None,
 ) -> HTMLResponse:
     keys = await key_service.list_keys(container, viewer.principal)
-    response = page(
+    response = forms.form_page(
         request,
         "manage/keys.html",
         viewer,
-        status,
+        error,
         keys=keys,
         roles=[r.value for r in Role],
         workspaces=(await tenancy_of(container, viewer.principal)).workspaces,
-        error=error,
         new_key=new_key,
     )
     response.headers.update(_NO_STORE)
@@ -70,7 +68,7 @@ async def create_key(request: Request, container: ContainerDep, viewer: ViewerDe
             forms.text(form, "user"),
         )
     except forms.FORM_ERRORS as exc:
-        return await _keys_page(request, container, viewer, status=exc.status, error=exc.message)
+        return await _keys_page(request, container, viewer, error=exc)
     return await _keys_page(request, container, viewer, new_key=key)
 
 

@@ -60,11 +60,11 @@ async def _project_page(
     principal = viewer.principal
     project = await project_service.get_project(container, principal, ref)
     runs = await run_service.list_runs(container, principal, project.id)
-    return page(
+    return forms.form_page(
         request,
         "manage/project.html",
         viewer,
-        error.status if error else 200,
+        error,
         project=project,
         connectors=await connector_service.list_connectors(container, principal, project.id),
         personas=await simulation_service.list_personas(container, principal, project.id),
@@ -72,7 +72,6 @@ async def _project_page(
         evals=await eval_service.list_evals(container, principal, project.id),
         runs=runs[:LISTED_RUNS],
         connector_types=list(CONNECTOR_TYPES),
-        error=error.message if error else None,
     )
 
 

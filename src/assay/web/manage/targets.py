@@ -18,7 +18,7 @@ from assay.services.tenancy import tenancy_of
 from assay.targets._registry import known_target_kinds
 from assay.web import forms
 from assay.web.auth import Viewer, ViewerDep, checked_form
-from assay.web.routes import page, redirect
+from assay.web.routes import redirect
 
 router = APIRouter(prefix="/ui/manage", include_in_schema=False)
 #: Rows listed per page; the API pages through more.
@@ -29,16 +29,15 @@ async def _agents_page(
     request: Request, container: Container, viewer: Viewer, error: AssayError | None = None
 ) -> HTMLResponse:
     agents, total = await agent_service.list_agents(container, viewer.principal, LISTED, 0)
-    return page(
+    return forms.form_page(
         request,
         "manage/agents.html",
         viewer,
-        error.status if error else 200,
+        error,
         agents=agents,
         total=total,
         kinds=known_target_kinds(),
         workspaces=(await tenancy_of(container, viewer.principal)).workspaces,
-        error=error.message if error else None,
     )
 
 
@@ -83,16 +82,15 @@ async def _harnesses_page(
     request: Request, container: Container, viewer: Viewer, error: AssayError | None = None
 ) -> HTMLResponse:
     harnesses, total = await harness_service.list_harnesses(container, viewer.principal, LISTED, 0)
-    return page(
+    return forms.form_page(
         request,
         "manage/harnesses.html",
         viewer,
-        error.status if error else 200,
+        error,
         harnesses=harnesses,
         total=total,
         builtin=BUILTIN_HARNESSES,
         workspaces=(await tenancy_of(container, viewer.principal)).workspaces,
-        error=error.message if error else None,
     )
 
 
