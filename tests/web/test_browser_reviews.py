@@ -172,7 +172,7 @@ async def test_a_member_builds_and_runs_a_scenario_eval_and_reads_its_transcript
         await page.get_by_role("button", name="Add scenario").click()
         await page.get_by_label("New connector's name").fill("Booking agent")
         await page.get_by_label("Type").select_option("langgraph")
-        await page.get_by_label("Base URL").fill(agent.url)
+        await page.get_by_label("Base URL", exact=True).fill(agent.url)
         await page.get_by_label(re.compile(r"^Config \(JSON")).fill('{"assistant_id": "booking"}')
         await page.get_by_role("button", name="Add connector").click()
         await page.get_by_label("New eval's name").fill("Cancellation")

@@ -126,9 +126,35 @@ async def test_project_resources_and_benchmark_resources_are_created_from_their_
             api_key="sk-connector-secret-4",
         )
         assert connector.status_code == 303, connector.text
+        private = await _post(
+            ui,
+            f"{base}/connectors",
+            name="Inside",
+            type="openai-chat",
+            base_url="http://10.1.2.3/v1",
+        )
+        assert private.status_code in (400, 422) and "base_url" in private.text
+        assert 'id="connector-name"' in private.text  # shown beside the form to fix it
         page = await ui.get(base)
         assert "Booking agent" in page.text and "sk-connector-secret-4" not in page.text
         assert "Create eval" in page.text and "Cancel booking B1" in page.text
+
+        unknown = await _post(
+            ui, f"{base}/settings", simulator_provider="nowhere", simulator_model="m"
+        )
+        assert unknown.status_code == 422 and "llm_settings.simulator.provider" in unknown.text
+        saved = await _post(
+            ui,
+            f"{base}/settings",
+            name="Bookings",
+            judge_provider="mock",
+            judge_model="judge-2",
+            api_key="sk-project-key-77",
+        )
+        assert saved.status_code == 303, saved.text
+        page = await ui.get(base)
+        assert "<h1>Bookings</h1>" in page.text and "judge mock/judge-2" in page.text
+        assert "one is stored" in page.text and "sk-project-key-77" not in page.text
 
         benchmarks = await ui.get("/ui/manage/benchmarks")
         assert benchmarks.status_code == 200 and "Datasets (0)" in benchmarks.text

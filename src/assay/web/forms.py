@@ -15,12 +15,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from assay.core.errors import AssayError, Conflict, NotFound, ValidationFailed
+from assay.core.errors import AssayError, ConfigurationError, Conflict, NotFound, ValidationFailed
 from assay.web.auth import Viewer
 from assay.web.routes import page, redirect
 
-#: Errors that a form's sender can fix, shown beside the form.
-FORM_ERRORS = (ValidationFailed, Conflict, NotFound)
+#: Errors that a form's sender can fix, shown beside the form (a ConfigurationError is an
+#: unknown plugin or a URL the outbound policy refuses).
+FORM_ERRORS = (ValidationFailed, Conflict, NotFound, ConfigurationError)
 
 
 def text(form: FormData, name: str) -> str | None:

@@ -25,6 +25,7 @@ from assay.services import simulations as simulation_service
 from assay.services.connectors import CONNECTOR_TYPES, ConnectorFields
 from assay.services.container import Container
 from assay.services.evals import EvalFields
+from assay.services.projects import ModelSettings, ProjectUpdate
 from assay.services.simulations import PersonaFields, ScenarioFields
 from assay.web import forms
 from assay.web.auth import Viewer, ViewerDep, checked_form
@@ -136,6 +137,50 @@ def _creator(form: FormData, what: str) -> Callable[[Container, Principal, str],
         )
         return lambda c, p, ref: eval_service.create_eval(c, p, ref, chosen)
     raise NotFound(f"a project has no {what!r}")
+
+
+def _model(form: FormData, role: str) -> ModelSettings | None:
+    """The simulator's or judge's model from the form; None (unchanged) when left blank."""
+    provider, model = forms.text(form, f"{role}_provider"), forms.text(form, f"{role}_model")
+    if provider is None and model is None:
+        return None
+    try:
+        return ModelSettings(
+            provider=provider or "",
+            model=model or "",
+            base_url=forms.text(form, f"{role}_base_url"),
+        )
+    except PydanticValidationError as exc:
+        raise ValidationFailed.from_pydantic(exc, prefix=("llm_settings", role)) from None
+
+
+@router.post("/{ref}/settings")
+async def update_settings(
+    request: Request, ref: str, container: ContainerDep, viewer: ViewerDep
+) -> Response:
+    """Rename the project or change its simulator and judge models and their API key."""
+    form = await checked_form(request, viewer)
+
+    async def work() -> None:
+        given: dict[str, Any] = {}
+        if forms.text(form, "name"):
+            given["name"] = forms.text(form, "name")
+        for role in ("simulator", "judge"):
+            model = _model(form, role)
+            if model is not None:
+                given[role] = model
+        if forms.text(form, "remove_api_key"):
+            given["api_key"] = None  # given as None: the stored key is removed
+        elif forms.text(form, "api_key"):
+            given["api_key"] = forms.text(form, "api_key")
+        update = ProjectUpdate(**given)
+        await project_service.update_project(container, viewer.principal, ref, update)
+
+    return await forms.submitted(
+        work,
+        f"/ui/manage/projects/{ref}",
+        lambda exc: _project_page(request, container, viewer, ref, exc),
+    )
 
 
 @router.post("/{ref}/{what}")
