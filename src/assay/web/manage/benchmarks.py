@@ -6,12 +6,15 @@ workspace at a time, chosen from those the key may use.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from assay.api.deps import ContainerDep
 from assay.core.errors import AssayError, NotFound
 from assay.core.principal import Principal
+from assay.core.text import SLUG_MAX
 from assay.services import bench_resources as bench_service
 from assay.services.container import Container
 from assay.services.tenancy import tenancy_of, workspace_principal
@@ -51,7 +54,10 @@ async def _page(
 
 @router.get("")
 async def benchmarks(
-    request: Request, container: ContainerDep, viewer: ViewerDep, workspace: str | None = None
+    request: Request,
+    container: ContainerDep,
+    viewer: ViewerDep,
+    workspace: Annotated[str | None, Query(max_length=SLUG_MAX)] = None,
 ) -> HTMLResponse:
     if workspace is None:
         usable = (await tenancy_of(container, viewer.principal)).workspaces
