@@ -38,6 +38,7 @@ from assay.services import evaluations as evaluation_service
 from assay.services.access import require_role
 from assay.services.agents import resolve_target
 from assay.services.container import Container
+from assay.services.keys import user_email
 from assay.store.repositories import checkpoints as checkpoint_rows
 from assay.store.repositories import tenancy
 from assay.store.transitions import KIND_EVENT_LABEL
@@ -53,8 +54,8 @@ _REVIEW_ROLES = (Role.REVIEWER.value, Role.ADMIN.value)
 
 
 def execution_url(container: Container, execution_id: str) -> str:
-    """Where a person follows the run (its status; the reviewer page is the web UI's)."""
-    return f"{container.settings.public_url.rstrip('/')}/api/eval/status/{execution_id}"
+    """Where a person follows the run and verifies it: its reviewer page in the web UI."""
+    return f"{container.settings.public_url.rstrip('/')}/ui/reviews/{execution_id}"
 
 
 async def resolve_reviewer(container: Container, principal: Principal, reviewer: str) -> str:
@@ -228,18 +229,17 @@ async def reviewer_label(container: Container, principal: Principal, assigned: s
     Raises:
         PermissionDenied: the key is neither the assigned reviewer's nor an admin's.
     """
-    email = None
-    if principal.user_id is not None:
-        async with container.sessions() as session:
-            user = await tenancy.get_user_by_id(session, principal.user_id)
-        email = user.email if user is not None else None
-    if email is not None and email == assigned:
-        return email
-    if principal.role is Role.ADMIN:
-        return email or f"admin key {principal.key_id}"
-    raise PermissionDenied(
-        f"only the assigned reviewer ({assigned}) or an organization admin may verify this run"
-    )
+    email = await user_email(container, principal)
+    if not may_verify(principal, email, assigned):
+        raise PermissionDenied(
+            f"only the assigned reviewer ({assigned}) or an organization admin may verify this run"
+        )
+    return email or f"admin key {principal.key_id}"
+
+
+def may_verify(principal: Principal, email: str | None, assigned: str) -> bool:
+    """Whether the key of ``email``'s user (None: a service key) may verify a run of ``assigned``."""
+    return (email is not None and email == assigned) or principal.role is Role.ADMIN
 
 
 async def verify(
@@ -301,11 +301,7 @@ def _not_waiting(execution: Execution, number: int) -> str:
 
 async def pending_reviews(container: Container, principal: Principal) -> list[Execution]:
     """Runs waiting for the caller: the assigned reviewer's, or every one for an admin key."""
-    email = None
-    if principal.user_id is not None:
-        async with container.sessions() as session:
-            user = await tenancy.get_user_by_id(session, principal.user_id)
-        email = user.email if user is not None else None
+    email = await user_email(container, principal)
     if email is None and principal.role is not Role.ADMIN:
         return []
     filters: dict[str, Any] = {"status": "waiting_verification"}
