@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -18,9 +17,14 @@ API_KEY = "sk-test-0123456789abcdef"
 MakeProvider = Callable[..., ModelProvider]
 
 
-@pytest.fixture
-async def make_openai(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
-    """``make(model="gpt-test", **config)``: an OpenAIProvider on the fake LLM by default."""
+@pytest.fixture(params=["aiohttp", "sdk"])
+async def make_openai(
+    fake_llm: FakeLLM, request: pytest.FixtureRequest
+) -> AsyncIterator[MakeProvider]:
+    """``make(model="gpt-test", **config)``: an OpenAIProvider on the fake LLM by default.
+
+    Every test using it runs on both transports, Assay's aiohttp client and the official SDK.
+    """
     from assay.providers.openai import OpenAIProvider
 
     providers: list[ModelProvider] = []
@@ -28,6 +32,7 @@ async def make_openai(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
     def make(model: str = "gpt-test", **config: Any) -> ModelProvider:
         config.setdefault("base_url", fake_llm.url)
         config.setdefault("api_key", API_KEY)
+        config.setdefault("transport", request.param)
         provider = OpenAIProvider(model, ProviderConfig(**config))
         providers.append(provider)
         return provider
@@ -57,15 +62,6 @@ async def make_anthropic(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
     yield make
     for provider in providers:
         await provider.aclose()
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on, so connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def _hostile_app() -> FastAPI:

@@ -12,26 +12,24 @@ from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus, ItemState
 
 
-class EvaluationView(BaseModel):
+class EvaluationProgress(BaseModel):
+    """What a status poll shows: read from a few columns, never the spec or the summary.
+
+    Status routes are polled hard (clients poll every second, dashboards more), and an
+    evaluation's spec holds every probe or case it runs: decoding it per poll cost most of a
+    status read.
+    """
+
     id: str
-    org_id: str
     workspace_id: str
-    project_id: str
     kind: str
     name: str | None
-    collection: str
-    agent_id: str | None
-    spec: EvaluationSpec
-    labels: dict[str, Any] = Field(default_factory=dict)
     status: EvaluationStatus
     total_items: int
-    summary: dict[str, Any] | None = None
     error: str | None = None
     #: Why it failed as a stable code (``invalid_api_key``, ``configuration_error``, ...).
     error_code: str | None = None
-    webhook_url: str | None = None
     created_at: datetime
-    updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
     #: Items per state; filled by services that report progress.
@@ -40,6 +38,23 @@ class EvaluationView(BaseModel):
     @property
     def finished_items(self) -> int:
         return sum(n for state, n in self.item_counts.items() if state in TERMINAL_ITEM_STATES)
+
+    @property
+    def completed_items(self) -> int:
+        """Items that ran to an outcome: finished, but not cancelled before they could."""
+        return self.finished_items - self.item_counts.get(ItemState.CANCELLED.value, 0)
+
+
+class EvaluationView(EvaluationProgress):
+    org_id: str
+    project_id: str
+    collection: str
+    agent_id: str | None
+    spec: EvaluationSpec
+    labels: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, Any] | None = None
+    webhook_url: str | None = None
+    updated_at: datetime
 
 
 class EvaluationPage(BaseModel):
@@ -78,6 +93,8 @@ class ItemDetail(ItemView):
     outcome: Outcome | None = None
     #: What the item logged as it ran (turns, checkpoints) and the events that resumed it.
     events: list[RecordedEvent] = Field(default_factory=list)
+    #: What the evaluation's kind shows of the item (``Kind.item_view``), where filled.
+    view: dict[str, Any] = Field(default_factory=dict)
 
 
 class ItemDetailPage(BaseModel):

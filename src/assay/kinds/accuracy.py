@@ -34,7 +34,13 @@ from assay.kinds.toolkit import (
     score_stats,
     usage_summary,
 )
-from assay.kinds.verdicts import DEFAULT_MIN_SCORE, interval, problems, scored
+from assay.kinds.verdicts import (
+    DEFAULT_MIN_SCORE,
+    interval,
+    problems,
+    scored,
+    unsupported_gate,
+)
 from assay.scoring import stats
 from assay.scoring.judge import Judge
 
@@ -92,16 +98,27 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         """The mean score against ``min_score`` (default 7), with its interval and n."""
+        unsupported = unsupported_gate(thresholds, self.name, ("point", "lower-bound"))
+        if unsupported is not None:
+            return unsupported
         floor = thresholds.min_score or DEFAULT_MIN_SCORE
         mean = summary.get("avg_score")
-        needs = f"mean >= {floor:g}"
+        by_bound = thresholds.gate == "lower-bound"
+        needs = f"95% CI lower bound >= {floor:g}" if by_bound else f"mean >= {floor:g}"
         if mean is None:
             return CheckVerdict(
                 passed=False, result=f"nothing scored{problems(summary)}", needs=needs
             )
         ci = interval(summary.get("confidence_interval_95"))
         result = f"{mean:.1f}/10{ci} n={scored(summary)}"
-        return CheckVerdict(passed=mean >= floor, result=result + problems(summary), needs=needs)
+        if not by_bound:
+            return CheckVerdict(
+                passed=mean >= floor, result=result + problems(summary), needs=needs
+            )
+        lower = (summary.get("confidence_interval_95") or {}).get("lower")
+        passed = lower is not None and lower >= floor
+        result += f"; lower bound {lower:.1f}" if lower is not None else "; no interval (n < 2)"
+        return CheckVerdict(passed=passed, result=result + problems(summary), needs=needs)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

@@ -27,10 +27,11 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -165,6 +166,14 @@ class ItemContext:
     sandbox_provider: Callable[[str], SandboxProvider] | None = None
 
 
+class ItemKey(NamedTuple):
+    """An item's identity for comparisons, and the group it is reported under."""
+
+    key: str
+    #: The dimension, category or capability it belongs to; None for none.
+    group: str | None = None
+
+
 class Kind(abc.ABC, Generic[P]):
     name: ClassVar[str]
     Params: type[P]
@@ -205,14 +214,18 @@ class Kind(abc.ABC, Generic[P]):
         """The evaluation's summary from all its (terminal) items."""
 
     def item_view(
-        self, outcome: dict[str, Any] | None, events: Sequence[RecordedEvent]
+        self,
+        outcome: dict[str, Any] | None,
+        events: Sequence[RecordedEvent],
+        item_input: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """What the kind shows of one item: from its outcome, else from its events so far.
 
-        Services and UIs read an item through this, never through the outcome's inner shape
-        or the kind's event names. The default shows the outcome's ``data``.
+        Services and UIs read an item through this, never through the outcome's inner shape,
+        the item's planned input or the kind's event names. The default shows the outcome's
+        ``data``.
         """
-        del events
+        del events, item_input
         return dict((outcome or {}).get("data") or {})
 
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
@@ -222,3 +235,17 @@ class Kind(abc.ABC, Generic[P]):
         """
         del summary, thresholds
         return CheckVerdict(passed=True, result="finished", needs="-")
+
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """Each item's identity across evaluations of this kind, for pairing them in a compare.
+
+        Two evaluations are compared item by item, so an item must be recognised in the other
+        evaluation by what it tests (a probe's id, a task's name), not by its position or its
+        database id. Items with equal keys are repetitions, paired in ``seq`` order. None
+        leaves an item out of comparisons (a warm-up run). The default keys an item by its
+        planned input, which is stable for kinds whose input names what it tests.
+        """
+        del spec
+        return [ItemKey(json.dumps(value, sort_keys=True, default=str)) for value in inputs]

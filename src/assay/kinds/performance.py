@@ -32,7 +32,7 @@ from typing_extensions import override
 from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
-from assay.kinds.base import ItemContext, TargetHandle
+from assay.kinds.base import ItemContext, ItemKey, TargetHandle
 from assay.kinds.eval_run import EvalRunKind, EvalRunParams
 from assay.kinds.toolkit import (
     count_items,
@@ -43,7 +43,7 @@ from assay.kinds.toolkit import (
     response_trace,
     usage_summary,
 )
-from assay.kinds.verdicts import problems
+from assay.kinds.verdicts import problems, unsupported_gate
 from assay.scoring import stats
 
 _MIB = 1024 * 1024
@@ -77,6 +77,14 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
         return warmups + measured
 
     @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """Measured runs by their number; warm-up runs are never compared."""
+        del spec
+        return [None if v["warmup"] else ItemKey(f"iteration {v['iteration']}") for v in inputs]
+
+    @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
         """Time one target call; measure its peak memory when the target is in-process."""
         params = self.item_params(ctx)
@@ -104,6 +112,9 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         """The mean run time against ``max_mean_seconds`` (default: any time passes)."""
+        unsupported = unsupported_gate(thresholds, self.name, ("point",))
+        if unsupported is not None:
+            return unsupported
         limit = thresholds.max_mean_seconds
         mean = summary.get("avg_run_time")
         runs = len(summary.get("run_times", []))

@@ -21,7 +21,7 @@ from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.health import EVALUATIONS_CREATED
 from assay.api.v1.errors import FAILURE_TYPES
 from assay.core.errors import ResultsNotReady
-from assay.core.evaluation import EvaluationView
+from assay.core.evaluation import EvaluationProgress, EvaluationView
 from assay.core.states import EvaluationStatus
 from assay.core.text import (
     OFFSET_MAX,
@@ -29,18 +29,23 @@ from assay.core.text import (
     SHORT_TEXT_MAX,
     Bounded,
     Id,
+    Kind,
     LongName,
     LongText,
+    ShortText,
     Url,
 )
+from assay.services import compare as compare_service
 from assay.services import evaluations as evaluation_service
 from assay.services import trust as trust_service
 from assay.services import webhooks as webhook_service
-from assay.services.trust import ModelHub, ModelParams
+from assay.services.trust import TRUST_KIND, ModelHub, ModelParams
 from assay.services.webhooks import DeliveryView
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 
+#: ``kind=all`` lists evaluations of every kind.
+ALL_KINDS = "all"
 _SCORES = ("trust_score", "reliability_score", "security_score", "safety_score")
 
 
@@ -59,11 +64,22 @@ class EvaluationCreate(BaseModel):
     model_params: ModelParams | None = None
     system_prompt: LongText | None = None
     """Sent as the system prompt (before each probe's own) on every probe."""
+    transforms: list[ShortText] = Field(default_factory=list, max_length=10)
+    """Also run every probe rewritten by each: `base64`, `hex`, `rot13`, `leetspeak`, `case`,
+    `whitespace`, `translate:<language code>`, `paraphrase`; results group by transform."""
+    transform_model: ShortText | None = None
+    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: ShortText | None = None
+    """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
+    (the default, offline) or an attacker model `provider/model`."""
     api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
     webhook_url: Url | None = None
     """Receives a signed POST when the evaluation completes, fails or is cancelled."""
     name: LongName | None = None
+    baseline_evaluation_id: Id | None = None
+    """An earlier trust evaluation to compare with: results then give each dimension's
+    pass-rate difference, its 95% interval and a verdict in `baseline`."""
 
 
 class EvaluationCreated(BaseModel):
@@ -104,6 +120,11 @@ class EvaluationResults(BaseModel):
     completed_at: datetime | None
     failures: list[dict[str, Any]]
     summary: dict[str, Any]
+    baseline: dict[str, Any] | None = None
+    """With a `baseline_evaluation_id`: `evaluation_id`, then `overall` and `dimensions`,
+    each with `n`, `baseline_pass_rate`, `pass_rate`, `difference` (-1..1), `ci95`,
+    `p_value` (McNemar, exact) and `verdict` (`better`, `worse`, `no significant difference`);
+    or `error` when the baseline was deleted."""
 
 
 class EvaluationListItem(BaseModel):
@@ -142,7 +163,7 @@ def _harnesses(view: EvaluationView) -> list[str]:
     return list(view.labels.get("harnesses") or view.spec.params.get("harnesses") or [])
 
 
-def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime | None:
+def _estimate(view: EvaluationProgress, completed: int, now: datetime) -> datetime | None:
     """Now plus the remaining items at the average pace so far; None before the first one."""
     if view.status is not EvaluationStatus.RUNNING or view.started_at is None or not completed:
         return None
@@ -150,8 +171,8 @@ def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime |
     return now + timedelta(seconds=per_item * max(view.total_items - completed, 0))
 
 
-def status_from_evaluation(view: EvaluationView, now: datetime) -> EvaluationStatusView:
-    completed = min(view.finished_items, view.total_items)
+def status_from_evaluation(view: EvaluationProgress, now: datetime) -> EvaluationStatusView:
+    completed = min(view.completed_items, view.total_items)
     if view.total_items:
         progress = round(100.0 * completed / view.total_items, 1)
     else:
@@ -186,6 +207,7 @@ def results_from_evaluation(view: EvaluationView) -> EvaluationResults:
             "usage": summary.get("usage"),
             "harnesses": _harnesses(view),
             "catalog_version": (summary.get("catalog") or {}).get("version"),
+            **({"by_transform": summary["by_transform"]} if "by_transform" in summary else {}),
         }
     else:
         details = summary
@@ -230,9 +252,13 @@ async def create_evaluation(
         model_name=body.model_name,
         model_params=body.model_params,
         system_prompt=body.system_prompt,
+        transforms=body.transforms,
+        transform_model=body.transform_model,
+        attacker=body.attacker,
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
+        baseline_evaluation_id=body.baseline_evaluation_id,
     )
     EVALUATIONS_CREATED.labels(kind=view.kind, api="v1").inc()
     return EvaluationCreated(
@@ -250,14 +276,30 @@ async def list_evaluations(
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX, description="Evaluations to skip.")] = 0,
     status: Annotated[EvaluationStatus | None, Query(description="Only this status.")] = None,
     agent_id: Annotated[str | None, Query(description="Only this agent's evaluations.")] = None,
+    kind: Annotated[
+        list[Kind] | None,
+        Query(
+            max_length=20,
+            description=(
+                "Kinds to list (repeat for several), or `all`. By default only trust-score"
+                " evaluations (`harness`), the ones this API creates and can show results of."
+            ),
+        ),
+    ] = None,
 ) -> EvaluationList:
-    """The organization's evaluations, newest first, with the total that match."""
+    """The organization's evaluations, newest first, with the total that match.
+
+    Only trust-score evaluations unless ``kind`` widens it: an ``/eval-runs`` run or a seed-004
+    simulation has neither an ``eval-{uuid}`` id nor the scores a trust-score client reads.
+    """
+    kinds = kind or [TRUST_KIND]
     page = await evaluation_service.list_evaluations(
         container,
         principal,
         limit=limit,
         offset=offset,
         filters={"status": status.value if status else None, "agent_id": agent_id},
+        kinds=None if ALL_KINDS in kinds else kinds,
     )
     return EvaluationList(
         evaluations=[list_item_from_evaluation(v) for v in page.items],
@@ -271,9 +313,7 @@ async def list_evaluations(
 async def get_evaluation_status(
     evaluation_id: str, container: ContainerDep, principal: PrincipalDep
 ) -> EvaluationStatusView:
-    view = await evaluation_service.get_evaluation(
-        container, principal, evaluation_id, with_counts=True
-    )
+    view = await evaluation_service.get_progress(container, principal, evaluation_id)
     return status_from_evaluation(view, datetime.now(UTC))
 
 
@@ -292,7 +332,9 @@ async def get_evaluation_results(
             f"evaluation {evaluation_id} is {view.status.value}; results exist once it has "
             "completed"
         )
-    return results_from_evaluation(view)
+    results = results_from_evaluation(view)
+    results.baseline = await compare_service.baseline_results(container, principal, view)
+    return results
 
 
 @router.post("/{evaluation_id}/cancel", operation_id="evaluations-cancel")
