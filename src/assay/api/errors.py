@@ -23,6 +23,7 @@ from assay.api.dialects.eval_tasks import errors as eval_tasks_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
 from assay.core.errors import AssayError, NotFound, QuotaExceeded, ValidationFailed
+from assay.core.validation_messages import friendly_message
 from assay.web.mount import error_page, is_ui_path
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ async def _assay_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", ())), "msg": friendly_message(e), "type": e.get("type", "")}
         for e in exc.errors()
     ]
     message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assay.cli.common import console, err_console, exit_on_error, local_settings, run_with_container
+from assay.core.errors import ConfigurationError
 from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, RunInterrupted, load_run_file, run_checks
 
@@ -91,8 +93,10 @@ def _as_dict(result: CheckResult) -> dict[str, object]:
         "passed": result.verdict.passed,
         "result": result.verdict.result,
         "needs": result.verdict.needs,
+        "reason": result.verdict.reason,
+        "infra_errors": [r.model_dump() for r in view.infra_errors],
         "summary": view.summary,
-        "error": view.error,
+        "error": view.error or view.infra_error_text,
     }
 
 
@@ -105,10 +109,11 @@ def _table(run: RunFile, results: list[CheckResult]) -> Table:
     table.add_column("", no_wrap=True)
     for result in results:
         view = result.evaluation
+        verdict = result.verdict
         table.add_row(
             view.kind,
             str(view.spec.params.get("input", f"{len(view.spec.params.get('cases', []))} cases")),
-            result.verdict.result,
+            verdict.result + (f"\n[red]why:[/] {escape(verdict.reason)}" if verdict.reason else ""),
             result.verdict.needs,
             "[green]PASS[/]" if result.verdict.passed else "[red]FAIL[/]",
         )
@@ -125,5 +130,15 @@ def run(
     """Run the checks of FILE locally and exit 1 if any fails its threshold."""
     with exit_on_error():
         run_file = load_run_file(file)
-    if any(not r.verdict.passed for r in execute(run_file, as_json)):
-        raise typer.Exit(1)
+    raise typer.Exit(exit_code(execute(run_file, as_json)))
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """The exit code of finished checks: 0 all passed, 1 one failed, 2 one could not run.
+
+    A check that could not run for a setting (a missing key, a provider that cannot be built)
+    is bad input, not a regression, so CI can tell the two apart.
+    """
+    if any(r.evaluation.error_code == ConfigurationError.code for r in results):
+        return 2
+    return 1 if any(not r.verdict.passed for r in results) else 0

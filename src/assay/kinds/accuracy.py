@@ -34,7 +34,13 @@ from assay.kinds.toolkit import (
     score_stats,
     usage_summary,
 )
-from assay.kinds.verdicts import DEFAULT_MIN_SCORE, interval, problems, scored
+from assay.kinds.verdicts import (
+    DEFAULT_MIN_SCORE,
+    common_failure_reason,
+    interval,
+    problems,
+    scored,
+)
 from assay.scoring import stats
 from assay.scoring.judge import Judge
 
@@ -101,7 +107,15 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
             )
         ci = interval(summary.get("confidence_interval_95"))
         result = f"{mean:.1f}/10{ci} n={scored(summary)}"
-        return CheckVerdict(passed=mean >= floor, result=result + problems(summary), needs=needs)
+        passed = mean >= floor
+        return CheckVerdict(
+            passed=passed,
+            result=result + problems(summary),
+            needs=needs,
+            reason=None
+            if passed
+            else common_failure_reason(summary, lambda r: (r.get("score") or 0) < floor),
+        )
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

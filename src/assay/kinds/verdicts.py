@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from assay.core.verdict import CheckVerdict, Thresholds
@@ -32,6 +34,34 @@ def problems(summary: dict[str, Any]) -> str:
     return f"; {', '.join(parts)}" if parts else ""
 
 
+def _failed_result(result: dict[str, Any]) -> bool:
+    return result.get("passed") is False
+
+
+def common_failure_reason(
+    summary: dict[str, Any], failed: Callable[[dict[str, Any]], bool] = _failed_result
+) -> str | None:
+    """The most common reason among the summary's failed results (or its listed failures).
+
+    The kinds list their items as ``results`` (the eval-run kinds; ``failed`` picks the
+    failed ones) or their failed items as ``failures`` (match, harness), each with a
+    ``reason``, so a failed check can say why in its items' words.
+    """
+    reasons = [
+        str(r["reason"])
+        for r in summary.get("results") or []
+        if isinstance(r, dict) and failed(r) and r.get("reason")
+    ] or [
+        str(f["reason"])
+        for f in summary.get("failures") or []
+        if isinstance(f, dict) and f.get("reason")
+    ]
+    if not reasons:
+        return None
+    reason, count = Counter(reasons).most_common(1)[0]
+    return f"{count} x {reason}" if len(reasons) > 1 else reason
+
+
 def scored(summary: dict[str, Any]) -> int:
     return int(summary.get("counts", {}).get("scored", 0))
 
@@ -51,4 +81,10 @@ def pass_rate_verdict(
         )
     ci = interval(summary.get("pass_rate_ci95"), "%")
     result = f"{prefix}{rate:.0f}% passed{ci} n={scored(summary)}"
-    return CheckVerdict(passed=rate >= floor, result=result + problems(summary), needs=needs)
+    passed = rate >= floor
+    return CheckVerdict(
+        passed=passed,
+        result=result + problems(summary),
+        needs=needs,
+        reason=None if passed else common_failure_reason(summary),
+    )

@@ -11,22 +11,26 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
-from assay.core.evaluation import EvaluationPage, EvaluationView
+from assay.core.evaluation import EvaluationPage, EvaluationView, ReasonCount
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
-from assay.core.states import EvaluationStatus, check_evaluation_move
+from assay.core.states import EvaluationStatus, ItemState, check_evaluation_move
 from assay.engine.planner import plan_evaluation
 from assay.services.access import can_see, require_role
 from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
+from assay.store.repositories import item_errors, tenancy
 from assay.store.repositories import items as item_rows
-from assay.store.repositories import tenancy
 from assay.store.tables import Project
 from assay.store.transitions import move_evaluations
 
 
-def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> EvaluationView:
+def view_from_row(
+    row: Row[Any],
+    item_counts: dict[str, int] | None = None,
+    infra_errors: list[ReasonCount] | None = None,
+) -> EvaluationView:
     return EvaluationView(
         id=row.id,
         org_id=row.org_id,
@@ -49,6 +53,7 @@ def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> E
         started_at=row.started_at,
         completed_at=row.completed_at,
         item_counts=item_counts or {},
+        infra_errors=infra_errors or [],
     )
 
 
@@ -177,7 +182,12 @@ async def get_evaluation(
     async with container.db.connect() as conn:
         row = await _visible_row(conn, principal, evaluation_id)
         counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
-    return view_from_row(row, counts)
+        reasons = (
+            await item_errors.infra_error_reasons(conn, evaluation_id)
+            if counts and counts.get(ItemState.INFRA_ERROR.value)
+            else None
+        )
+    return view_from_row(row, counts, reasons)
 
 
 async def list_evaluations(

@@ -137,6 +137,8 @@ def eval_run_response_from_evaluation(view: EvaluationView) -> EvalSchema:
         }
     if eval_type is EvalType.AGENT_AS_JUDGE:
         eval_data["run_id"] = view.id
+    if view.infra_errors:
+        eval_data["infra_errors"] = view.infra_error_text
     labels = view.labels
     return EvalSchema(
         id=view.id,
