@@ -8,6 +8,8 @@ scan without a gate printing a green PASS.
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,67 @@ def test_bad_settings_exit_2_not_1(tmp_path: Path, head: str, message: str):
     result = assay(tmp_path, "run", "checks.yaml")
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in " ".join((result.stdout + result.stderr).split())
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The error a command printed: no traceback, one message (wrapped by the terminal)."""
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.startswith("error: "), result.stderr
+    return " ".join(result.stderr.split())
+
+
+def test_serve_refuses_a_port_out_of_range_in_one_line(tmp_path: Path):
+    result = assay(tmp_path, "serve", "--port", "99999")
+    assert result.returncode == 2
+    assert _one_line_error(result) == "error: --port must be between 1 and 65535, got 99999"
+
+
+def test_serve_names_the_driver_a_postgresql_url_needs(tmp_path: Path):
+    url = "postgresql://postgres:hunter2-secret@127.0.0.1:5432/assay"
+    result = assay(tmp_path, "serve", "--port", str(free_port()), env={"ASSAY_DATABASE_URL": url})
+    assert result.returncode == 2
+    message = _one_line_error(result)
+    assert "postgresql+asyncpg://" in message and "hunter2-secret" not in message
+
+
+def test_serve_says_when_the_database_is_unreachable(tmp_path: Path):
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/assay"
+    result = assay(tmp_path, "serve", "--port", str(free_port()), env={"ASSAY_DATABASE_URL": url})
+    assert result.returncode == 1
+    message = _one_line_error(result)
+    assert message.startswith(f"error: cannot open the database {url}")
+    assert "is it running?" in message
+
+
+def test_serve_on_a_taken_port_fails_before_starting_the_app(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = assay(tmp_path, "serve", "--port", str(port))
+    assert result.returncode == 1
+    message = _one_line_error(result)
+    assert f"port {port} on 127.0.0.1 is already in use" in message
+    assert "Application startup complete" not in result.stdout + result.stderr
+
+
+def test_a_second_init_makes_no_key_unless_forced(tmp_path: Path):
+    first = assay(tmp_path, "init")
+    assert first.returncode == 0 and "assay_" in first.stdout
+    second = assay(tmp_path, "init")
+    assert second.returncode == 2 and "assay_" not in second.stdout
+    message = _one_line_error(second)
+    assert "already initialized" in message and "assay init --force" in message
+    assert "assay keys create" in message
+    forced = assay(tmp_path, "init", "--force")
+    assert forced.returncode == 0 and "assay_" in forced.stdout
+
+
+def test_version_and_help_without_placeholders(tmp_path: Path):
+    version = assay(tmp_path, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("assay 0.")
+    for args in ([], ["run"], ["scan"], ["serve"], ["review", "show"]):
+        shown = assay(tmp_path, *args, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert "<bool>" not in shown.stdout and "{" not in shown.stdout, shown.stdout
+    assert "run [OPTIONS] FILE" in assay(tmp_path, "run", "--help").stdout
