@@ -98,4 +98,5 @@ async def test_a_registered_agent_is_updated_with_put_and_a_second_post_says_so(
         )
         assert missing.status_code == 404
         typo = await client.put("/v1/agents/calc", json={"kind": "python", "confg": {}})
-        assert typo.status_code == 422 and "confg" in typo.text
+        assert typo.status_code == 422
+        assert "body.confg: unknown key (did you mean 'config'?)" in typo.json()["detail"]
