@@ -120,3 +120,5 @@ def test_quickstart_shows_every_kind_and_only_the_deliberate_failure(tmp_path: P
     for kind in ("accuracy", "agent_as_judge", "performance", "reliability"):
         assert kind in result.stdout
     assert "1 of 12 checks failed" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "`assay view` shows them in the browser at http://127.0.0.1:8765/ui/evaluations" in said
