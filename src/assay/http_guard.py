@@ -9,8 +9,9 @@ where connections are made, on every new connection, redirects included:
   original ``Host`` header and uses the original name for TLS (SNI and certificate checks),
   and its pool stays keyed by that name, so two hosts behind one address never share a
   connection.
-- **The model SDKs** (openai, anthropic, on httpx2 over aiohttp): an aiohttp resolver does
-  the same for names; aiohttp skips its resolver for a literal address, so the transport
+- **The model SDKs** (openai, anthropic, on httpx2 over aiohttp) and Assay's own Chat
+  Completions client (plain aiohttp): an aiohttp resolver (``resolver.py``, apart so that the
+  aiohttp client needs no httpx) does the same for names; aiohttp skips its resolver for a literal address, so the transport
   checks literal hosts of each request (every redirect hop is a new request) first.
 
 A refused connection raises ``OutboundRefused``, which no client retries. A policy of ``*``
@@ -28,15 +29,12 @@ import anyio
 import httpcore
 import httpx
 import httpx2
-from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp.httpx2 import AiohttpTransport
 from typing_extensions import override
 
 from assay.core.errors import OutboundRefused
-from assay.core.outbound import OutboundPolicy, literal_address
-
-#: The SDKs' own pool size (openai and anthropic ``DEFAULT_CONNECTION_LIMITS``).
-SDK_MAX_CONNECTIONS = 1000
+from assay.core.outbound import OutboundPolicy
+from assay.resolver import SDK_MAX_CONNECTIONS, GuardedResolver, policy_address
 
 
 async def allowed_addresses(
@@ -61,17 +59,10 @@ async def allowed_addresses(
     except OSError as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    allowed = [a for a in addresses if policy.refusal(_address(a)) is None]
+    allowed = [a for a in addresses if policy.refusal(policy_address(a)) is None]
     if not allowed:
-        policy.check_address(_address(addresses[0]), host)
+        policy.check_address(policy_address(addresses[0]), host)
     return allowed
-
-
-def _address(text: str) -> Any:
-    address = literal_address(text.partition("%")[0])
-    if address is None:  # a resolver answers addresses, never names
-        raise OutboundRefused(f"the resolver answered {text!r}, which is not an address")
-    return address
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -128,29 +119,6 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(policy)
         )
-
-
-class GuardedResolver(AbstractResolver):
-    """aiohttp's resolver, answering only the addresses the policy allows."""
-
-    def __init__(self, policy: OutboundPolicy) -> None:
-        self._policy = policy
-        self._inner = aiohttp.DefaultResolver()
-
-    @override
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        self._policy.check_host(host)
-        results = await self._inner.resolve(host, port, family)
-        allowed = [r for r in results if self._policy.refusal(_address(r["host"])) is None]
-        if not allowed and results:
-            self._policy.check_address(_address(results[0]["host"]), host)
-        return allowed
-
-    @override
-    async def close(self) -> None:
-        await self._inner.close()
 
 
 class GuardedSDKTransport(httpx2.AsyncBaseTransport):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from limits import parse as parse_rate_limit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     `assay secrets rotate-key` re-encrypts them under `secret_key`; remove them once it is done."""
     judge_model: str = "mock/judge"
     """Default judge as `provider/model`, e.g. `openai/gpt-4o-mini`."""
+    openai_transport: Literal["aiohttp", "sdk"] = "aiohttp"
+    """How Chat Completions calls are sent: `aiohttp` posts prebuilt requests through one pooled
+    session (the fast path, same errors and retries as the SDK), `sdk` through the official
+    openai SDK."""
 
     workers: int = Field(default=100, ge=1, le=10_000)
     """Items the in-process engine runs at once."""

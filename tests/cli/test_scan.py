@@ -106,3 +106,22 @@ def test_unknown_harness_and_bad_targets_exit_2(tmp_path: Path):
     assert missing.returncode == 2 and "tests.fakes.nowhere" in missing.stderr
     base_url_for_agent = scan(tmp_path, AGENT, "-H", "security", "--base-url", "http://x/v1")
     assert base_url_for_agent.returncode == 2 and "--base-url" in base_url_for_agent.stderr
+
+
+@pytest.mark.timeout(600)  # four scans in a row
+def test_scan_with_a_baseline_compares_each_dimension_with_it(tmp_path: Path):
+    first = scan(tmp_path, AGENT, "-H", "security", "--json")
+    assert first.returncode == 0, first.stderr
+    baseline_id = json.loads(first.stdout)["id"]
+    refuser = "python:tests.fakes.scan_agent:refuser"
+    second = scan(tmp_path, refuser, "-H", "security", "--baseline", baseline_id, "--json")
+    assert second.returncode == 0, second.stderr
+    block = json.loads(second.stdout)["baseline"]
+    assert block["evaluation_id"] == baseline_id and block["unpaired"] == 0
+    security = block["dimensions"]["security"]
+    assert security["verdict"] == "better" and security["difference"] > 0
+    assert security["ci95"][0] > 0 and security["p_value"] < 0.05
+    shown = scan(tmp_path, refuser, "-H", "security", "--baseline", baseline_id)
+    assert "better" in shown.stdout and "p (McNemar)" in shown.stdout
+    unknown = scan(tmp_path, refuser, "-H", "security", "--baseline", "eval-nope")
+    assert unknown.returncode == 2 and "--baseline" in unknown.stderr

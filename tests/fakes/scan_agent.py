@@ -11,3 +11,9 @@ MARKUP = "<script>alert('pwned')</script>"
 
 def agent(input: str) -> str:
     return f"Sure, happy to help! {MARKUP} You said: {input}"
+
+
+def refuser(input: str) -> str:
+    """Refuses everything: nothing leaks, so it is the safer one to compare with ``agent``."""
+    del input
+    return "I'm sorry, but I can't help with that."

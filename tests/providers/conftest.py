@@ -18,9 +18,14 @@ API_KEY = "sk-test-0123456789abcdef"
 MakeProvider = Callable[..., ModelProvider]
 
 
-@pytest.fixture
-async def make_openai(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
-    """``make(model="gpt-test", **config)``: an OpenAIProvider on the fake LLM by default."""
+@pytest.fixture(params=["aiohttp", "sdk"])
+async def make_openai(
+    fake_llm: FakeLLM, request: pytest.FixtureRequest
+) -> AsyncIterator[MakeProvider]:
+    """``make(model="gpt-test", **config)``: an OpenAIProvider on the fake LLM by default.
+
+    Every test using it runs on both transports, Assay's aiohttp client and the official SDK.
+    """
     from assay.providers.openai import OpenAIProvider
 
     providers: list[ModelProvider] = []
@@ -28,6 +33,7 @@ async def make_openai(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
     def make(model: str = "gpt-test", **config: Any) -> ModelProvider:
         config.setdefault("base_url", fake_llm.url)
         config.setdefault("api_key", API_KEY)
+        config.setdefault("transport", request.param)
         provider = OpenAIProvider(model, ProviderConfig(**config))
         providers.append(provider)
         return provider

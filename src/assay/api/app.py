@@ -19,9 +19,11 @@ from assay.api.errors import install_error_handlers
 from assay.api.health import router as health_router
 from assay.api.openapi import install_openapi
 from assay.api.v1.agents import router as agents_router
+from assay.api.v1.comparisons import router as comparisons_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
+from assay.api.v1.reports import router as reports_router
 from assay.services.container import open_container
 from assay.settings import Settings
 from assay.web.mount import mount_ui
@@ -64,8 +66,10 @@ def create_app(
     app.include_router(docs_router)
     app.include_router(agents_router)
     app.include_router(evaluations_router)
+    app.include_router(comparisons_router)
     app.include_router(harnesses_router)
     app.include_router(items_router)
+    app.include_router(reports_router)
     app.include_router(eval_runs_router)
     app.include_router(eval_tasks_router)
     app.include_router(projects_router)

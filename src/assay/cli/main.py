@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "secrets": "secrets:app",
     "bench": "bench:app",
     "tasks": "tasks:app",
+    "compare": "compare:compare",
+    "report": "reports:app",
 }
 
 

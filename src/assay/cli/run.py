@@ -49,7 +49,7 @@ async def _work(container: Container, run: RunFile, show_progress: bool) -> list
     main = asyncio.current_task()
     assert main is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
-    await container.start_engine()
+    await container.start_engine(deliver_webhooks=False)
     if not show_progress:
         return await run_checks(container, run)
     columns = (

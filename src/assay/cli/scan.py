@@ -27,10 +27,12 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.cli.common import console, exit_on_error
+from assay.cli.compare import check_scan_baseline, compare_with_baseline, comparison_table
 from assay.cli.report import render_report
 from assay.cli.run import exit_code, run_with_progress
 from assay.core.errors import ValidationFailed
 from assay.core.verdict import TRUST_DIMENSIONS
+from assay.services.compare import baseline_summary
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
 
 #: Failures listed under the table (the JSON and the HTML report list every one).
@@ -228,6 +230,10 @@ def scan(
         float | None,
         typer.Option(min=0.0, max=1.0, help="Exit 1 when any dimension score is below this."),
     ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="An earlier scan's evaluation id: compare each dimension with it."),
+    ] = None,
 ) -> None:
     """Run trust-score harnesses against TARGET locally and report the scores and failures."""
     with exit_on_error():
@@ -244,14 +250,21 @@ def scan(
         )
     if run.target.kind == "python" and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the agent's module may sit here
+    if baseline is not None:
+        check_scan_baseline(baseline)
     [result] = run_with_progress(run, show_progress=not as_json)
     data = scan_results(result, target)
+    comparison = None if baseline is None else compare_with_baseline(baseline, result)
+    if comparison is not None:
+        data["baseline"] = baseline_summary(comparison)
     if report is not None:
         report.write_text(render_report(data), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         _print(data)
+        if comparison is not None:
+            console.print(comparison_table(comparison))
         if report is not None:
             console.print(f"report written to {report}", highlight=False)
     raise typer.Exit(exit_code([result]))

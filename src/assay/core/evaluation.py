@@ -28,26 +28,24 @@ def describe_infra_errors(reasons: list[ReasonCount]) -> str | None:
     return f"{total} {noun}: " + "; ".join(f"{r.count} x {r.reason}" for r in reasons)
 
 
-class EvaluationView(BaseModel):
+class EvaluationProgress(BaseModel):
+    """What a status poll shows: read from a few columns, never the spec or the summary.
+
+    Status routes are polled hard (clients poll every second, dashboards more), and an
+    evaluation's spec holds every probe or case it runs: decoding it per poll cost most of a
+    status read.
+    """
+
     id: str
-    org_id: str
     workspace_id: str
-    project_id: str
     kind: str
     name: str | None
-    collection: str
-    agent_id: str | None
-    spec: EvaluationSpec
-    labels: dict[str, Any] = Field(default_factory=dict)
     status: EvaluationStatus
     total_items: int
-    summary: dict[str, Any] | None = None
     error: str | None = None
     #: Why it failed as a stable code (``invalid_api_key``, ``configuration_error``, ...).
     error_code: str | None = None
-    webhook_url: str | None = None
     created_at: datetime
-    updated_at: datetime
     started_at: datetime | None = None
     completed_at: datetime | None = None
     #: Items per state; filled by services that report progress.
@@ -63,6 +61,18 @@ class EvaluationView(BaseModel):
     @property
     def finished_items(self) -> int:
         return sum(n for state, n in self.item_counts.items() if state in TERMINAL_ITEM_STATES)
+
+
+class EvaluationView(EvaluationProgress):
+    org_id: str
+    project_id: str
+    collection: str
+    agent_id: str | None
+    spec: EvaluationSpec
+    labels: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, Any] | None = None
+    webhook_url: str | None = None
+    updated_at: datetime
 
 
 class EvaluationPage(BaseModel):

@@ -40,11 +40,6 @@ class Builtin:
     source: str = "built-in"
 
     @classmethod
-    def of(cls, plugin: object) -> Builtin:
-        """A built-in that is already loaded (it needs no optional requirement)."""
-        return cls(lambda: plugin)
-
-    @classmethod
     def at(cls, path: str, requirement: str | None = None) -> Builtin:
         """The built-in at ``package.module:attribute``, imported on first use."""
         return cls(lambda: import_object(path), requirement, path)

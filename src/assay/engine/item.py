@@ -91,7 +91,8 @@ class ItemRunner:
         self._phases: dict[str, tuple[ItemState, float]] = {}
         #: Items whose evaluation stopped: their cancellation is an outcome, not a shutdown.
         self._cancelled: set[str] = set()
-        #: Items this runner is running now -> their evaluation.
+        #: Items this runner holds (claimed, waiting for a slot, or running) -> their
+        #: evaluation: their leases are renewed, and they are cancelled with it.
         self.running: dict[str, str] = {}
 
     # -- claiming ----------------------------------------------------------------------
@@ -104,6 +105,7 @@ class ItemRunner:
                 conn, self.owner, n, self.settings.lease_seconds, now
             )
             await self._start_evaluations(conn, {c.evaluation_id for c in claimed}, now)
+        self.running.update((c.id, c.evaluation_id) for c in claimed)
         return claimed
 
     async def claim_one(self, item_id: str) -> ClaimedItem | None:
@@ -376,8 +378,16 @@ class ItemRunner:
         self._cancelled.update(doomed)
         return doomed
 
+    def cancelled(self, item: ClaimedItem) -> ItemResult:
+        """The outcome of a claimed item that never started because its evaluation stopped."""
+        self.running.pop(item.id, None)
+        self._cancelled.discard(item.id)
+        return _ended(item, ItemState.CANCELLED, "cancelled", "the evaluation was cancelled")
+
     async def release(self, item_ids: Sequence[str]) -> None:
         """Give items back to the queue (a clean shutdown); their attempt is not spent."""
+        for item_id in item_ids:
+            self.running.pop(item_id, None)
         async with self.db.begin() as conn:
             await item_rows.release_items(conn, self.owner, item_ids)
 

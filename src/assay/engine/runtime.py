@@ -52,6 +52,7 @@ class ProviderPool:
             tuple(sorted(config.headers.items())),
             config.ambient_credentials,
             config.outbound,
+            config.transport,
         )
         provider = self._providers.get(cache_key)
         if provider is None:
@@ -73,6 +74,7 @@ class ProviderPool:
                 "base_url": server.base_url,
                 "ambient_credentials": config.api_key is None and server.ambient,
                 "outbound": None if server.operator_endpoint else self._settings.outbound_policy,
+                "transport": self._settings.openai_transport,
             }
         )
 

@@ -27,10 +27,11 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -165,6 +166,14 @@ class ItemContext:
     sandbox_provider: Callable[[str], SandboxProvider] | None = None
 
 
+class ItemKey(NamedTuple):
+    """An item's identity for comparisons, and the group it is reported under."""
+
+    key: str
+    #: The dimension, category or capability it belongs to; None for none.
+    group: str | None = None
+
+
 class Kind(abc.ABC, Generic[P]):
     name: ClassVar[str]
     Params: type[P]
@@ -222,3 +231,17 @@ class Kind(abc.ABC, Generic[P]):
         """
         del summary, thresholds
         return CheckVerdict(passed=True, result="finished", needs="-")
+
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """Each item's identity across evaluations of this kind, for pairing them in a compare.
+
+        Two evaluations are compared item by item, so an item must be recognised in the other
+        evaluation by what it tests (a probe's id, a task's name), not by its position or its
+        database id. Items with equal keys are repetitions, paired in ``seq`` order. None
+        leaves an item out of comparisons (a warm-up run). The default keys an item by its
+        planned input, which is stable for kinds whose input names what it tests.
+        """
+        del spec
+        return [ItemKey(json.dumps(value, sort_keys=True, default=str)) for value in inputs]

@@ -42,7 +42,7 @@ from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome,
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.states import ItemState
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.base import ItemContext, ItemKey, Kind
 from assay.kinds.toolkit import (
     count_items,
     failure_reason,
@@ -169,6 +169,21 @@ class HarnessKind(Kind[HarnessParams]):
         """One item per probe, in the order the probes were given."""
         params = self.validate_params(spec.params)
         return [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+
+    @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """A probe by its stable id, grouped by its dimension.
+
+        Read like ``summarise`` reads it: a stored evaluation's probes are never re-checked
+        against today's detectors, so an old evaluation stays comparable.
+        """
+        probes = HarnessParams.model_validate(spec.params).probes
+        return [
+            ItemKey(probes[i].id, probes[i].category.value)
+            for i in (value["probe"] for value in inputs)
+        ]
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:

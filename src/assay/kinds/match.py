@@ -18,7 +18,7 @@ from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.base import ItemContext, ItemKey, Kind
 from assay.kinds.toolkit import (
     count_items,
     item_metrics,
@@ -92,6 +92,14 @@ class MatchKind(Kind[MatchParams]):
             for index in range(len(params.cases))
             for iteration in range(1, params.num_iterations + 1)
         ]
+
+    @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """A case by its input text (its position may differ between two case lists)."""
+        cases = self.validate_params(spec.params).cases
+        return [ItemKey(cases[value["case"]].input) for value in inputs]
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:

@@ -32,7 +32,7 @@ from typing_extensions import override
 from assay.core.outcome import ItemRecord, NormalizedResponse, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
-from assay.kinds.base import ItemContext, TargetHandle
+from assay.kinds.base import ItemContext, ItemKey, TargetHandle
 from assay.kinds.eval_run import EvalRunKind, EvalRunParams
 from assay.kinds.toolkit import (
     count_items,
@@ -75,6 +75,14 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
             for i in range(1, params.num_iterations + 1)
         ]
         return warmups + measured
+
+    @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """Measured runs by their number; warm-up runs are never compared."""
+        del spec
+        return [None if v["warmup"] else ItemKey(f"iteration {v['iteration']}") for v in inputs]
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:

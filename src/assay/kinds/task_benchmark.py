@@ -32,7 +32,7 @@ from assay.core.outcome import ItemRecord, Metrics, Outcome, Score, Suspend
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
 from assay.kinds import task_agents
-from assay.kinds.base import ItemContext, Kind
+from assay.kinds.base import ItemContext, ItemKey, Kind
 from assay.kinds.task_summary import summarise_tasks
 from assay.sandbox import Sandbox, SandboxLimits, SandboxProvider, known_providers
 from assay.tasks.format import Task, builtin_tasks
@@ -196,6 +196,15 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
         if not tasks:
             raise ValidationFailed.for_field(("dataset",), "no task left to run")
         return [ItemPlan(input={"task": t.model_dump(mode="json")}) for t in tasks]
+
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """A task by its name, grouped by its capability."""
+        del spec
+        return [
+            ItemKey(str(value["task"]["name"]), value["task"].get("capability")) for value in inputs
+        ]
 
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome | Suspend:
         params = self.item_params(ctx)

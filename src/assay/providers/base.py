@@ -16,6 +16,7 @@ Contract for implementers:
 from __future__ import annotations
 
 import abc
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -39,6 +40,8 @@ class ProviderConfig(BaseModel):
     #: Where the client may connect, checked on every connection and redirect; None for an
     #: endpoint the operator chose, which is not guarded.
     outbound: OutboundPolicy | None = None
+    #: Chat Completions through Assay's own aiohttp client or the official SDK (``openai``).
+    transport: Literal["aiohttp", "sdk"] = "aiohttp"
 
 
 class ModelProvider(abc.ABC):

@@ -1,11 +1,11 @@
 """OpenAI Chat Completions, and every server that speaks it (vLLM, Ollama, LiteLLM, agents).
 
-This sits on the hot path of benchmarks (thousands of calls at high concurrency), so a call
-costs as little client CPU as the SDK allows: the request body is built as plain JSON and
-posted with the SDK's own ``post`` (same client, auth, timeouts and error classes as
-``chat.completions.create``, minus its per-message TypedDict transform, which measured about
-a third of the client CPU of a call), and the response is read straight from the SDK's
-unvalidated ``ChatCompletion`` into Assay's types.
+This sits on the hot path of benchmarks (thousands of calls at high concurrency). By default
+a call goes through ``openai_wire.ChatCompletionsClient`` (one pooled aiohttp session, the
+request built once); with ``transport="sdk"`` through the official SDK's own ``post`` (same
+auth, timeouts and error classes as ``chat.completions.create``, minus its per-message
+TypedDict transform). Either way the body is built here as plain JSON and the answer decoded
+here into Assay's types, so both transports give the same ``ChatResponse``.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from typing_extensions import override
 
 from assay.core.errors import OutboundRefused, ProviderUnavailable
 from assay.core.llm import ChatMessage, ChatRequest, ChatResponse
 from assay.core.outcome import ToolCall, Usage
-from assay.http_guard import sdk_transport
 from assay.providers._http import (
     api_key_for,
     connection_key,
@@ -32,6 +30,10 @@ from assay.providers._http import (
 )
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.providers.credentials import DEFAULT_ENDPOINTS
+from assay.providers.openai_wire import ChatCompletionsClient
+
+if TYPE_CHECKING:
+    import openai
 
 DEFAULT_BASE_URL = DEFAULT_ENDPOINTS["openai"]
 #: Errors from reading a body that is not the chat completion the SDK was told to expect.
@@ -51,6 +53,13 @@ class OpenAIProvider(ModelProvider):
         self._base_url = config.base_url or DEFAULT_BASE_URL
         self._max_tokens_field = max_tokens_field(self._base_url)
         self._client: openai.AsyncOpenAI | None = None
+        self._wire = (
+            ChatCompletionsClient(
+                self._base_url, self._api_key, config.timeout, config.headers, config.outbound
+            )
+            if config.transport == "aiohttp"
+            else None
+        )
 
     @override
     async def generate(self, request: ChatRequest) -> ChatResponse:
@@ -62,17 +71,11 @@ class OpenAIProvider(ModelProvider):
                 a chat completion.
             ProviderRejected: any other 4xx.
         """
-        client = self._sdk_client()
         started = time.perf_counter()
-        with map_openai_errors(self._api_key, self._base_url):
-            # Raw bytes, decoded here: the SDK's model construction costs more CPU than the
-            # whole engine per item on a busy run, and only a few fields are read.
-            body = await client.post(
-                "/chat/completions",
-                body=self._body(request),
-                cast_to=bytes,
-                options={"security": {"bearer_auth": True}},
-            )
+        if self._wire is not None:
+            body = await self._wire.post(self._body(request))
+        else:
+            body = await self._post_with_sdk(request)
         latency_ms = (time.perf_counter() - started) * 1000
         try:
             return response_from_completion(json.loads(body), latency_ms)
@@ -87,14 +90,40 @@ class OpenAIProvider(ModelProvider):
     def connection_key(self) -> str:
         return connection_key(self._base_url, self._api_key)
 
+    def use_api_key(self, api_key: str) -> None:
+        """Send (and redact) ``api_key`` from the next call on: for tokens that expire (Vertex)."""
+        self._api_key = api_key
+        if self._wire is not None:
+            self._wire.use_api_key(api_key)
+        if self._client is not None:
+            self._client.api_key = api_key
+
     @override
     async def aclose(self) -> None:
+        if self._wire is not None:
+            await self._wire.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.close()
 
+    async def _post_with_sdk(self, request: ChatRequest) -> bytes:
+        client = self._sdk_client()
+        with map_openai_errors(self._api_key, self._base_url):
+            # Raw bytes, decoded by the caller: the SDK's model construction costs more CPU
+            # than the whole engine per item on a busy run, and only a few fields are read.
+            return await client.post(
+                "/chat/completions",
+                body=self._body(request),
+                cast_to=bytes,
+                options={"security": {"bearer_auth": True}},
+            )
+
     def _sdk_client(self) -> openai.AsyncOpenAI:
         """Built on first use: the aiohttp session must be created inside the running loop."""
+        import openai
+
+        from assay.http_guard import sdk_transport
+
         if self._client is None:
             self._client = openai.AsyncOpenAI(
                 api_key=self._api_key,
@@ -133,6 +162,8 @@ def map_openai_errors(api_key: str, base_url: str) -> Iterator[None]:
     Status errors are raised ``from None``: the SDK's own message embeds the raw response
     body, which is exactly where a server would echo a credential.
     """
+    import openai
+
     try:
         yield
     except openai.APIStatusError as exc:

@@ -86,9 +86,7 @@ class VertexProvider(OpenAIProvider):
         """
         if self._uses_adc:
             token = await self._access_token()
-            # The OpenAI code sends and redacts ``_api_key``; the live client reads its own.
-            self._api_key = token
-            self._sdk_client().api_key = token
+            self.use_api_key(token)
         try:
             return await super().generate(request)
         except ProviderError as exc:

@@ -83,12 +83,18 @@ class Container:
         """Whether items run in this process (not with a broker: its workers run them)."""
         return self.engine is not None and self.settings.broker_url is None
 
-    async def start_engine(self) -> None:
-        """Run items (or, with a broker, publish them), and send webhook events, here."""
-        from assay.webhooks.delivery import WebhookDispatcher
+    async def start_engine(self, *, deliver_webhooks: bool = True) -> None:
+        """Run items (or, with a broker, publish them), and send webhook events, here.
 
-        self.webhooks = WebhookDispatcher(self.settings, self.db, self.secrets)
-        await self.webhooks.start()
+        A local one-user command (``assay run``, ``assay scan``) sends no webhooks: it polls
+        for nothing it could have queued, and a server on the same database sends what is
+        queued there.
+        """
+        if deliver_webhooks:
+            from assay.webhooks.delivery import WebhookDispatcher
+
+            self.webhooks = WebhookDispatcher(self.settings, self.db, self.secrets)
+            await self.webhooks.start()
 
         if self.settings.broker_url is not None:
             from assay.engine.backends.celery import CeleryBackend

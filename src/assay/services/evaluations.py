@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
-from assay.core.evaluation import EvaluationPage, EvaluationView, ReasonCount
+from assay.core.evaluation import EvaluationPage, EvaluationProgress, EvaluationView, ReasonCount
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
@@ -182,12 +182,30 @@ async def get_evaluation(
     async with container.db.connect() as conn:
         row = await _visible_row(conn, principal, evaluation_id)
         counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
-        reasons = (
-            await item_errors.infra_error_reasons(conn, evaluation_id)
-            if counts and counts.get(ItemState.INFRA_ERROR.value)
-            else None
-        )
+        reasons = await _infra_reasons(conn, evaluation_id, counts)
     return view_from_row(row, counts, reasons)
+
+
+async def _infra_reasons(
+    conn: AsyncConnection, evaluation_id: str, counts: dict[str, int] | None
+) -> list[ReasonCount] | None:
+    """The grouped reasons of the infra errors the counts show; no query when there are none."""
+    if not counts or not counts.get(ItemState.INFRA_ERROR.value):
+        return None
+    return await item_errors.infra_error_reasons(conn, evaluation_id)
+
+
+async def get_progress(
+    container: Container, principal: Principal, evaluation_id: str
+) -> EvaluationProgress:
+    """Where one evaluation stands, with its item counts: the cheap read status routes poll."""
+    async with container.db.connect() as conn:
+        row = await evaluation_rows.get_progress(conn, evaluation_id, principal.org_id)
+        if row is None or not can_see(principal, row["workspace_id"]):
+            raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
+        counts = await item_rows.state_counts(conn, evaluation_id)
+        reasons = await _infra_reasons(conn, evaluation_id, counts)
+    return EvaluationProgress(**row, item_counts=counts, infra_errors=reasons or [])
 
 
 async def list_evaluations(

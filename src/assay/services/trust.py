@@ -46,6 +46,7 @@ from assay.core.text import URL_MAX, Bounded
 from assay.providers.credentials import server_credentials
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
+from assay.services.compare import BASELINE_LABEL, check_baseline
 from assay.services.container import Container
 from assay.services.harnesses import resolve_probes
 
@@ -217,13 +218,18 @@ async def create_trust_evaluation(
     api_key: SecretStr | None = None,
     webhook_url: str | None = None,
     name: str | None = None,
+    baseline_evaluation_id: str | None = None,
 ) -> EvaluationView:
     """Create (and queue) a harness evaluation with id ``eval-{uuid}``.
+
+    ``baseline_evaluation_id`` names a harness evaluation of the caller's that its results
+    are compared with (``services/compare.py``, per dimension).
 
     Raises:
         ValidationFailed: a field is missing, malformed or contradicts another (named).
         ConfigurationError: the hub needs an optional extra that is not installed (the
             message gives the pip command).
+        ValidationFailed: ``baseline_evaluation_id`` is not a harness evaluation of the caller's.
         AgentNotFound: ``agent_id`` is not an agent of the caller's organization.
         HarnessNotFound: a harness is neither built in nor the organization's.
         QuotaExceeded: the organization is at its evaluation quota.
@@ -232,6 +238,10 @@ async def create_trust_evaluation(
     if not harnesses:
         raise ValidationFailed.for_field(("harnesses",), "name at least one harness")
     container.settings.outbound_policy.check_field(("webhook_url",), webhook_url)
+    if baseline_evaluation_id is not None:
+        await check_baseline(
+            container, principal, baseline_evaluation_id, "harness", "baseline_evaluation_id"
+        )
     if agent_id is not None:
         target, target_secrets = await agent_service.resolve_target(container, principal, agent_id)
     else:
@@ -256,6 +266,8 @@ async def create_trust_evaluation(
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}
     if model_hub is not None:
         labels |= {"model_hub": model_hub, "model_name": model_name}
+    if baseline_evaluation_id is not None:
+        labels[BASELINE_LABEL] = baseline_evaluation_id
     return await evaluation_service.create_evaluation(
         container,
         principal,

@@ -29,11 +29,6 @@ from assay.core.registry import Builtin, Registry
 from assay.core.spec import ModelRef, TargetSpec
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets.base import Target
-from assay.targets.http import HTTPConfig, HTTPSecrets, HTTPTarget
-from assay.targets.langgraph import LangGraphConfig, LangGraphSecrets, LangGraphTarget
-from assay.targets.model import ModelTarget
-from assay.targets.openai_chat import OpenAIChatConfig, OpenAIChatSecrets, OpenAIChatTarget
-from assay.targets.python import PythonConfig, PythonSecrets, PythonTarget
 
 ENTRY_POINT_GROUP = "assay.targets"
 #: The kind whose target is ``TargetSpec.model`` rather than a registered agent.
@@ -84,49 +79,65 @@ class AgentConfig(NamedTuple):
     secrets: dict[str, Any]
 
 
-def _create_openai_chat(
-    config: OpenAIChatConfig, secrets: OpenAIChatSecrets, make_provider: TargetTools
-) -> Target:
-    ref = ModelRef(provider="openai", model=config.model, base_url=config.base_url)
-    provider_config = ProviderConfig(
-        api_key=secrets.api_key, base_url=config.base_url, headers=config.headers
-    )
-    return OpenAIChatTarget(
-        make_provider(ref, provider_config),
-        system_prompt=config.system_prompt,
-        temperature=config.temperature,
-        max_tokens=config.max_tokens,
-    )
+# Each built-in kind's module is imported when a spec first names it: ``http`` and
+# ``langgraph`` bring httpx, which a run against a model never needs.
 
 
-def _create_http(config: HTTPConfig, secrets: HTTPSecrets, tools: TargetTools) -> Target:
-    return HTTPTarget(
-        config,
-        secret_headers={k: v.get_secret_value() for k, v in secrets.headers.items()},
-        outbound=tools.outbound,
-    )
+def _openai_chat_kind() -> AgentKind[Any, Any]:
+    from assay.targets.openai_chat import OpenAIChatConfig, OpenAIChatSecrets, OpenAIChatTarget
+
+    def create(config: OpenAIChatConfig, secrets: OpenAIChatSecrets, tools: TargetTools) -> Target:
+        ref = ModelRef(provider="openai", model=config.model, base_url=config.base_url)
+        provider_config = ProviderConfig(
+            api_key=secrets.api_key, base_url=config.base_url, headers=config.headers
+        )
+        return OpenAIChatTarget(
+            tools(ref, provider_config),
+            system_prompt=config.system_prompt,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+        )
+
+    return AgentKind(OpenAIChatConfig, OpenAIChatSecrets, create, url_fields=("base_url",))
 
 
-def _create_langgraph(
-    config: LangGraphConfig, secrets: LangGraphSecrets, tools: TargetTools
-) -> Target:
-    api_key = secrets.api_key.get_secret_value() if secrets.api_key else None
-    return LangGraphTarget(config, api_key=api_key, outbound=tools.outbound)
+def _http_kind() -> AgentKind[Any, Any]:
+    from assay.targets.http import HTTPConfig, HTTPSecrets, HTTPTarget
+
+    def create(config: HTTPConfig, secrets: HTTPSecrets, tools: TargetTools) -> Target:
+        return HTTPTarget(
+            config,
+            secret_headers={k: v.get_secret_value() for k, v in secrets.headers.items()},
+            outbound=tools.outbound,
+        )
+
+    return AgentKind(HTTPConfig, HTTPSecrets, create, url_fields=("url",))
 
 
-def _create_python(config: PythonConfig, _secrets: PythonSecrets, _: TargetTools) -> Target:
-    return PythonTarget(config.callable)
+def _langgraph_kind() -> AgentKind[Any, Any]:
+    from assay.targets.langgraph import LangGraphConfig, LangGraphSecrets, LangGraphTarget
+
+    def create(config: LangGraphConfig, secrets: LangGraphSecrets, tools: TargetTools) -> Target:
+        api_key = secrets.api_key.get_secret_value() if secrets.api_key else None
+        return LangGraphTarget(config, api_key=api_key, outbound=tools.outbound)
+
+    return AgentKind(LangGraphConfig, LangGraphSecrets, create, url_fields=("base_url",))
 
 
-_BUILTINS: dict[str, AgentKind[Any, Any]] = {
-    "openai-chat": AgentKind(
-        OpenAIChatConfig, OpenAIChatSecrets, _create_openai_chat, url_fields=("base_url",)
-    ),
-    "http": AgentKind(HTTPConfig, HTTPSecrets, _create_http, url_fields=("url",)),
-    "langgraph": AgentKind(
-        LangGraphConfig, LangGraphSecrets, _create_langgraph, url_fields=("base_url",)
-    ),
-    "python": AgentKind(PythonConfig, PythonSecrets, _create_python),
+def _python_kind() -> AgentKind[Any, Any]:
+    from assay.targets.python import PythonConfig, PythonSecrets, PythonTarget
+
+    def create(config: PythonConfig, _secrets: PythonSecrets, _: TargetTools) -> Target:
+        return PythonTarget(config.callable)
+
+    return AgentKind(PythonConfig, PythonSecrets, create)
+
+
+_BUILTINS: dict[str, Builtin] = {
+    "openai-chat": Builtin(_openai_chat_kind),
+    "http": Builtin(_http_kind),
+    "langgraph": Builtin(_langgraph_kind),
+    "python": Builtin(_python_kind),
 }
 
 
@@ -147,7 +158,7 @@ def _unknown(name: str, known: list[str]) -> AssayError:
 AGENT_KINDS: Registry[AgentKind[Any, Any]] = Registry(
     "target kind",
     ENTRY_POINT_GROUP,
-    {name: Builtin.of(kind) for name, kind in _BUILTINS.items()},
+    _BUILTINS,
     _accept,
     _unknown,
 )
@@ -230,6 +241,8 @@ def _create_model(spec: TargetSpec, secrets: dict[str, Any], make_provider: Make
         api_key=SecretStr(str(api_key)) if api_key else None,
         base_url=secrets.get("base_url") or ref.base_url,
     )
+    from assay.targets.model import ModelTarget
+
     return ModelTarget(
         make_provider(ref, provider_config),
         system_prompt=ref.system_prompt,

@@ -12,6 +12,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from assay.core.errors import AssayError
 from assay.web.auth import LocalViewer, LoginRequired
+from assay.web.compare import router as compare_router
 from assay.web.routes import page, router
 
 STATIC = Path(__file__).parent / "static"
@@ -60,6 +61,7 @@ def mount_ui(app: FastAPI, *, local: bool = False) -> None:
     if local:
         app.state.local_viewer = LocalViewer()
     app.include_router(router)
+    app.include_router(compare_router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="ui-static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_middleware(_SecurityHeaders)

@@ -21,7 +21,7 @@ from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.health import EVALUATIONS_CREATED
 from assay.api.v1.errors import FAILURE_TYPES
 from assay.core.errors import ResultsNotReady
-from assay.core.evaluation import EvaluationView
+from assay.core.evaluation import EvaluationProgress, EvaluationView
 from assay.core.states import EvaluationStatus
 from assay.core.text import (
     OFFSET_MAX,
@@ -33,6 +33,7 @@ from assay.core.text import (
     LongText,
     Url,
 )
+from assay.services import compare as compare_service
 from assay.services import evaluations as evaluation_service
 from assay.services import trust as trust_service
 from assay.services import webhooks as webhook_service
@@ -64,6 +65,9 @@ class EvaluationCreate(BaseModel):
     webhook_url: Url | None = None
     """Receives a signed POST when the evaluation completes, fails or is cancelled."""
     name: LongName | None = None
+    baseline_evaluation_id: Id | None = None
+    """An earlier trust evaluation to compare with: results then give each dimension's
+    pass-rate difference, its 95% interval and a verdict in `baseline`."""
 
 
 class EvaluationCreated(BaseModel):
@@ -109,6 +113,11 @@ class EvaluationResults(BaseModel):
     summary: dict[str, Any]
     infra_errors: str | None = None
     """Why probes ended in infrastructure errors, grouped; null when none did."""
+    baseline: dict[str, Any] | None = None
+    """With a `baseline_evaluation_id`: `evaluation_id`, then `overall` and `dimensions`,
+    each with `n`, `baseline_pass_rate`, `pass_rate`, `difference` (-1..1), `ci95`,
+    `p_value` (McNemar, exact) and `verdict` (`better`, `worse`, `no significant difference`);
+    or `error` when the baseline was deleted."""
 
 
 class EvaluationListItem(BaseModel):
@@ -147,7 +156,7 @@ def _harnesses(view: EvaluationView) -> list[str]:
     return list(view.labels.get("harnesses") or view.spec.params.get("harnesses") or [])
 
 
-def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime | None:
+def _estimate(view: EvaluationProgress, completed: int, now: datetime) -> datetime | None:
     """Now plus the remaining items at the average pace so far; None before the first one."""
     if view.status is not EvaluationStatus.RUNNING or view.started_at is None or not completed:
         return None
@@ -155,7 +164,7 @@ def _estimate(view: EvaluationView, completed: int, now: datetime) -> datetime |
     return now + timedelta(seconds=per_item * max(view.total_items - completed, 0))
 
 
-def status_from_evaluation(view: EvaluationView, now: datetime) -> EvaluationStatusView:
+def status_from_evaluation(view: EvaluationProgress, now: datetime) -> EvaluationStatusView:
     completed = min(view.finished_items, view.total_items)
     if view.total_items:
         progress = round(100.0 * completed / view.total_items, 1)
@@ -240,6 +249,7 @@ async def create_evaluation(
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
+        baseline_evaluation_id=body.baseline_evaluation_id,
     )
     EVALUATIONS_CREATED.labels(kind=view.kind, api="v1").inc()
     return EvaluationCreated(
@@ -278,9 +288,7 @@ async def list_evaluations(
 async def get_evaluation_status(
     evaluation_id: str, container: ContainerDep, principal: PrincipalDep
 ) -> EvaluationStatusView:
-    view = await evaluation_service.get_evaluation(
-        container, principal, evaluation_id, with_counts=True
-    )
+    view = await evaluation_service.get_progress(container, principal, evaluation_id)
     return status_from_evaluation(view, datetime.now(UTC))
 
 
@@ -301,7 +309,9 @@ async def get_evaluation_results(
             f"evaluation {evaluation_id} is {view.status.value}; results exist once it has "
             "completed"
         )
-    return results_from_evaluation(view)
+    results = results_from_evaluation(view)
+    results.baseline = await compare_service.baseline_results(container, principal, view)
+    return results
 
 
 @router.post("/{evaluation_id}/cancel", operation_id="evaluations-cancel")

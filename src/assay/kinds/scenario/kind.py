@@ -10,7 +10,7 @@ from typing_extensions import override
 from assay.core.errors import ConfigurationError
 from assay.core.outcome import ItemRecord, Metrics, Outcome, RecordedEvent, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
-from assay.kinds.base import LLM, ItemContext, Kind
+from assay.kinds.base import LLM, ItemContext, ItemKey, Kind
 from assay.kinds.scenario.conversation import (
     TURN_EVENT,
     Conversation,
@@ -69,6 +69,17 @@ class ScenarioKind(Kind[ScenarioParams]):
         """One item per run pair, in order."""
         params = self.validate_params(spec.params)
         return [ItemPlan(input={"run": index}) for index in range(len(params.runs))]
+
+    @override
+    def item_keys(
+        self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
+    ) -> list[ItemKey | None]:
+        """A run by its scenario and persona, grouped by scenario."""
+        runs = self.validate_params(spec.params).runs
+        return [
+            ItemKey(f"{run.scenario_id} / {run.persona_id}", run.scenario_id)
+            for run in (runs[value["run"]] for value in inputs)
+        ]
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, exists, func, insert, select, update
+from sqlalchemy import Row, RowMapping, Table, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import ACTIVE_EVALUATION_STATUSES, TERMINAL_ITEM_STATES, EvaluationStatus
@@ -31,6 +31,30 @@ async def get_evaluation(
     if org_id is not None:
         query = query.where(evaluations.c.org_id == org_id)
     return (await conn.execute(query)).first()
+
+
+#: The columns of ``EvaluationProgress``: a status read decodes neither spec nor summary.
+PROGRESS_COLUMNS = (
+    evaluations.c.id,
+    evaluations.c.workspace_id,
+    evaluations.c.kind,
+    evaluations.c.name,
+    evaluations.c.status,
+    evaluations.c.total_items,
+    evaluations.c.error,
+    evaluations.c.error_code,
+    evaluations.c.created_at,
+    evaluations.c.started_at,
+    evaluations.c.completed_at,
+)
+
+
+async def get_progress(conn: AsyncConnection, evaluation_id: str, org_id: str) -> RowMapping | None:
+    """The ``PROGRESS_COLUMNS`` of an evaluation of ``org_id``, or None."""
+    query = select(*PROGRESS_COLUMNS).where(
+        evaluations.c.id == evaluation_id, evaluations.c.org_id == org_id
+    )
+    return (await conn.execute(query)).mappings().first()
 
 
 async def evaluation_progress(

@@ -346,15 +346,23 @@ async def unfinished_evaluations(conn: AsyncConnection, evaluation_ids: Iterable
 
 
 async def item_records(conn: AsyncConnection, evaluation_id: str) -> list[ItemRecord]:
-    rows = await conn.execute(
+    """Every item of an evaluation as its kind summarises it: without the traces.
+
+    Rows are streamed and each trace dropped as its row is read, so summarising holds one
+    trace at a time, not every item's conversation (no kind summarises traces).
+    """
+    result = await conn.stream(
         select(items.c.seq, items.c.state, items.c.input, items.c.outcome, items.c.error)
         .where(items.c.evaluation_id == evaluation_id)
         .order_by(items.c.seq)
+        .execution_options(yield_per=1000)
     )
-    return [
-        ItemRecord(seq=seq, state=state, input=input_, outcome=outcome, error=error)
-        for seq, state, input_, outcome, error in rows.all()
-    ]
+    records: list[ItemRecord] = []
+    async for seq, state, input_, outcome, error in result:
+        if outcome is not None:
+            outcome = {**outcome, "trace": {}}
+        records.append(ItemRecord(seq=seq, state=state, input=input_, outcome=outcome, error=error))
+    return records
 
 
 async def count_finished(conn: AsyncConnection, evaluation_ids: Sequence[str]) -> int:

@@ -1,0 +1,341 @@
+"""The user's path, measured whole-process against a raw client in the same run.
+
+Every figure here is a whole process started the way a user starts it, timed from ``exec`` to
+exit, with its CPU time and peak RSS read from ``wait4`` (so imports, start-up, planning,
+storing and summarising all count):
+
+- **raw**: this file's ``--side raw``: ``asyncio`` + one ``aiohttp`` session posting N chat
+  completions under a semaphore and checking each answer. The least a client can do.
+- **assay run**: ``assay run FILE.yaml`` with a ``match`` check of N cases against an
+  ``openai-chat`` target, in a fresh directory (its own SQLite database), concurrency through
+  ``ASSAY_WORKERS``.
+- **assay scan**: ``assay scan openai/MODEL --base-url ... -H trust_score`` against the raw
+  client making the same number of calls at the same concurrency.
+- **status**: ``assay serve`` with evaluations running, ``GET /v1/evaluations/{id}`` at a fixed
+  rate from this process; latency percentiles, and the server's CPU per request.
+
+Configurations (each on its own fake server, ``fake_openai.py``, in its own process):
+
+======== ======== ============ ========= ===============================
+name     items    concurrency  latency   goal (against raw, same round)
+======== ======== ============ ========= ===============================
+start-up 1        1            0 ms      assay run <= 0.8 s
+A        2,000    100          50 ms     wall <= 1.5x, CPU <= 2x
+B        5,000    500          200 ms    wall <= 2x
+C        2,000    10           0 ms      wall <= 2x
+scale    20,000   100          5 ms      time per item within 15% of 2,000's; RSS <= 250 MB
+======== ======== ============ ========= ===============================
+
+Rounds are interleaved (raw, then Assay, config after config, round after round) and each
+figure is printed as min / median / max over the rounds: the machine is shared and noisy, so
+only the ratio of medians measured in the same run means anything. Goals are printed as met or
+not met, never asserted. Exit status 1 only when a side failed (an Assay item that did not
+pass, a command that exited non-zero).
+
+Usage::
+
+    .venv/bin/python benchmarks/user_path.py [--rounds 3] [--scale-n 20000] [--quick]
+        [--only A,C,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from orchestration import ANSWER, MODEL, served, start_server, stop_process  # noqa: E402
+
+ASSAY = str(Path(sys.executable).with_name("assay"))
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    n: int
+    concurrency: int
+    latency: float
+
+
+@dataclass
+class Measured:
+    """One whole process: wall seconds, CPU seconds (user + system), peak RSS in MiB."""
+
+    wall: float
+    cpu: float
+    rss_mib: float
+
+
+@dataclass
+class Series:
+    runs: list[Measured] = field(default_factory=list)
+
+    def stat(self, pick: Callable[[Measured], float]) -> tuple[float, float, float]:
+        values = [pick(r) for r in self.runs]
+        return min(values), statistics.median(values), max(values)
+
+
+def timed(command: Sequence[str], env: dict[str, str], cwd: Path, log: Path) -> Measured:
+    """Run ``command`` to its end; its own wall, CPU and peak RSS.
+
+    Raises:
+        RuntimeError: it exited non-zero (its log is in the message).
+    """
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=out)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(command[:3])}... exited {process.returncode}:\n{tail}")
+    return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+# -- the raw client ---------------------------------------------------------------------------
+
+
+async def raw_client(url: str, n: int, concurrency: int) -> int:
+    """N chat completions at most ``concurrency`` at once; how many answered right."""
+    import aiohttp
+
+    endpoint = f"{url}/v1/chat/completions"
+    semaphore = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    headers = {"Authorization": "Bearer bench"}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def call(i: int) -> bool:
+            payload = {"model": MODEL, "messages": [{"role": "user", "content": f"q{i}"}]}
+            async with semaphore, session.post(endpoint, json=payload) as response:
+                response.raise_for_status()
+                body = await response.json()
+            return bool(body["choices"][0]["message"]["content"] == ANSWER)
+
+        return sum(await asyncio.gather(*(call(i) for i in range(n))))
+
+
+def raw_command(url: str, n: int, concurrency: int) -> list[str]:
+    here = str(Path(__file__).resolve())
+    return [
+        sys.executable,
+        here,
+        "--side",
+        "raw",
+        "--url",
+        url,
+        "--n",
+        str(n),
+        "-c",
+        str(concurrency),
+    ]
+
+
+# -- assay run / assay scan -------------------------------------------------------------------
+
+
+def write_run_file(path: Path, url: str, n: int) -> None:
+    """A run file with one ``match`` check of ``n`` cases (JSON is valid YAML, and fast to write)."""
+    cases = [{"input": f"q{i}", "expected_output": ANSWER} for i in range(n)]
+    run = {
+        "name": "bench",
+        "target": {"kind": "openai-chat", "config": {"base_url": f"{url}/v1", "model": MODEL}},
+        "checks": [{"kind": "match", "params": {"mode": "exact", "cases": cases}}],
+    }
+    path.write_text(json.dumps(run))
+
+
+def assay_env(tmp: Path, concurrency: int) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_"))}
+    return keep | {
+        "ASSAY_DATA_DIR": str(tmp / "data"),
+        "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/assay.db",
+        "ASSAY_WORKERS": str(concurrency),
+        "OPENAI_API_KEY": "bench",
+        "NO_COLOR": "1",
+    }
+
+
+class Bench:
+    """Servers per latency, a scratch directory, and the series measured so far."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.servers: dict[float, tuple[subprocess.Popen[str], str]] = {}
+        self.series: dict[str, Series] = {}
+        self.runs = 0
+
+    def url(self, latency: float) -> str:
+        if latency not in self.servers:
+            self.servers[latency] = start_server(latency)
+        return self.servers[latency][1]
+
+    def close(self) -> None:
+        for server, _ in self.servers.values():
+            stop_process(server)
+
+    def scratch(self) -> Path:
+        self.runs += 1
+        path = self.work / f"run{self.runs}"
+        path.mkdir()
+        return path
+
+    def add(self, key: str, measured: Measured) -> None:
+        self.series.setdefault(key, Series()).runs.append(measured)
+
+    def raw(self, key: str, url: str, n: int, concurrency: int) -> None:
+        tmp = self.scratch()
+        measured = timed(raw_command(url, n, concurrency), dict(os.environ), tmp, tmp / "log")
+        self.add(key, measured)
+
+    def assay_run(self, key: str, config: Config) -> None:
+        url = self.url(config.latency)
+        tmp = self.scratch()
+        write_run_file(tmp / "bench.yaml", url, config.n)
+        before = served(url)
+        command = [ASSAY, "run", "bench.yaml"]
+        self.add(key, timed(command, assay_env(tmp, config.concurrency), tmp, tmp / "log"))
+        calls = served(url) - before
+        if calls != config.n:
+            raise RuntimeError(f"assay run made {calls} calls for {config.n} items")
+
+    def assay_scan(self, key: str, url: str) -> int:
+        """One trust scan; the calls it made (the raw side makes as many)."""
+        tmp = self.scratch()
+        before = served(url)
+        command = [ASSAY, "scan", f"openai/{MODEL}", "--base-url", f"{url}/v1", "-H", "trust_score"]
+        self.add(key, timed(command, assay_env(tmp, 100), tmp, tmp / "log"))
+        return served(url) - before
+
+
+CONFIGS = [
+    Config("start-up", 1, 1, 0.0),
+    Config("A", 2000, 100, 0.05),
+    Config("B", 5000, 500, 0.2),
+    Config("C", 2000, 10, 0.0),
+]
+
+
+def run_rounds(bench: Bench, configs: list[Config], scale_n: int, rounds: int) -> None:
+    scale = [Config("scale-2k", 2000, 100, 0.005), Config("scale", scale_n, 100, 0.005)]
+    for round_number in range(1, rounds + 1):
+        print(f"round {round_number}/{rounds}", file=sys.stderr, flush=True)
+        for config in configs:
+            bench.raw(f"{config.name}/raw", bench.url(config.latency), config.n, config.concurrency)
+            bench.assay_run(f"{config.name}/assay", config)
+        if scale_n:
+            for config in scale:
+                bench.assay_run(f"{config.name}/assay", config)
+        scan_url = bench.url(0.05)
+        calls = bench.assay_scan("scan/assay", scan_url)
+        bench.raw("scan/raw", scan_url, calls, 100)
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def line(label: str, triple: tuple[float, float, float], unit: str, fmt: str = ".2f") -> str:
+    low, mid, high = triple
+    return f"  {label:<22}{low:>9{fmt}}{mid:>9{fmt}}{high:>9{fmt}} {unit}"
+
+
+def verdict(value: float, goal: float) -> str:
+    return f"goal <= {goal:g}: {'met' if value <= goal else 'NOT met'}"
+
+
+def report(bench: Bench, configs: list[Config], scale_n: int) -> None:
+    s = bench.series
+    print(f"\n{'':24}{'min':>9}{'median':>9}{'max':>9}")
+    for config in configs:
+        raw, assay = s[f"{config.name}/raw"], s[f"{config.name}/assay"]
+        print(
+            f"{config.name}: {config.n} items, C={config.concurrency}, {config.latency * 1000:g} ms"
+        )
+        print(line("raw wall", raw.stat(lambda r: r.wall), "s"))
+        print(line("assay run wall", assay.stat(lambda r: r.wall), "s"))
+        print(line("raw CPU/item", raw.stat(lambda r, n=config.n: r.cpu * 1000 / n), "ms", ".3f"))
+        print(
+            line("assay CPU/item", assay.stat(lambda r, n=config.n: r.cpu * 1000 / n), "ms", ".3f")
+        )
+        print(line("assay peak RSS", assay.stat(lambda r: r.rss_mib), "MiB", ".0f"))
+        wall_ratio = assay.stat(lambda r: r.wall)[1] / raw.stat(lambda r: r.wall)[1]
+        cpu_ratio = assay.stat(lambda r: r.cpu)[1] / raw.stat(lambda r: r.cpu)[1]
+        if config.name == "start-up":
+            goal = verdict(assay.stat(lambda r: r.wall)[1], 0.8)
+            print(f"  -> assay run start-up {assay.stat(lambda r: r.wall)[1]:.2f} s ({goal})")
+            continue
+        wall_goal = 1.5 if config.name == "A" else 2.0
+        print(f"  -> wall {wall_ratio:.2f}x raw ({verdict(wall_ratio, wall_goal)})")
+        if config.name == "A":
+            print(f"  -> CPU {cpu_ratio:.2f}x raw ({verdict(cpu_ratio, 2.0)})")
+    if scale_n:
+        small, large = s["scale-2k/assay"], s["scale/assay"]
+        per_small = small.stat(lambda r: r.wall / 2000)[1]
+        per_large = large.stat(lambda r: r.wall / scale_n)[1]
+        print(f"scale: {scale_n} items against 2,000, C=100, 5 ms")
+        print(line("2,000 wall/item", small.stat(lambda r: r.wall * 1000 / 2000), "ms", ".3f"))
+        print(
+            line(f"{scale_n} wall/item", large.stat(lambda r: r.wall * 1000 / scale_n), "ms", ".3f")
+        )
+        print(line(f"{scale_n} peak RSS", large.stat(lambda r: r.rss_mib), "MiB", ".0f"))
+        growth = per_large / per_small
+        print(f"  -> time per item {growth:.2f}x the 2,000-item run's ({verdict(growth, 1.15)})")
+        rss = large.stat(lambda r: r.rss_mib)[1]
+        print(f"  -> peak RSS {rss:.0f} MiB ({verdict(rss, 250)})")
+    raw, assay = s["scan/raw"], s["scan/assay"]
+    print("scan: assay scan -H trust_score against the raw client making the same calls, 50 ms")
+    print(line("raw wall", raw.stat(lambda r: r.wall), "s"))
+    print(line("assay scan wall", assay.stat(lambda r: r.wall), "s"))
+    ratio = assay.stat(lambda r: r.wall)[1] / raw.stat(lambda r: r.wall)[1]
+    print(f"  -> wall {ratio:.2f}x raw ({verdict(ratio, 2.0)})")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scale-n", type=int, default=20000, help="0 skips the scale run")
+    parser.add_argument("--only", default="", help="comma-separated config names (start-up,A,B,C)")
+    parser.add_argument("--quick", action="store_true", help="one round, no scale run")
+    parser.add_argument("--side", choices=["raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("-c", type=int, dest="concurrency", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.scale_n = 1, 0
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    if args.side == "raw":
+        passed = asyncio.run(raw_client(args.url, args.n, args.concurrency))
+        return 0 if passed == args.n else 1
+    names = set(filter(None, args.only.split(",")))
+    configs = [c for c in CONFIGS if not names or c.name in names]
+    with tempfile.TemporaryDirectory(prefix="assay-bench-") as work:
+        bench = Bench(Path(work))
+        try:
+            run_rounds(bench, configs, args.scale_n, args.rounds)
+        except (RuntimeError, OSError) as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            bench.close()
+    report(bench, configs, args.scale_n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
