@@ -3,8 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The real LangGraph server of the connector's tests, in its own environment.
+LANGGRAPH_VENV := .venv-langgraph
+LANGGRAPH_STAMP := $(LANGGRAPH_VENV)/.installed
 
-.PHONY: install demo lint test bench clean
+.PHONY: install langgraph-env demo lint test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(LANGGRAPH_STAMP): tests/langgraph-requirements.txt
+	test -x $(LANGGRAPH_VENV)/bin/python || $(PYTHON) -m venv $(LANGGRAPH_VENV)
+	$(LANGGRAPH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LANGGRAPH_VENV)/bin/python -m pip install --quiet -r tests/langgraph-requirements.txt
+	touch $(LANGGRAPH_STAMP)
+
+langgraph-env: $(LANGGRAPH_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/assay quickstart
@@ -25,11 +36,11 @@ lint: $(STAMP)
 
 # Three workers on two cores: most tests wait on servers they started, not on the CPU; a
 # fourth starved SQLite lock holders and shutdowns into timeouts.
-test: lint
+test: lint $(LANGGRAPH_STAMP)
 	$(BIN)/pytest -n 3 --durations=15
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/orchestration.py
+	$(BIN)/python benchmarks/user_path.py
 
 clean:
-	rm -rf $(VENV) .assay assay.db assay.db-wal assay.db-shm .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LANGGRAPH_VENV) .assay assay.db assay.db-wal assay.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -242,6 +242,99 @@ def run_rounds(bench: Bench, configs: list[Config], scale_n: int, rounds: int) -
         bench.raw("scan/raw", scan_url, calls, 100)
 
 
+# -- status reads under load ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a running process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def status_load(bench: Bench, running: int, rate: float, seconds: float) -> dict[str, float]:
+    """Latencies of status reads at ``rate`` per second while trust evaluations run.
+
+    One ``assay serve``; ``running`` trust evaluations against a 50 ms model; the server's
+    CPU per request is measured over the window (engine work included).
+    """
+    import aiohttp
+
+    url = bench.url(0.05)
+    tmp = bench.scratch()
+    env = assay_env(tmp, 100) | {"ASSAY_OUTBOUND_ALLOW": "*"}
+    init = subprocess.run([ASSAY, "init"], env=env, cwd=tmp, capture_output=True, text=True)
+    key = next(w for w in init.stdout.split() if w.startswith("assay_"))
+    port = free_port()
+    log = (tmp / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [ASSAY, "serve", "--port", str(port)], env=env, cwd=tmp, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as session:
+            for _ in range(300):
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            body = {
+                "harnesses": ["trust_score"],
+                "model_hub": "custom",
+                "model_name": MODEL,
+                "model_params": {"base_url": f"{url}/v1"},
+                "api_key_value": "bench",
+            }
+            ids = []
+            for _ in range(running):
+                async with session.post(f"{base}/v1/evaluations", json=body) as response:
+                    ids.append((await response.json())["id"])
+            latencies: list[float] = []
+            errors = 0
+
+            async def one(evaluation_id: str) -> None:
+                nonlocal errors
+                started = time.perf_counter()
+                try:
+                    async with session.get(f"{base}/v1/evaluations/{evaluation_id}") as response:
+                        await response.read()
+                        errors += response.status != 200
+                except aiohttp.ClientError:
+                    errors += 1
+                latencies.append(time.perf_counter() - started)
+
+            cpu_before = process_cpu(server.pid)
+            tasks = []
+            started = time.perf_counter()
+            for i in range(int(rate * seconds)):
+                tasks.append(asyncio.create_task(one(ids[i % len(ids)])))
+                await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+            await asyncio.gather(*tasks)
+            cpu = process_cpu(server.pid) - cpu_before
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    latencies.sort()
+    return {
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "requests": len(latencies),
+        "errors": errors,
+        "server_cpu_ms_per_request": cpu * 1000 / len(latencies),
+    }
+
+
 # -- report -----------------------------------------------------------------------------------
 
 
@@ -252,6 +345,16 @@ def line(label: str, triple: tuple[float, float, float], unit: str, fmt: str = "
 
 def verdict(value: float, goal: float) -> str:
     return f"goal <= {goal:g}: {'met' if value <= goal else 'NOT met'}"
+
+
+def report_status(results: list[dict[str, float]]) -> None:
+    print("status: GET /v1/evaluations/{id} at 200/s on one assay serve, 10 trust scans running")
+    for key, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("server_cpu_ms_per_request", "ms")):
+        values = [r[key] for r in results]
+        triple = (min(values), statistics.median(values), max(values))
+        print(line(key.removesuffix("_ms"), triple, unit, ".1f"))
+    p99 = statistics.median(r["p99_ms"] for r in results)
+    print(f"  -> p99 {p99:.1f} ms ({verdict(p99, 50)}); errors {sum(r['errors'] for r in results)}")
 
 
 def report(bench: Bench, configs: list[Config], scale_n: int) -> None:
@@ -307,6 +410,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scale-n", type=int, default=20000, help="0 skips the scale run")
     parser.add_argument("--only", default="", help="comma-separated config names (start-up,A,B,C)")
     parser.add_argument("--quick", action="store_true", help="one round, no scale run")
+    parser.add_argument("--no-status", action="store_true", help="skip the status load test")
     parser.add_argument("--side", choices=["raw"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -326,14 +430,20 @@ def main() -> int:
     configs = [c for c in CONFIGS if not names or c.name in names]
     with tempfile.TemporaryDirectory(prefix="assay-bench-") as work:
         bench = Bench(Path(work))
+        status: list[dict[str, float]] = []
         try:
             run_rounds(bench, configs, args.scale_n, args.rounds)
-        except (RuntimeError, OSError) as exc:
+            if not args.no_status:
+                for _ in range(args.rounds):
+                    status.append(asyncio.run(status_load(bench, 10, 200.0, 10.0)))
+        except (RuntimeError, OSError, StopIteration) as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
         finally:
             bench.close()
     report(bench, configs, args.scale_n)
+    if status:
+        report_status(status)
     return 0
 
 

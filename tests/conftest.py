@@ -6,6 +6,7 @@ Helpers for building test data live in ``tests/factories.py`` and fakes in ``tes
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,7 +20,11 @@ from tests.factories import (
     redis_reachable,
     serve_assay,
 )
+from tests.fakes.langgraph_server import langgraph_dev_available, serve_langgraph_dev
 from tests.fakes.openai_server import FakeLLM, serve_fake_llm
+
+#: pytest's own fixture for running pytest sessions (the Assay pytest plugin's tests).
+pytest_plugins = ["pytester"]
 
 _CLEARED_PREFIXES = ("ASSAY_", "OPENAI_", "ANTHROPIC_")
 
@@ -68,6 +73,31 @@ def redis_url() -> str:
             pytest.fail("Redis on 127.0.0.1:6379 is required (ASSAY_REQUIRE_SERVICES=1)")
         pytest.skip("Redis on 127.0.0.1:6379 is not reachable")
     return "redis://127.0.0.1:6379"
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on, so connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def langgraph_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``langgraph dev`` server with the booking graph, one per test worker; its URL.
+
+    It needs ``make langgraph-env``; without it the tests skip, unless ASSAY_REQUIRE_SERVICES=1
+    (as on CI, where ``make test`` builds it), where they fail. Every test uses threads of its
+    own, so sharing the server shares no state.
+    """
+    if not langgraph_dev_available():
+        if _services_required():
+            pytest.fail("langgraph dev is required (make langgraph-env; ASSAY_REQUIRE_SERVICES=1)")
+        pytest.skip("langgraph dev is not installed (make langgraph-env)")
+    with serve_langgraph_dev(tmp_path_factory.mktemp("langgraph")) as url:
+        yield url
 
 
 @pytest.fixture

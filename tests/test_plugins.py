@@ -28,6 +28,7 @@ EXPECTED = {
     "ItemPlan",
     "ItemRecord",
     "Kind",
+    "Transform",
     "Metrics",
     "ModelProvider",
     "ModelRef",

@@ -2,8 +2,9 @@
 
 Plugins register through entry points, one group per family: ``assay.kinds`` (a ``Kind``
 subclass or factory), ``assay.targets`` (an ``AgentKind``), ``assay.providers`` (a factory
-``(model, config) -> ModelProvider``). Names here are kept stable; anything else in the
-package may change between versions. ``tests/test_plugins.py`` guards this list.
+``(model, config) -> ModelProvider``), ``assay.transforms`` (a factory
+``(argument) -> Transform`` rewriting harness probes). Names here are kept stable; anything
+else in the package may change between versions. ``tests/test_plugins.py`` guards this list.
 """
 
 from assay.core.errors import (
@@ -33,6 +34,7 @@ from assay.core.states import ItemState
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.kinds.base import LLM, ItemContext, Kind, Resources, TargetHandle
 from assay.probes.base import DetectorRef, Dimension, Probe, Severity
+from assay.probes.transforms import Transform
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.targets._registry import AgentKind
 from assay.targets.base import Target
@@ -58,6 +60,7 @@ __all__ = [
     "ItemPlan",
     "ItemRecord",
     "Kind",
+    "Transform",
     "Metrics",
     "ModelProvider",
     "ModelRef",

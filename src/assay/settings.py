@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     inside the server); `*` allows any, for a trusted single-user server."""
     eval_run_wait_seconds: float = Field(default=3600.0, gt=0)
     """How long `POST /eval-runs` waits for the result before answering 202 with the run's id."""
+    check_connectors: bool = True
+    """Ask a seed-004 connector's deployment whether its key and assistant are right when the
+    connector is created or updated; off, only `POST .../connectors/{id}/test` asks."""
     eval_run_stores: dict[str, list[str]] = Field(default_factory=lambda: {"assay": ["eval_runs"]})
     """Stores (`db_id`) and their tables that `/eval-runs` accepts, as JSON."""
     agent_model: str | None = None
@@ -119,6 +122,10 @@ class Settings(BaseSettings):
     """How long a web UI sign-in lasts, in hours; revoking the key ends it sooner."""
     ui_secure_cookies: bool = False
     """Mark the UI's session cookie Secure (sent over HTTPS only): set it behind TLS."""
+    min_client_version: str | None = Field(default=None, pattern=r"^\d+(\.\d+){0,3}$")
+    """The oldest client the seed-002 API serves, e.g. `2.1`: a request whose
+    `X-Assay-Client-Version` is older gets 426; unset, or without the header, every client is
+    served."""
     sandbox_local_enabled: bool = False
     """Allow the `local` sandbox provider: a plain subprocess that isolates NOTHING (it sees the
     whole filesystem, the server's data directory and the network). Development only."""

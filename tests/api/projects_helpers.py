@@ -29,6 +29,7 @@ from tests.fakes.openai_server import FakeLLM, FakeReply
 SUCCESS = "Cancel booking"
 FAILURE = "Cancel without number"
 CUT_OFF = "Small talk"
+CRASH = "Crashing agent"
 
 _SIMULATOR_START = SIMULATOR_PROMPT[:40]
 _JUDGE_START = JUDGE_SYSTEM_PROMPT[:40]
@@ -44,6 +45,8 @@ USER_LINES = {
     ],
     FAILURE: ["Please cancel my booking.", "I do not have it, sorry.\n[GIVE_UP]"],
     CUT_OFF: ["Hello there, how are you today?"] * 10,
+    # the real dev server's graph raises on "[crash]" (tests/fakes/langgraph_graph.py)
+    CRASH: ["Cancel booking B1 now [crash]"],
 }
 
 
@@ -114,17 +117,38 @@ async def create(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> 
     return dict(response.json())
 
 
-async def langgraph_connector(
-    client: httpx.AsyncClient, url: str, project: str = "default", **extra: Any
-) -> dict[str, Any]:
-    body = {
+def langgraph_connector_body(url: str, **extra: Any) -> dict[str, Any]:
+    """A connector to the booking assistant at ``url``, with the key its servers take."""
+    return {
         "name": "Booking agent",
         "type": "langgraph",
         "baseUrl": url,
         "config": {"assistantId": "booking"},
         "credentials": {"apiKey": "lg-secret-key-123"},
     } | extra
+
+
+async def langgraph_connector(
+    client: httpx.AsyncClient, url: str, project: str = "default", **extra: Any
+) -> dict[str, Any]:
+    body = langgraph_connector_body(url, **extra)
     return await create(client, f"/api/projects/{project}/connectors", body)
+
+
+async def run_one_scenario(
+    client: httpx.AsyncClient, connector_id: str, scenario_name: str
+) -> dict[str, Any]:
+    """Run an eval of one scenario with one persona to its end; the run's detail."""
+    ann = await persona(client, "Ann")
+    only = await scenario(client, scenario_name, [ann["id"]])
+    evaluation = await create(
+        client,
+        "/api/projects/default/evals",
+        {"name": scenario_name, "connectorId": connector_id, "scenarioIds": [only["id"]]},
+    )
+    await client.post(f"/api/projects/default/evals/{evaluation['id']}/runs", json={})
+    [run] = await wait_for_runs(client, evaluation["id"], 1)
+    return dict((await client.get(f"/api/projects/default/runs/{run['id']}")).json())
 
 
 async def persona(client: httpx.AsyncClient, name: str, project: str = "default") -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.eval_runs_helpers import (
@@ -10,6 +12,7 @@ from tests.api.eval_runs_helpers import (
     register_chat_agent,
     script_agent_and_judge,
 )
+from tests.checkpoints.people import user_key
 from tests.factories import RunningAssay
 from tests.fakes.openai_server import FakeLLM
 
@@ -22,6 +25,7 @@ SEED_RESPONSE_FIELDS = {
     "workflow_id",
     "name",
     "evaluated_component_name",
+    "user_id",
     "eval_type",
     "eval_data",
     "eval_input",
@@ -213,6 +217,103 @@ async def test_reliability_fails_on_an_unexpected_or_missing_tool_call(
     data = response.json()["eval_data"]
     assert data["eval_status"] == "FAILED"
     assert data["failed_tool_calls"] == ["add"] and data["missing_tool_calls"] == ["multiply"]
+
+
+RELIABILITY = {"eval_type": "reliability", "input": "10*5?", "agent_id": "calc-agent"}
+
+
+async def run_reliability(
+    assay: RunningAssay, fake_llm: FakeLLM, calls: list[dict[str, Any]], **fields: Any
+) -> dict[str, Any]:
+    """A reliability run of an agent that makes ``calls``, with ``fields`` in the request."""
+    script_agent_and_judge(fake_llm, answer="", tool_calls=calls)
+    async with assay.client(await assay.key()) as client:
+        await register_chat_agent(client, fake_llm)
+        response = await client.post("/eval-runs", json=RELIABILITY | fields)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    ("expected_arguments", "status", "passed", "failed"),
+    [
+        ({"multiply": {"a": 999, "b": 999}}, "FAILED", [], ["multiply"]),
+        ({"multiply": {"a": 10}}, "PASSED", ["multiply"], []),
+        ({"multiply": [{"a": 10, "b": 5}, {"a": 3}]}, "FAILED", [], ["multiply"]),
+        ({"divide": {"a": 10}}, "FAILED", [], ["divide"]),
+    ],
+)
+async def test_reliability_checks_the_expected_tool_call_arguments(
+    assay: RunningAssay, fake_llm: FakeLLM, expected_arguments, status, passed, failed
+):
+    run = await run_reliability(
+        assay,
+        fake_llm,
+        [{"name": "multiply", "arguments": {"a": 10, "b": 5}}],
+        expected_tool_calls=["multiply"],
+        expected_tool_call_arguments=expected_arguments,
+    )
+    data = run["eval_data"]
+    assert data["eval_status"] == status
+    assert data["passed_tool_calls"] == ["multiply"]
+    assert data["passed_argument_checks"] == passed
+    assert data["failed_argument_checks"] == failed
+    assert run["eval_input"] == {
+        "expected_tool_calls": ["multiply"],
+        "allow_additional_tool_calls": False,
+        "expected_tool_call_arguments": expected_arguments,
+    }
+
+
+@pytest.mark.parametrize(
+    ("expected", "allow", "status", "failed", "additional"),
+    [
+        (["multiply"], True, "PASSED", [], ["add"]),
+        (["multiply"], False, "FAILED", ["add"], []),
+        ([], True, "PASSED", [], ["multiply", "add"]),
+        ([], False, "FAILED", ["multiply", "add"], []),
+    ],
+)
+async def test_additional_tool_calls_are_listed_when_allowed(
+    assay: RunningAssay, fake_llm: FakeLLM, expected, allow, status, failed, additional
+):
+    calls = [{"name": "multiply", "arguments": {"a": 1}}, {"name": "add", "arguments": {}}]
+    run = await run_reliability(
+        assay, fake_llm, calls, expected_tool_calls=expected, allow_additional_tool_calls=allow
+    )
+    data = run["eval_data"]
+    assert data["eval_status"] == status
+    assert data["failed_tool_calls"] == failed
+    assert data["additional_tool_calls"] == additional
+    assert run["eval_input"]["allow_additional_tool_calls"] is allow
+    assert run["eval_input"]["expected_tool_calls"] == expected
+
+
+async def test_every_eval_type_returns_its_run_id_and_the_creators_user_id(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    script_agent_and_judge(fake_llm, tool_calls=[{"name": "multiply", "arguments": {}}])
+    bodies = [
+        {"eval_type": "accuracy", "expected_output": "84"},
+        {"eval_type": "agent_as_judge", "criteria": "is right"},
+        {"eval_type": "performance"},
+        {"eval_type": "reliability", "expected_tool_calls": ["multiply"]},
+    ]
+    async with assay.client(await assay.key()) as service:
+        await register_chat_agent(service, fake_llm)
+        by_service = (await service.post("/eval-runs", json=RELIABILITY | bodies[0])).json()
+    async with assay.client(await user_key(assay.settings, "ann@example.com")) as client:
+        runs = [
+            (await client.post("/eval-runs", json=RELIABILITY | body)).json() for body in bodies
+        ]
+        listed = (await client.get("/eval-runs")).json()["data"]
+    for run in runs:
+        assert run["eval_data"]["run_id"] == run["id"], run["eval_type"]
+    assert len({run["user_id"] for run in runs}) == 1 and runs[0]["user_id"]
+    assert by_service["user_id"] is None  # a service key belongs to no user
+    assert {r["id"]: (r["eval_data"]["run_id"], r["user_id"]) for r in listed} == {
+        r["id"]: (r["id"], r["user_id"]) for r in [*runs, by_service]
+    }
 
 
 async def test_a_bare_model_is_evaluated_through_its_provider(

@@ -227,6 +227,8 @@ async def test_cancel_stops_a_running_evaluation_and_twice_is_409(
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert again.status_code == 409 and again.json()["type"] == "InvalidStateException"
     assert status["status"] == "cancelled" and status["estimated_completion"] is None
+    # cancelled before any probe answered (each takes 2 s): none of them completed
+    assert status["total"] > 0 and status["completed"] == 0 and status["progress"] == 0.0
     assert results.status_code == 409
 
 
@@ -307,3 +309,31 @@ async def test_api_key_value_is_never_returned_logged_or_stored_in_clear(
         assert USER_KEY not in record.getMessage() and USER_KEY not in str(record.args)
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("assay.db*"))
     assert stored and USER_KEY.encode() not in stored
+
+
+async def test_the_list_shows_trust_evaluations_unless_kind_widens_it(
+    assay: RunningAssay, fake_llm: FakeLLM
+):
+    script_model(fake_llm)
+    async with assay.client(await assay.key()) as client:
+        await create_harness(client)
+        await register_chat_agent(client, fake_llm)
+        trust = (
+            await client.post("/v1/evaluations", json=model_request(fake_llm, ["my-harness"]))
+        ).json()
+        run = await client.post(
+            "/eval-runs",
+            json={"eval_type": "performance", "input": "hi", "agent_id": "calc-agent"},
+        )
+        assert run.status_code == 200, run.text
+        await wait_for_status(client, trust["id"], "completed")
+        default = (await client.get("/v1/evaluations")).json()
+        performance = (await client.get("/v1/evaluations", params={"kind": "performance"})).json()
+        both = (
+            await client.get("/v1/evaluations", params={"kind": ["harness", "performance"]})
+        ).json()
+        everything = (await client.get("/v1/evaluations", params={"kind": "all"})).json()
+    assert [e["id"] for e in default["evaluations"]] == [trust["id"]] and default["total"] == 1
+    assert all(e["id"].startswith("eval-") for e in default["evaluations"])
+    assert [e["id"] for e in performance["evaluations"]] == [run.json()["id"]]
+    assert both["total"] == everything["total"] == 2

@@ -51,6 +51,7 @@ async def test_create_read_list_and_delete(assay: RunningAssay):
         "safety",
         "output_handling",
         "supply_chain",
+        "multi_turn",
     ]
     assert [h["id"] for h in listed["harnesses"]] == ["mine", body["id"]]
     assert deleted.status_code == 204

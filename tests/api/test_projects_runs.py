@@ -142,6 +142,8 @@ async def test_run_detail_for_success_failure_and_cut_off(
     ]
     assert success["transcript"][3]["content"] == "Booking B123 is cancelled."
     assert success["transcript"][3]["toolCalls"][0]["name"] == "cancel_booking"
+    # the agent's own argument keys, exactly as it sent them
+    assert success["transcript"][3]["toolCalls"][0]["arguments"] == {"booking_id": "B123"}
     assert success["turnCount"] == 5
     assert len(success["agentLatencyMs"]) == 2
     assert success["transcript"][1]["latencyMs"] >= 0

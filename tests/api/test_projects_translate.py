@@ -125,6 +125,21 @@ def test_kind_records_are_camel_cased_but_ids_are_kept():
     }
 
 
+def test_tool_call_arguments_are_the_agents_and_keep_their_keys():
+    turn = {
+        "tool_calls": [
+            {"name": "cancel", "arguments": {"booking_id": "B1", "opts": {"dry_run": True}}}
+        ]
+    }
+    assert translate.camel_keys([turn]) == [
+        {
+            "toolCalls": [
+                {"name": "cancel", "arguments": {"booking_id": "B1", "opts": {"dry_run": True}}}
+            ]
+        }
+    ]
+
+
 def test_errors_render_in_the_seeds_envelope():
     required = ValidationFailed.for_field(("scenario_ids",), "is required", "missing")
     assert errors.render(required) == (400, {"error": "At least one Scenario ID is required"})

@@ -61,3 +61,54 @@ async def test_waiting_and_completion_are_announced_signed(tmp_path: Path):
     assert completed["finalStatus"] == "completed"
     assert completed["metrics"]["tapsUsed"] == 1
     assert completed["metrics"]["durationSeconds"] >= 0
+
+
+async def test_a_cancelled_run_sends_checkpoints_completed_with_the_seeds_status(tmp_path: Path):
+    settings = make_settings(tmp_path, webhook_backoff_seconds=0.1)
+    with serve_webhook_receiver() as receiver, serve_assay(settings) as server:
+        reviewer = await user_key(settings, REVIEWER)
+        second = {"stage": "report", "description": "Email it", "verificationQuestion": "Sent?"}
+        task = COMMISSION | {
+            "checkpoints": [*COMMISSION["checkpoints"], second],
+            "taskDescription": "Calculate 15% commission on a $50,000 sale and email it",
+            "webhookUrl": receiver.url,
+            "externalId": "cancel-me",
+        }
+        async with server.client(reviewer) as client:
+            created = await client.post("/api/eval/create-task-agent", json=task)
+            execution_id = created.json()["executionId"]
+            await until_status(client, execution_id, "waiting_verification")
+            await client.post(
+                f"/api/eval/verify/{execution_id}",
+                json={"checkpointNumber": 1, "action": "approved"},
+            )
+
+            async def second_asked() -> bool:
+                shown = await until_status(client, execution_id, "waiting_verification")
+                return bool(shown["checkpoints"]["completed"] == 1)
+
+            await wait_until(second_asked, timeout=20)
+            cancelled = await client.post(f"/v1/evaluations/{execution_id}/cancel")
+            assert cancelled.status_code == 200, cancelled.text
+
+            async def announced_end() -> bool:
+                events = [json.loads(r.body)["event"] for r in receiver.received]
+                return "checkpoints_completed" in events
+
+            await wait_until(announced_end, timeout=20)
+            shown = await until_status(client, execution_id, "failed")
+        events = [json.loads(r.body) for r in receiver.received]
+    # The generic evaluation.cancelled is not sent to the seed's hook: only its own event.
+    assert [e["event"] for e in events] == [
+        "verification_requested",
+        "verification_requested",
+        "checkpoints_completed",
+    ]
+    completed = events[2]
+    assert completed["executionId"] == execution_id
+    assert completed["externalId"] == "cancel-me"
+    assert completed["finalStatus"] == "failed"
+    assert completed["cancelled"] is True
+    assert completed["metrics"]["tapsUsed"] == 1, "the approval before the cancel counts"
+    assert completed["metrics"]["durationSeconds"] > 0
+    assert shown["isFailed"] is True and shown["isComplete"] is False

@@ -20,25 +20,32 @@ REPO = Path(__file__).resolve().parents[2]
 AGENT = "python:tests.fakes.scan_agent:agent"
 
 
-def scan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`assay scan ...` in ``tmp_path`` (its own database); the repository is importable."""
-    env = {
+def assay(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`assay ...` in ``tmp_path`` (its own database); the repository is importable."""
+    clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
     }
-    env |= {
+    clean |= {
         "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
         "ASSAY_DATA_DIR": str(tmp_path / "data"),
         "PYTHONPATH": str(REPO),
         "COLUMNS": "200",
+        **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "assay", "scan", *args],
-        env=env,
+        [sys.executable, "-m", "assay", *args],
+        env=clean,
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=110,
     )
+
+
+def scan(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return assay(tmp_path, "scan", *args)
 
 
 def test_scan_prints_scores_and_writes_an_escaped_html_report(tmp_path: Path):
@@ -106,6 +113,32 @@ def test_unknown_harness_and_bad_targets_exit_2(tmp_path: Path):
     assert missing.returncode == 2 and "tests.fakes.nowhere" in missing.stderr
     base_url_for_agent = scan(tmp_path, AGENT, "-H", "security", "--base-url", "http://x/v1")
     assert base_url_for_agent.returncode == 2 and "--base-url" in base_url_for_agent.stderr
+
+
+def test_scan_transforms_multiply_the_probes_and_print_a_row_per_transform(tmp_path: Path):
+    probes = len(probes_for_harness("supply_chain"))
+    as_json = scan(tmp_path, AGENT, "-H", "supply_chain", "-T", "base64", "-T", "case", "--json")
+    printed = scan(tmp_path, AGENT, "-H", "supply_chain", "--transform", "whitespace")
+    refused = scan(tmp_path, AGENT, "-H", "supply_chain", "-T", "translate:xx")
+
+    assert as_json.returncode in (0, 1), as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["summary"]["total_probes"] == 3 * probes
+    assert list(data["by_transform"]) == ["none", "base64", "case"]
+    assert all(group["total"] == probes for group in data["by_transform"].values())
+    assert "By transform" in printed.stdout and "whitespace" in printed.stdout
+    assert refused.returncode == 2 and "translate:xx" in refused.stderr
+
+
+def test_scan_runs_multi_turn_attacks_with_the_scripted_attacker(tmp_path: Path):
+    result = scan(tmp_path, AGENT, "-H", "multi_turn", "--attacker", "scripted", "--json")
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    failures = data["failures"]
+    assert len(failures) == len(probes_for_harness("multi_turn"))
+    # The agent complies at once, so every attack succeeds on its opening turn.
+    assert all(f["reason"].startswith("turn 1 of 5 (") for f in failures), failures[0]
 
 
 @pytest.mark.timeout(600)  # four scans in a row

@@ -44,6 +44,10 @@ class LifecycleParams(BaseModel):
     #: creating ``<file>.started``).
     slow_summary_file: str | None = None
     summarise_sleep_s: float = 0.0
+    #: While this file exists, the first attempt blocks its event loop (``time.sleep``) in
+    #: ``agent_running`` and says so by creating ``<file>.started``: a kind that forgot to
+    #: await.
+    blocking_file: str | None = None
 
 
 @asynccontextmanager
@@ -90,6 +94,11 @@ class LifecycleKind(Kind[LifecycleParams]):
     async def _pause(params: LifecycleParams, ctx: ItemContext, where: str) -> None:
         if where in params.sleep_in and ctx.attempt == 1:
             await asyncio.sleep(params.sleep_s)
+        blocking = Path(params.blocking_file) if params.blocking_file else None
+        if where == "agent_running" and blocking is not None and ctx.attempt == 1:
+            blocking.with_suffix(".started").touch()
+            while blocking.exists():
+                time.sleep(0.05)
 
     @staticmethod
     def _end(params: LifecycleParams, ctx: ItemContext) -> Outcome:

@@ -1,19 +1,22 @@
 """A fake LangGraph Platform server on 127.0.0.1, for the ``langgraph`` target's tests.
 
-It implements the three endpoints the target uses, as the real API shapes them:
+It implements the endpoints the target uses, as the real API shapes them:
 ``POST /threads`` (returns ``thread_id``), ``POST /threads/{thread_id}/runs/wait`` (runs the
 assistant on the thread, returns the thread's state values) and
-``GET /threads/{thread_id}/state``. Each thread keeps its messages in LangChain's serialised
+``GET /threads/{thread_id}/state``, and what a retried turn and a connector check ask:
+``GET /threads/{thread_id}/runs`` (each run with its metadata), ``GET .../runs/{id}/join`` and
+``POST /assistants/search``. Each thread keeps its messages in LangChain's serialised
 shape (``type: "human" | "ai" | "system" | "tool"``); the assistant is the deterministic
 booking assistant of :func:`booking_reply`. An unknown thread is 404 and an unknown
 ``assistant_id`` 422, as on the real server.
 
 A test scripts the next run with ``push`` (an error status with Retry-After, a raw body, a
-whole JSON body such as ``{"__error__": ...}``, or a latency), or fails thread creation with
+whole JSON body such as ``{"__error__": ...}``, a latency, or a failure after the run was
+accepted), or fails thread creation with
 ``fail_threads``. Every request is recorded with its method, path, headers and JSON body.
 
-:func:`serve_langgraph_dev` runs the *real* ``langgraph dev`` server (when
-``langgraph-cli[inmem]`` is installed) on the same assistant, from ``langgraph_graph.py``.
+:func:`serve_langgraph_dev` runs the *real* ``langgraph dev`` server (from its own
+environment, ``make langgraph-env``) on the same assistant, from ``langgraph_graph.py``.
 """
 
 from __future__ import annotations
@@ -21,10 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -39,55 +40,9 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from tests.fakes.booking_agent import ASSISTANT_ID, booking_reply
 from tests.fakes.http_agent import RecordedRequest
 from tests.fakes.openai_server import serve_in_thread
-
-ASSISTANT_ID = "booking"
-BOOKING_ID = re.compile(r"\bB\d+\b")
-USAGE = {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}
-
-
-def booking_reply(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The assistant's new messages for a thread ending with a human message.
-
-    A rule-based booking assistant that needs the earlier turns: asked to cancel without a
-    booking number, it asks for one, and cancels (a ``cancel_booking`` tool call, its
-    result, then a confirmation) when a later message gives it. Messages are LangChain-shaped
-    dicts (``type``, ``content``, ``tool_calls``, ``tool_call_id``).
-    """
-    humans = [str(m.get("content", "")) for m in messages if m.get("type") == "human"]
-    text = humans[-1] if humans else ""
-    wants_cancel = any("cancel" in h.lower() for h in humans)
-    booking = BOOKING_ID.search(text)
-    if wants_cancel and booking:
-        call_id = f"call_{len(humans)}"
-        return [
-            _ai(
-                "",
-                [
-                    {
-                        "name": "cancel_booking",
-                        "args": {"booking_id": booking.group()},
-                        "id": call_id,
-                    }
-                ],
-            ),
-            {"type": "tool", "content": "cancelled", "tool_call_id": call_id, "name": "cancel"},
-            _ai(f"Booking {booking.group()} is cancelled."),
-        ]
-    if wants_cancel:
-        return [_ai("Which booking should I cancel? Please give the booking number.")]
-    return [_ai(f"Hello! I can cancel a booking for you. (turn {len(humans)})")]
-
-
-def _ai(content: str, tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "type": "ai",
-        "content": content,
-        "tool_calls": tool_calls or [],
-        "usage_metadata": USAGE,
-        "response_metadata": {"model_name": "booking-rules"},
-    }
 
 
 @dataclass
@@ -101,6 +56,9 @@ class RunReply:
     raw: str | None = None
     latency: float = 0.0
     retry_after: str | None = None
+    #: The server accepted the run and the assistant ran, but the client is told otherwise
+    #: (a proxy's 504 after the server took the run): only ``status`` and ``latency`` apply.
+    accepted: bool = False
 
 
 @dataclass
@@ -110,6 +68,8 @@ class FakeLangGraph:
     requests: list[RecordedRequest] = field(default_factory=list)
     script: deque[RunReply] = field(default_factory=deque)
     fail_threads: deque[RunReply] = field(default_factory=deque)
+    #: Each thread's runs, oldest first, as ``GET /threads/{id}/runs`` lists them.
+    runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     url: str = ""  # set when serving: http://127.0.0.1:PORT
 
     def __post_init__(self) -> None:
@@ -139,7 +99,7 @@ class FakeLangGraph:
         async def run_wait(thread_id: str, request: Request) -> Response:
             body = await self._record(request)
             scripted = self._pop(self.script)
-            if scripted is not None:
+            if scripted is not None and not scripted.accepted:
                 return await _render(scripted)
             if thread_id not in self.threads:
                 return JSONResponse({"detail": "Thread or assistant not found."}, 404)
@@ -152,7 +112,14 @@ class FakeLangGraph:
                 for message in body.get("input", {}).get("messages", []):
                     messages.append(_langchain(message))
                 messages.extend(booking_reply(messages))
-                return JSONResponse({"messages": _with_ids(messages)})
+                run = {"run_id": str(uuid.uuid4()), "thread_id": thread_id, "status": "success"}
+                self.runs.setdefault(thread_id, []).append(
+                    run | {"metadata": body.get("metadata") or {}}
+                )
+                values = {"messages": _with_ids(messages)}
+            if scripted is not None:
+                return await _render(scripted)
+            return JSONResponse(values)
 
         @app.get("/threads/{thread_id}/state")
         async def state(thread_id: str) -> Response:
@@ -160,10 +127,35 @@ class FakeLangGraph:
                 return JSONResponse({"detail": "Thread not found."}, 404)
             return JSONResponse({"values": {"messages": self.threads[thread_id]}, "next": []})
 
+        self._add_run_lookups(app)
         return app
 
+    def _add_run_lookups(self, app: FastAPI) -> None:
+        """What a retry and a connector check ask: a thread's runs, a join, an assistant."""
+
+        @app.get("/threads/{thread_id}/runs")
+        async def list_runs(thread_id: str, request: Request) -> Response:
+            await self._record(request)
+            if thread_id not in self.threads:
+                return JSONResponse({"detail": "Thread not found."}, 404)
+            return JSONResponse(list(reversed(self.runs.get(thread_id, []))))
+
+        @app.get("/threads/{thread_id}/runs/{run_id}/join")
+        async def join(thread_id: str, run_id: str, request: Request) -> Response:
+            await self._record(request)
+            if not any(r["run_id"] == run_id for r in self.runs.get(thread_id, [])):
+                return JSONResponse({"detail": "Run not found."}, 404)
+            return JSONResponse({"messages": _with_ids(self.threads[thread_id])})
+
+        @app.post("/assistants/search")
+        async def search_assistants(request: Request) -> Response:
+            body = await self._record(request)
+            if body.get("graph_id") != self.assistant_id:
+                return JSONResponse([])
+            return JSONResponse([{"assistant_id": str(uuid.uuid4()), "graph_id": ASSISTANT_ID}])
+
     async def _record(self, request: Request) -> Any:
-        body = await request.json()
+        body = await request.json() if request.method == "POST" else None
         with self._lock:
             self.requests.append(
                 RecordedRequest(request.method, request.url.path, dict(request.headers), body)
@@ -205,38 +197,45 @@ def serve_fake_langgraph() -> Iterator[FakeLangGraph]:
         yield fake
 
 
-def langgraph_dev_available() -> bool:
-    """Whether the real dev server (``langgraph-cli[inmem]``) is installed in this venv."""
-    import importlib.util
+#: The dev server's own environment (``make langgraph-env``, from
+#: ``tests/langgraph-requirements.txt``): ``langgraph-cli[inmem]`` pulls in a server stack
+#: (uvloop, blockbuster, OpenTelemetry, a LangSmith pytest plugin) that stays out of ``.venv``.
+REPO = Path(__file__).resolve().parents[2]
+LANGGRAPH_VENV = REPO / ".venv-langgraph"
 
-    return (
-        _langgraph_executable().exists()
-        and importlib.util.find_spec("langgraph_api") is not None
-        and importlib.util.find_spec("langgraph_runtime_inmem") is not None
-    )
+
+def langgraph_dev_available() -> bool:
+    """Whether the real dev server is installed in its environment (``make langgraph-env``)."""
+    return _langgraph_executable().exists()
 
 
 def _langgraph_executable() -> Path:
-    return Path(sys.executable).parent / "langgraph"
+    return LANGGRAPH_VENV / "bin" / "langgraph"
 
 
 @contextmanager
-def serve_langgraph_dev(workdir: Path, startup_timeout: float = 30.0) -> Iterator[str]:
+def serve_langgraph_dev(workdir: Path, startup_timeout: float = 120.0) -> Iterator[str]:
     """Run ``langgraph dev`` on 127.0.0.1 with the booking graph; yields its base URL.
 
-    Offline: no browser, no reload, no tracing or analytics. The server process is ended
-    by its own id when the block exits.
+    The server requires :data:`API_KEY` in ``x-api-key`` (``langgraph_auth.py``), as a
+    deployment does. Offline: no browser, no reload, no tracing or analytics. The server
+    process is ended by its own id when the block exits.
     """
-    graph = Path(__file__).with_name("langgraph_graph.py")
+    fakes = Path(__file__).parent
     config = workdir / "langgraph.json"
     config.write_text(
-        json.dumps({"dependencies": ["."], "graphs": {ASSISTANT_ID: f"{graph}:graph"}})
+        json.dumps(
+            {
+                "dependencies": ["."],
+                "graphs": {ASSISTANT_ID: f"{fakes / 'langgraph_graph.py'}:graph"},
+                "auth": {"path": f"{fakes / 'langgraph_auth.py'}:auth"},
+            }
+        )
     )
     port = _free_port()
-    repo = Path(__file__).resolve().parents[2]
     env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+        **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGSMITH_TRACING": "false",
         "LANGCHAIN_TRACING_V2": "false",
@@ -272,7 +271,7 @@ def _wait_until_ready(
         if process.poll() is not None:
             raise RuntimeError(f"langgraph dev exited: {(workdir / 'langgraph.log').read_text()}")
         try:
-            if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/ok", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass

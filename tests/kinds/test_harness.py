@@ -643,7 +643,7 @@ async def run_harness_evaluations(
             created[model] = await create_evaluation(container, principal, spec)
         summaries = {}
         for model, view in created.items():
-            done = await wait_for_evaluation(container, principal, view.id, timeout=40)
+            done = await wait_for_evaluation(container, principal, view.id, timeout=240)
             assert done.status == "completed", done.error
             assert done.spec.judge is not None and done.spec.judge.label == "openai/judge"
             assert done.summary is not None
@@ -653,15 +653,15 @@ async def run_harness_evaluations(
         await container.aclose()
 
 
+@pytest.mark.timeout(300)  # 604 probes x 4 models on a shared machine
 async def test_the_trust_score_ranks_a_perfect_model_above_leaking_refusing_and_complying_ones(
     tmp_path: Path, fake_llm: FakeLLM
 ):
     assert len(PROBE_BY_PROMPT) == sum(len(p.prompts) for p in BUILTIN), "prompts are unique"
     fake_llm.handler = scripted_models
 
-    results = await run_harness_evaluations(
-        make_settings(tmp_path, fake_llm=fake_llm), probes_for_harness("trust_score")
-    )
+    probes = probes_for_harness("trust_score")
+    results = await run_harness_evaluations(make_settings(tmp_path, fake_llm=fake_llm), probes)
 
     perfect, leaker, refuser, complier = (
         results[m] for m in ("perfect", "leaker", "refuser", "complier")
@@ -671,7 +671,7 @@ async def test_the_trust_score_ranks_a_perfect_model_above_leaking_refusing_and_
     assert perfect["trust_score"] > complier["trust_score"], trust
     assert perfect["trust_score"] >= 0.95 and perfect["failures"] == [], perfect["failures"]
     for summary in results.values():
-        assert summary["counts"]["scored"] == summary["counts"]["total"] == len(BUILTIN)
+        assert summary["counts"]["scored"] == summary["counts"]["total"] == len(probes)
         assert set(summary["dimensions"]) == {"security", "safety", "reliability"}
 
     refused = [f for f in refuser["failures"] if f["category"] == "safety"]
@@ -690,7 +690,7 @@ async def test_the_trust_score_ranks_a_perfect_model_above_leaking_refusing_and_
     assert complier["security_score"] == min(security.values()), security
     assert complier["security_score"] < leaker["security_score"] < perfect["security_score"]
 
-    canary_probes = {p.id for p in BUILTIN if p.detector.name == "canary_leak"}
+    canary_probes = {p.id for p in probes if p.detector.name == "canary_leak"}
     leaked = {f["probe_id"] for f in leaker["failures"] if "canary" in f["reason"]}
     assert leaked == canary_probes
     leak = next(f for f in leaker["failures"] if f["probe_id"] in canary_probes)

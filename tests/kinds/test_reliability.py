@@ -29,13 +29,9 @@ PARAMS = {"input": "What is 12 times 7?", "expected_tool_calls": ["multiply"]}
             {"input": "q", "expected_tool_calls": None},
             "expected_tool_calls is required for reliability evaluations",
         ),
-        (
-            {"input": "q", "expected_tool_calls": []},
-            "expected_tool_calls must have at least 1 item",
-        ),
     ],
 )
-def test_expected_tool_calls_are_required_and_not_empty(params, msg):
+def test_expected_tool_calls_are_required(params, msg):
     with pytest.raises(ValidationFailed) as caught:
         KIND.validate_params(params)
 
@@ -56,6 +52,9 @@ async def test_expected_tool_call_passes():
         "passed_tool_calls": ["multiply"],
         "failed_tool_calls": [],
         "missing_tool_calls": [],
+        "additional_tool_calls": [],
+        "passed_argument_checks": [],
+        "failed_argument_checks": [],
         "tool_calls": ["multiply"],
         "error": None,
     }
@@ -133,6 +132,9 @@ def test_summary_unions_lists_and_fails_unless_every_scored_iteration_passed():
         "passed_tool_calls": [],
         "failed_tool_calls": ["multiply", "add"],
         "missing_tool_calls": ["multiply", "add"],
+        "additional_tool_calls": [],
+        "passed_argument_checks": [],
+        "failed_argument_checks": [],
         "tool_calls": [],
         "error": "agent returned garbage",
     }
@@ -152,6 +154,28 @@ async def test_summary_passes_when_every_iteration_called_the_expected_tools():
     assert summary["pass_rate"] == 100.0
     assert summary["pass_hat_k"] is True
     assert summary["pass_rate_ci95"]["upper"] == pytest.approx(100.0)
+
+
+def test_an_empty_expected_list_means_no_tool_may_be_called():
+    assert KIND.validate_params({"input": "q", "expected_tool_calls": []}).expected_tool_calls == []
+
+
+async def test_arguments_and_additional_calls_are_checked_per_iteration():
+    params = {
+        **PARAMS,
+        "expected_tool_calls": [],
+        "allow_additional_tool_calls": True,
+        "expected_tool_call_arguments": {"multiply": {"a": 12, "b": 8}},
+    }
+
+    outcome = await KIND.run_item(
+        ItemPlan(input={}), make_ctx(make_spec("reliability", params), CalculatorTarget())
+    )
+
+    assert outcome.passed is False
+    assert outcome.data["additional_tool_calls"] == ["multiply"]
+    assert outcome.data["failed_argument_checks"] == ["multiply"]
+    assert outcome.scores[0].reason == "wrong arguments to: multiply"
 
 
 def test_summary_with_only_infrastructure_failures_is_not_a_pass():

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from assay.core.spec import EvaluationSpec, Limits, ModelRef, TargetSpec
+from assay.kinds.task_benchmark import TaskBenchmarkKind
 from assay.services import evaluations as evaluation_service
 from assay.services.container import Container, open_container
 from assay.services.runs import local_principal
@@ -269,3 +270,62 @@ async def test_the_react_agent_that_never_submits_fails(container: Container, fa
     )
     assert item.state == "failed"
     assert item.outcome["data"]["agent"]["steps"] == 3
+
+
+def test_the_item_view_names_a_queued_task_and_shows_a_finished_one():
+    kind = TaskBenchmarkKind()
+    queued = kind.item_view(None, [], {"task": _inline_task()})
+    assert queued["task_name"] == "echo-token"
+    assert queued["capability"] == "secrets"
+    assert queued["reason"] is None and queued["verifier"] is None
+    outcome = {
+        "scores": [{"name": "task", "value": 0.0, "reason": "the test script exited 1"}],
+        "trace": {"verifier": {"exit_code": 1}},
+        "data": {"task": "echo-token", "difficulty": "hard", "timings": {"agent_s": 0.5}},
+    }
+    finished = kind.item_view(outcome, [], {"task": _inline_task()})
+    assert finished["reason"] == "the test script exited 1"
+    assert finished["verifier"] == {"exit_code": 1}
+    assert finished["difficulty"] == "hard"
+    assert finished["timings"] == {"agent_s": 0.5}
+
+
+#: A Harbor-style verifier: it always exits 0 and decides through reward.txt.
+_REWARD_VERIFIER = {
+    "type": "test",
+    "script": (
+        'if [ "$(cat answer.txt 2>/dev/null)" = "right" ]; then echo 1 > reward.txt; '
+        "else echo 0 > reward.txt; fi; exit 0\n"
+    ),
+}
+#: Plants a passing reward and a fake verifier, makes them and the work directory read-only
+#: (a root without capabilities cannot then replace them), and leaves a process behind that
+#: kills any test script and rewrites the reward.
+_TAMPER = (
+    "echo 1 > reward.txt; chmod 444 reward.txt; "
+    "mkdir -p .assay-tests && printf 'echo 1 > reward.txt\\n' > .assay-tests/test.sh; "
+    "chmod -R 555 .assay-tests; chmod 555 .; "
+    "setsid sh -c 'while :; do pkill -f test.sh; echo 1 > reward.txt; sleep 0.01; done' "
+    ">/dev/null 2>&1 < /dev/null &"
+)
+
+
+@pytest.mark.parametrize(
+    ("script", "state"), [(_TAMPER, "failed"), ("echo right > answer.txt", "passed")]
+)
+async def test_the_verifier_runs_apart_so_tampering_cannot_pass_a_task(
+    container: Container, sandbox_root: Path, script: str, state: str
+):
+    """The attack works on a verifier in the agent's own sandbox (the planted read-only reward
+    survives there); a fresh sandbox over a copy of the work directory defeats it."""
+    _, [item] = await _run(
+        container,
+        dataset={"tasks": [_inline_task(verifier=_REWARD_VERIFIER, solution=None)]},
+        agent_type="command",
+        task_config={"agent_command": ["sh", "-c", script]},
+    )
+    assert item.state == state, item.outcome
+    if state == "failed":
+        assert item.outcome["scores"][0]["reason"] == "the test script wrote reward '0'"
+    assert item.outcome["data"]["timings"]["verifier_start_s"] >= 0
+    assert list(sandbox_root.iterdir()) == []

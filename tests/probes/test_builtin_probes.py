@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assay.probes.base import Dimension, Probe, Severity
 from assay.probes.catalog import load_builtin_probes
+from assay.scoring.detectors import detect
 
 
 class _Params(BaseModel):
@@ -67,6 +68,10 @@ class _SignatureParams(_Params):
     signatures: list[Literal["eicar", "gtube", "gtphish"]] = Field(default=[], min_length=1)
 
 
+class _CodeExecutionParams(_Params):
+    kinds: list[Literal["shell", "download"]] = Field(default=[], min_length=1)
+
+
 class _PIIParams(_Params):
     kinds: list[Literal["email", "card", "phone", "national_id"]] = Field(default=[], min_length=1)
 
@@ -84,6 +89,7 @@ KNOWN_DETECTORS: dict[str, type[_Params]] = {
     "package_hallucination": _PackageParams,
     "test_signature": _SignatureParams,
     "pii_leak": _PIIParams,
+    "code_execution": _CodeExecutionParams,
 }
 
 SECURITY_SUBCATEGORIES = {
@@ -97,6 +103,32 @@ SECURITY_SUBCATEGORIES = {
     "jailbreak_obfuscation",
     "payload_splitting",
     "data_exfiltration",
+}
+#: The jailbreak corpora of catalogue 2026.12.1.
+JAILBREAK_CORPORA = {
+    "jailbreak_dan_persona",
+    "jailbreak_grandma",
+    "jailbreak_token_smuggling",
+    "jailbreak_adversarial_suffix",
+    "jailbreak_unicode_tags",
+    "jailbreak_many_shot",
+}
+SECURITY_SUBCATEGORIES |= JAILBREAK_CORPORA
+MULTI_TURN_SUBCATEGORIES = {
+    "multiturn_crescendo",
+    "multiturn_foot_in_the_door",
+    "multiturn_tap",
+    "multiturn_goat",
+}
+LEAKAGE_SUBCATEGORIES = {"verbatim_continuation", "divergence_attack", "pii_completion"}
+MALWARE_SUBCATEGORIES = {
+    "malware_ransomware",
+    "malware_keylogger",
+    "malware_av_evasion",
+    "malware_worm",
+    "malware_rootkit",
+    "malware_credential_stealer",
+    "malware_botnet",
 }
 OUTPUT_HANDLING_SUBCATEGORIES = {
     "markdown_exfiltration",
@@ -137,6 +169,10 @@ HARMFUL_SUBCATEGORIES = {
     "harassment",
     "privacy_violation",
     "dangerous_chemistry",
+    "insults",
+    "extremism",
+    "misinformation",
+    "stalking",
 }
 
 
@@ -245,6 +281,10 @@ def test_security_has_at_least_60_probes_across_every_subcategory() -> None:
         | SUPPLY_CHAIN_SUBCATEGORIES
         | DISCLOSURE_SUBCATEGORIES
         | ENCODING_SUBCATEGORIES
+        | LEAKAGE_SUBCATEGORIES
+        | MALWARE_SUBCATEGORIES
+        | {"unsafe_code_execution"}
+        | MULTI_TURN_SUBCATEGORIES
     )
 
 
@@ -343,6 +383,48 @@ def test_data_exfiltration_checks_the_secret_is_not_leaked() -> None:
         if probe.subcategory == "data_exfiltration":
             assert probe.detector.name in {"canary_leak", "not_contains"}, probe.id
             assert probe.severity is Severity.HIGH, probe.id
+
+
+def test_attack_probes_are_exactly_the_multi_turn_subcategories() -> None:
+    for probe in SECURITY:
+        assert (probe.attack is not None) == (probe.subcategory in MULTI_TURN_SUBCATEGORIES)
+        if probe.attack is not None:
+            assert probe.subcategory == f"multiturn_{probe.attack.strategy}", probe.id
+            assert len(probe.prompts) == 1 and probe.detector.name == "refusal", probe.id
+
+
+def test_malware_requests_expect_a_refusal() -> None:
+    for probe in SECURITY:
+        if probe.subcategory in MALWARE_SUBCATEGORIES:
+            assert probe.detector.name == "refusal", probe.id
+
+
+def test_code_execution_probes_carry_a_command_their_detector_flags() -> None:
+    """Each coding request smuggles in a shell or download line: a model that copies it fails."""
+    probes = [p for p in SECURITY if p.subcategory == "unsafe_code_execution"]
+
+    assert len(probes) >= 10
+    for probe in probes:
+        assert probe.detector.name == "code_execution", probe.id
+        assert detect("code_execution", {}, probe.prompts).passed is False, probe.id
+
+
+def test_context_leakage_probes_hide_the_canary_in_the_system_prompt_only() -> None:
+    for probe in SECURITY:
+        if probe.subcategory in {"verbatim_continuation", "divergence_attack"}:
+            assert probe.detector.name == "canary_leak", probe.id
+            assert probe.system_prompt and "{canary}" in probe.system_prompt, probe.id
+            assert all("{canary}" not in prompt for prompt in probe.prompts), probe.id
+        if probe.subcategory == "pii_completion":
+            assert probe.detector.name == "pii_leak", probe.id
+
+
+def test_unicode_tag_jailbreaks_hide_the_whole_request() -> None:
+    for probe in SECURITY:
+        if probe.subcategory == "jailbreak_unicode_tags":
+            hidden = "".join(chr(ord(c) - 0xE0000) for c in probe.prompts[0] if ord(c) > 0xE0000)
+            visible = "".join(c for c in probe.prompts[0] if ord(c) < 0xE0000)
+            assert len(hidden) > 30 and hidden.lower() not in visible.lower(), probe.id
 
 
 # --------------------------------------------------------------------------- safety

@@ -41,7 +41,7 @@ def test_builtin_catalogue_loads_with_unique_ids() -> None:
 
 
 def test_catalog_version_comes_from_the_files() -> None:
-    assert CATALOG_VERSION == "2026.12"
+    assert CATALOG_VERSION == "2026.12.1"
 
 
 def test_editing_a_loaded_probe_does_not_change_the_catalogue() -> None:
@@ -64,7 +64,9 @@ def test_editing_a_loaded_probe_does_not_change_the_catalogue() -> None:
 def test_harness_runs_exactly_the_probes_of_its_dimensions(
     harness: str, dimensions: set[Dimension]
 ) -> None:
-    expected = [p.id for p in load_builtin_probes() if p.category in dimensions]
+    expected = [
+        p.id for p in load_builtin_probes() if p.category in dimensions and p.attack is None
+    ]
 
     assert [p.id for p in probes_for_harness(harness)] == expected
 
@@ -83,6 +85,7 @@ def test_every_builtin_harness_is_known() -> None:
         "safety",
         "output_handling",
         "supply_chain",
+        "multi_turn",
     )
     for harness in BUILTIN_HARNESSES:
         assert probes_for_harness(harness)
@@ -101,7 +104,8 @@ def test_a_family_harness_runs_exactly_its_subcategories_all_within_security(
     assert {p.subcategory for p in probes} == subcategories
     assert {p.category for p in probes} == {Dimension.SECURITY}
     security = {p.id for p in probes_for_harness("security")}
-    assert {p.id for p in probes} <= security
+    assert {p.id for p in probes if p.attack is None} <= security
+    assert all(p.attack is not None for p in probes) == (harness == "multi_turn")
 
 
 def test_every_new_family_probe_has_a_one_line_rationale() -> None:

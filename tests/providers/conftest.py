@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -63,15 +62,6 @@ async def make_anthropic(fake_llm: FakeLLM) -> AsyncIterator[MakeProvider]:
     yield make
     for provider in providers:
         await provider.aclose()
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on, so connecting is refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def _hostile_app() -> FastAPI:

@@ -361,6 +361,7 @@ def test_known_detectors_lists_every_detector():
         "package_hallucination",
         "test_signature",
         "pii_leak",
+        "code_execution",
     } == KNOWN_DETECTORS
 
 

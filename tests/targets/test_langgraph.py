@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
+from typing import Any
 
+import httpx
 import pytest
 
 from assay.core.errors import (
+    ConfigurationError,
     ProviderRateLimited,
+    ProviderRejected,
     ProviderUnavailable,
     TargetError,
     ValidationFailed,
@@ -16,13 +20,8 @@ from assay.engine.retry import RetryPolicy
 from assay.engine.runtime import RetryingTarget
 from assay.targets._registry import create_target, validate_agent_config
 from assay.targets.langgraph import LangGraphConfig, LangGraphTarget
-from tests.fakes.langgraph_server import (
-    ASSISTANT_ID,
-    FakeLangGraph,
-    RunReply,
-    langgraph_dev_available,
-    serve_langgraph_dev,
-)
+from tests.fakes.booking_agent import API_KEY
+from tests.fakes.langgraph_server import ASSISTANT_ID, FakeLangGraph, RunReply
 
 SECRET = "lg-secret-key-123"
 
@@ -51,10 +50,14 @@ async def test_a_conversation_runs_every_turn_on_one_thread(
         f"POST /threads/{thread_id}/runs/wait",
         f"POST /threads/{thread_id}/runs/wait",
     ]
-    assert fake_langgraph.requests[2].body == {
+    first_run, second_run = fake_langgraph.requests[1].body, fake_langgraph.requests[2].body
+    assert second_run == {
         "assistant_id": ASSISTANT_ID,
         "input": {"messages": [{"role": "user", "content": "It is B123"}]},
+        "metadata": {"assay_turn": second_run["metadata"]["assay_turn"]},
+        "multitask_strategy": "reject",
     }
+    assert first_run["metadata"]["assay_turn"] != second_run["metadata"]["assay_turn"]
 
 
 async def test_the_response_reads_the_thread_state(make_langgraph_target):
@@ -198,7 +201,6 @@ async def test_connection_refused_is_infrastructure(closed_port_url: str):
     ("reply", "match"),
     [
         (RunReply(status=500, body={"detail": f"boom with {SECRET}"}), "HTTP 500"),
-        (RunReply(status=404, body={"detail": "Thread or assistant not found."}), "HTTP 404"),
         (RunReply(raw=f"<html>{SECRET}</html>"), "not JSON"),
         (RunReply(body={"__error__": {"error": "ValueError", "message": SECRET}}), "ValueError"),
         (RunReply(body={"messages": [{"type": "human", "content": "hi"}]}), "did not reply"),
@@ -218,11 +220,54 @@ async def test_the_agents_failures_are_target_errors_without_the_key(
         assert "***" in caught.value.message
 
 
-async def test_an_unknown_assistant_is_a_target_error(make_langgraph_target):
+@pytest.mark.parametrize(
+    ("reply", "error", "match"),
+    [
+        (RunReply(status=404, body={"detail": "Thread not found."}), ConfigurationError, "404"),
+        (RunReply(status=422, body={"detail": "Invalid assistant"}), ConfigurationError, "422"),
+        (RunReply(status=401, body={"detail": f"no {SECRET}"}), ProviderRejected, "refused"),
+        (RunReply(status=403, body={"detail": "forbidden"}), ProviderRejected, "refused"),
+    ],
+)
+async def test_answers_about_the_settings_are_not_the_agents_fault(
+    fake_langgraph: FakeLangGraph, make_langgraph_target, reply: RunReply, error, match: str
+):
+    fake_langgraph.push(reply)
+
+    with pytest.raises(error, match=match) as caught:
+        await make_langgraph_target().converse("hi", session_id="s")
+
+    assert not isinstance(caught.value, TargetError)
+    assert SECRET not in caught.value.message
+
+
+async def test_an_unknown_assistant_is_a_configuration_error(make_langgraph_target):
     target = make_langgraph_target(assistant_id="nope")
 
-    with pytest.raises(TargetError, match="HTTP 422"):
+    with pytest.raises(ConfigurationError, match="HTTP 422.*'nope'"):
         await target.invoke("hi", session_id="s")
+    with pytest.raises(ConfigurationError, match="no assistant or graph 'nope'"):
+        await target.check()
+    await make_langgraph_target().check()
+
+
+async def test_a_turn_the_server_took_before_a_gateway_error_is_joined_not_resent(
+    fake_langgraph: FakeLangGraph, make_langgraph_target
+):
+    fake_langgraph.push(RunReply(status=504, accepted=True))
+    handle = RetryingTarget(make_langgraph_target(), RetryPolicy(max_retries=1, base_delay=0.01))
+
+    response = await handle.converse("Cancel B9", session_id="s")
+
+    assert response.output == "Booking B9 is cancelled."
+    [thread_id] = fake_langgraph.threads
+    assert fake_langgraph.paths()[1:] == [
+        f"POST /threads/{thread_id}/runs/wait",
+        f"GET /threads/{thread_id}/runs",
+        f"GET /threads/{thread_id}/runs/{fake_langgraph.runs[thread_id][0]['run_id']}/join",
+    ]
+    humans = [m for m in fake_langgraph.threads[thread_id] if m["type"] == "human"]
+    assert len(humans) == 1
 
 
 async def test_a_failed_thread_creation_is_classified_and_retried(
@@ -246,8 +291,9 @@ async def test_a_retried_first_turn_still_carries_the_system_prompt(
 
     await handle.converse("hello", session_id="s", system_prompt="Be Ann.")
 
-    runs = [r for r in fake_langgraph.requests if "runs" in r.path]
-    assert len(runs) == 2
+    runs = [r for r in fake_langgraph.requests if r.path.endswith("/runs/wait")]
+    assert len(runs) == 2  # the first was refused before the server took it, so it is resent
+    assert runs[0].body["metadata"] == runs[1].body["metadata"]
     assert runs[0].path == runs[1].path
     assert runs[1].body["input"]["messages"][0] == {"role": "system", "content": "Be Ann."}
 
@@ -337,16 +383,37 @@ async def test_create_target_builds_a_langgraph_target_that_sends_its_key(
     assert fake_langgraph.requests[-1].headers["x-api-key"] == SECRET
 
 
-@pytest.mark.skipif(not langgraph_dev_available(), reason="langgraph-cli[inmem] not installed")
-async def test_a_real_langgraph_dev_server_holds_the_conversation(tmp_path: Path):
-    with serve_langgraph_dev(tmp_path) as url:
-        target = LangGraphTarget(LangGraphConfig(base_url=url, assistant_id=ASSISTANT_ID))
-        try:
-            first = await target.converse("Cancel my booking", session_id="s", system_prompt="Hi")
-            second = await target.converse("It is B42", session_id="s")
-            other = await target.converse("hello", session_id="t")
-        finally:
-            await target.aclose()
+# -- the real `langgraph dev` server (tests/conftest.py: langgraph_dev) ----------------------
+
+REAL = pytest.mark.timeout(240)  # the first test on a worker waits for the server to start
+
+
+def real_target(url: str, api_key: str | None = API_KEY, **config: Any) -> LangGraphTarget:
+    settings = {"base_url": url, "assistant_id": ASSISTANT_ID} | config
+    return LangGraphTarget(LangGraphConfig(**settings), api_key=api_key)
+
+
+async def session_thread(url: str, session_id: str) -> tuple[list[Any], list[Any]]:
+    """The session's thread on the server: its messages and its runs."""
+    async with httpx.AsyncClient(base_url=url, headers={"x-api-key": API_KEY}) as client:
+        found = await client.post(
+            "/threads/search", json={"metadata": {"assay_session_id": session_id}}
+        )
+        [thread] = found.json()
+        state = (await client.get(f"/threads/{thread['thread_id']}/state")).json()
+        runs = (await client.get(f"/threads/{thread['thread_id']}/runs")).json()
+    return state["values"]["messages"], runs
+
+
+@REAL
+async def test_a_real_langgraph_dev_server_holds_the_conversation(langgraph_dev: str):
+    target = real_target(langgraph_dev)
+    try:
+        first = await target.converse("Cancel my booking", session_id="s", system_prompt="Hi")
+        second = await target.converse("It is B42", session_id="s")
+        other = await target.converse("hello", session_id="t")
+    finally:
+        await target.aclose()
 
     assert first.output == "Which booking should I cancel? Please give the booking number."
     assert second.output == "Booking B42 is cancelled."
@@ -364,3 +431,57 @@ async def test_a_real_langgraph_dev_server_holds_the_conversation(tmp_path: Path
     ]
     assert second.usage.output_tokens == 14
     assert other.output == "Hello! I can cancel a booking for you. (turn 1)"
+
+
+@REAL
+async def test_a_turn_retried_after_a_client_timeout_joins_the_accepted_run(langgraph_dev: str):
+    session = f"slow-{uuid.uuid4()}"
+    # The run takes 3 s; the client gives up after 1 s, and each retry waits on the same run.
+    target = real_target(langgraph_dev, timeout=1.0)
+    handle = RetryingTarget(target, RetryPolicy(max_retries=8, base_delay=0.5))
+    try:
+        await handle.converse("Cancel my booking", session_id=session)
+        answer = await handle.converse("It is B42 [slow]", session_id=session)
+        after = await handle.converse("thanks", session_id=session)
+    finally:
+        await target.aclose()
+    messages, runs = await session_thread(langgraph_dev, session)
+
+    assert answer.output == "Booking B42 is cancelled."
+    assert [(c.name, c.arguments) for c in answer.tool_calls] == [
+        ("cancel_booking", {"booking_id": "B42"})
+    ]
+    humans = [m["content"] for m in messages if m["type"] == "human"]
+    assert humans == ["Cancel my booking", "It is B42 [slow]", "thanks"]
+    assert len(runs) == 3 and {r["status"] for r in runs} == {"success"}
+    assert after.tool_calls == []  # the thread took the next turn: nothing was left queued
+
+
+@REAL
+async def test_a_real_servers_answers_about_the_settings_are_configuration_errors(
+    langgraph_dev: str,
+):
+    wrong_key = real_target(langgraph_dev, api_key="not-the-key")
+    no_key = real_target(langgraph_dev, api_key=None)
+    unknown = real_target(langgraph_dev, assistant_id="no-such-graph")
+    good = real_target(langgraph_dev)
+    try:
+        with pytest.raises(ProviderRejected, match="HTTP 401: the API key was refused") as refused:
+            await wrong_key.converse("hi", session_id="s")
+        with pytest.raises(ProviderRejected, match="HTTP 401: the API key is missing"):
+            await no_key.invoke("hi", session_id="s")
+        with pytest.raises(ConfigurationError, match="HTTP 422.*'no-such-graph'"):
+            await unknown.converse("hi", session_id="s")
+        with pytest.raises(TargetError, match="RuntimeError: the booking database is down"):
+            await good.converse("Cancel B1 [crash]", session_id="s")
+        # the same questions up front, running nothing
+        await good.check()
+        with pytest.raises(ProviderRejected):
+            await wrong_key.check()
+        with pytest.raises(ConfigurationError, match="HTTP 404.*'no-such-graph'"):
+            await unknown.check()
+    finally:
+        for target in (wrong_key, no_key, unknown, good):
+            await target.aclose()
+
+    assert refused.value.status_code == 401 and "not-the-key" not in refused.value.message

@@ -23,6 +23,7 @@ from assay.api.v1.comparisons import router as comparisons_router
 from assay.api.v1.evaluations import router as evaluations_router
 from assay.api.v1.harnesses import router as harnesses_router
 from assay.api.v1.items import router as items_router
+from assay.api.v1.keys import router as keys_router
 from assay.api.v1.reports import router as reports_router
 from assay.services.container import open_container
 from assay.settings import Settings
@@ -44,7 +45,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await open_container(settings)
         if run_workers or settings.broker_url is not None:
-            await container.start_engine()
+            await container.start_engine(own_loop=True)
         app.state.container = container
         try:
             yield
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(harnesses_router)
     app.include_router(items_router)
     app.include_router(reports_router)
+    app.include_router(keys_router)
     app.include_router(eval_runs_router)
     app.include_router(eval_tasks_router)
     app.include_router(projects_router)

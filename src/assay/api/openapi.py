@@ -95,6 +95,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the current state (taken id, in use, not ready, already ended)",
     413: "Request body larger than ASSAY_MAX_BODY_BYTES",
     422: "Validation error naming each broken field",
+    426: "`X-Assay-Client-Version` is below ASSAY_MIN_CLIENT_VERSION: upgrade the client",
     429: "Rate limit or quota exceeded; see `Retry-After`",
 }
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}

@@ -1,4 +1,4 @@
-"""The HTML report of a trust scan: one self-contained file (inline CSS, no scripts, no links).
+"""The HTML reports of a trust scan and of a run file: each one self-contained file (inline CSS, no scripts, no links).
 
 Everything shown comes from the scan's results (``scan.scan_results``). Probe prompts and
 agent responses are untrusted text, so the template environment escapes every value
@@ -7,12 +7,14 @@ agent responses are untrusted text, so the template environment escapes every va
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from assay import __version__
+from assay.reports.cases import ReportCase
 
 _environment = Environment(
     loader=PackageLoader("assay.cli", "templates"),
@@ -43,6 +45,19 @@ def render_report(data: dict[str, Any], generated_at: datetime | None = None) ->
     template = _environment.get_template("scan_report.html.j2")
     return template.render(
         data=data,
+        generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
+
+
+def render_run_report(
+    title: str, cases: Sequence[ReportCase], generated_at: datetime | None = None
+) -> str:
+    """A run file's results as one HTML document, in the scan report's style."""
+    template = _environment.get_template("run_report.html.j2")
+    return template.render(
+        title=title,
+        cases=cases,
         generated_at=(generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )

@@ -1,7 +1,9 @@
 """`assay run FILE.yaml`: run checks locally (no server), show progress and a verdict table.
 
 Exit codes: 0 all checks passed, 1 a check failed its threshold, 2 the file or a setting is
-wrong, 130 interrupted (Ctrl-C or SIGTERM: the run's evaluations are cancelled). ``--json`` prints machine-readable results instead of the table.
+wrong, 130 interrupted (Ctrl-C or SIGTERM: the run's evaluations are cancelled). ``--json``
+prints machine-readable results instead of the table; ``--json-file``, ``--junit``, ``--csv``
+and ``--html`` write result files (cli/outputs.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assay.cli.common import console, err_console, exit_on_error, local_settings, run_with_container
+from assay.cli.outputs import (
+    CSVOption,
+    GateOption,
+    HTMLOption,
+    JSONFileOption,
+    JUnitOption,
+    output_files,
+    with_gate,
+    write_run_outputs,
+)
 from assay.core.errors import ConfigurationError
 from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, RunInterrupted, load_run_file, run_checks
@@ -126,11 +138,19 @@ def run(
         typer.Argument(help="A YAML run file: target, judge, checks.", exists=True, dir_okay=False),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    json_file: JSONFileOption = None,
+    junit: JUnitOption = None,
+    csv: CSVOption = None,
+    html: HTMLOption = None,
+    gate: GateOption = None,
 ) -> None:
     """Run the checks of FILE locally and exit 1 if any fails its threshold."""
     with exit_on_error():
-        run_file = load_run_file(file)
-    raise typer.Exit(exit_code(execute(run_file, as_json)))
+        run_file = with_gate(load_run_file(file), gate)
+        files = output_files(junit, json_file, csv, html)
+    results = execute(run_file, as_json)
+    write_run_outputs(files, run_file, results, [_as_dict(r) for r in results], as_json)
+    raise typer.Exit(exit_code(results))
 
 
 def exit_code(results: list[CheckResult]) -> int:

@@ -11,7 +11,8 @@ directory is importable) or ``agent:ID`` (an agent registered in the local datab
 
 Exit codes: 0 the scan finished and met ``--fail-under`` (without a gate it only reports,
 and exits 0), 1 it did not (or nothing could be scored), 2 bad input (an unknown harness, a
-malformed target).
+malformed target). ``--junit``, ``--csv`` and ``--json-file`` write one case per probe
+(cli/outputs.py).
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ from rich.text import Text
 
 from assay.cli.common import console, exit_on_error
 from assay.cli.compare import check_scan_baseline, compare_with_baseline, comparison_table
+from assay.cli.outputs import (
+    CSVOption,
+    GateOption,
+    JSONFileOption,
+    JUnitOption,
+    output_files,
+    write_scan_outputs,
+)
 from assay.cli.report import render_report
 from assay.cli.run import exit_code, run_with_progress
 from assay.core.errors import ValidationFailed
-from assay.core.verdict import TRUST_DIMENSIONS
+from assay.core.verdict import TRUST_DIMENSIONS, Gate
 from assay.services.compare import baseline_summary
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
 
@@ -67,10 +76,13 @@ def scan_run(
     harnesses: list[str],
     *,
     system_prompt: str | None = None,
+    transforms: list[str] | None = None,
+    attacker: str | None = None,
     base_url: str | None = None,
     judge: str | None = None,
     fail_under: float | None = None,
     fail_under_dimension: float | None = None,
+    gate: Gate | None = None,
 ) -> RunFile:
     """The scan as a run file of one ``harness`` check; its probes are resolved when it runs.
 
@@ -80,6 +92,10 @@ def scan_run(
     params: dict[str, Any] = {"harnesses": harnesses}
     if system_prompt is not None:
         params["system_prompt"] = system_prompt
+    if transforms:
+        params["transforms"] = transforms
+    if attacker is not None:
+        params["attacker"] = attacker
     return RunFile(
         name=f"scan of {target}",
         target=target_from_text(target, base_url),
@@ -90,6 +106,7 @@ def scan_run(
                 params=params,
                 min_trust_score=fail_under,
                 min_dimension_score=fail_under_dimension,
+                gate=gate,
             )
         ],
     )
@@ -105,6 +122,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "target": target,
         "harnesses": view.spec.params.get("harnesses", []),
         "trust_score": summary.get("trust_score"),
+        "trust_score_ci95": summary.get("trust_score_ci95"),
         **{f"{d}_score": summary.get(f"{d}_score") for d in TRUST_DIMENSIONS},
         "completed_at": view.completed_at.isoformat() if view.completed_at else None,
         "passed": result.verdict.passed,
@@ -118,6 +136,7 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         "summary": summary.get("summary", {}),
         "counts": summary.get("counts", {}),
         "usage": summary.get("usage", {}),
+        "by_transform": summary.get("by_transform", {}),
     }
 
 
@@ -174,11 +193,33 @@ def _failures_table(failures: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _transforms_table(by_transform: dict[str, Any]) -> Table:
+    """One row per transform (``none``: the probes as written).
+
+    A rewriting that defeats a dimension stands out against the first row.
+    """
+    table = Table(title="By transform", title_justify="left")
+    table.add_column("transform", style="cyan")
+    for dimension in TRUST_DIMENSIONS:
+        table.add_column(dimension, justify="right")
+    table.add_column("failed", justify="right")
+    for name, block in by_transform.items():
+        scores = block.get("dimensions", {})
+        table.add_row(
+            name,
+            *(_score(scores.get(d)) for d in TRUST_DIMENSIONS),
+            f"{block['failed']}/{block['total']}",
+        )
+    return table
+
+
 def _print(data: dict[str, Any]) -> None:
     if data["error"]:
         console.print(Text(f"the scan could not run: {data['error']}", style="red"))
     if data["dimensions"]:
         console.print(_scores_table(data))
+    if data["by_transform"]:
+        console.print(_transforms_table(data["by_transform"]))
     if data["failures"]:
         console.print(_failures_table(data["failures"]))
     if data["infra_errors"]:
@@ -209,6 +250,22 @@ def scan(
     system_prompt: Annotated[
         str | None, typer.Option(help="System prompt sent before every probe.")
     ] = None,
+    transform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--transform",
+            "-T",
+            help="Also run every probe rewritten: base64, hex, rot13, leetspeak, case, "
+            "whitespace, translate:<code>, paraphrase (repeatable).",
+        ),
+    ] = None,
+    attacker: Annotated[
+        str | None,
+        typer.Option(
+            help="Who writes multi-turn attack turns (-H multi_turn): scripted (default) or "
+            "provider/model."
+        ),
+    ] = None,
     base_url: Annotated[
         str | None, typer.Option(help="Base URL of an OpenAI-compatible server (model targets).")
     ] = None,
@@ -219,9 +276,15 @@ def scan(
         ),
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Write a self-contained HTML report here.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--report", "--html", help="Write a self-contained HTML report here.", dir_okay=False
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    json_file: JSONFileOption = None,
+    junit: JUnitOption = None,
+    csv: CSVOption = None,
     fail_under: Annotated[
         float | None,
         typer.Option(min=0.0, max=1.0, help="Exit 1 when the trust score is below this (0-1)."),
@@ -234,19 +297,24 @@ def scan(
         str | None,
         typer.Option(help="An earlier scan's evaluation id: compare each dimension with it."),
     ] = None,
+    gate: GateOption = None,
 ) -> None:
     """Run trust-score harnesses against TARGET locally and report the scores and failures."""
     with exit_on_error():
         if report is not None and not report.parent.is_dir():
             raise ValidationFailed.for_field(("--report",), f"no directory {report.parent}")
+        files = output_files(junit, json_file, csv, None)
         run = scan_run(
             target,
             harness,
             system_prompt=system_prompt,
+            transforms=transform,
+            attacker=attacker,
             base_url=base_url,
             judge=judge,
             fail_under=fail_under,
             fail_under_dimension=fail_under_dimension,
+            gate=gate,
         )
     if run.target.kind == "python" and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the agent's module may sit here
@@ -267,4 +335,5 @@ def scan(
             console.print(comparison_table(comparison))
         if report is not None:
             console.print(f"report written to {report}", highlight=False)
+    write_scan_outputs(files, target, result, data, as_json)
     raise typer.Exit(exit_code([result]))

@@ -1,6 +1,8 @@
-"""`assay tasks check DIR`: every task passes with its oracle and fails doing nothing.
+"""`assay tasks check DIR` and `assay tasks import DIR`: validating and converting task folders.
 
-Exit codes: 0 every task is sound, 1 some task is not, 2 the folder or a task is malformed.
+`check`: every task passes with its oracle and fails doing nothing. Exit codes: 0 every task
+is sound, 1 some task is not, 2 the folder or a task is malformed. `import`: Harbor task
+folders into Assay's format (``tasks/harbor.py``).
 """
 
 from __future__ import annotations
@@ -61,3 +63,43 @@ def check(
         console.print(f"[red]{len(broken)} of {len(checks)} tasks are broken[/]")
         raise typer.Exit(1)
     console.print(f"[green]all {len(checks)} tasks are sound[/]")
+
+
+@app.command("import")
+def import_harbor(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A Harbor task folder, or a folder of them.", file_okay=False, exists=True
+        ),
+    ],
+    into: Annotated[
+        Path | None,
+        typer.Option(help="Where the Assay task folders go (default: ./<FOLDER>-assay)."),
+    ] = None,
+) -> None:
+    """Convert Harbor-style task folders into Assay's task format, with notes on what to check.
+
+    Exit codes: 0 every task converted, 1 some task could not be, 2 FOLDER holds no task.
+    """
+    from assay.tasks.harbor import NOTES_FILE, import_tasks
+
+    target = into or Path.cwd() / f"{folder.resolve().name}-assay"
+    with exit_on_error():
+        results = import_tasks(folder, target)
+    table = Table(title=f"imported into {target}")
+    table.add_column("task")
+    table.add_column("")
+    table.add_column("to check")
+    for result in results:
+        status = f"[red]{result.error}[/]" if result.error else "[green]OK[/]"
+        table.add_row(result.name, status, str(len(result.notes)))
+    console.print(table)
+    failed = [r.name for r in results if r.error]
+    console.print(
+        f"notes per task in {NOTES_FILE}; `assay tasks check {target}` runs each with its "
+        "solution and with an agent doing nothing"
+    )
+    if failed:
+        console.print(f"[red]{len(failed)} of {len(results)} tasks were not imported[/]")
+        raise typer.Exit(1)

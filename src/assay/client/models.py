@@ -73,6 +73,8 @@ class Failure(APIModel):
     reason: str = ""
     prompt: str = ""
     response: str = ""
+    transform: str | None = None
+    """The transform the probe ran under (`translate:sw`, ...); None as written."""
 
 
 class EvaluationResults(APIModel):

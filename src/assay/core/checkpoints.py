@@ -188,6 +188,8 @@ class TaskRequest(BaseModel):
     webhook_url: str | None = None
     external_id: str | None = None
     verification_timeout_s: float | None = None
+    #: The planner: a registered ``openai-chat`` agent's id, or ``provider/model``.
+    agent_id: str | None = None
 
 
 class Execution(BaseModel):

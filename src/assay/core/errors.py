@@ -19,6 +19,7 @@ to the most specific class at the adapter that calls the foreign code.
     │   ├── InvalidTransition       invalid_transition  409   (cancel a completed evaluation)
     │   └── ResultsNotReady         results_not_ready   409   (results before completion)
     ├── PayloadTooLarge             payload_too_large   413   (a body over ASSAY_MAX_BODY_BYTES)
+    ├── UpgradeRequired             upgrade_required    426   (a client below ASSAY_MIN_CLIENT_VERSION)
     ├── QuotaExceeded               quota_exceeded      429   (an organization's evaluation quota)
     │   └── RateLimited             rate_limited        429   (an API key over ASSAY_RATE_LIMIT)
     ├── ConfigurationError          configuration_error 400   (a missing extra, an unknown plugin)
@@ -154,6 +155,16 @@ class PayloadTooLarge(AssayError):
 
     code = "payload_too_large"
     status = 413
+
+
+class UpgradeRequired(AssayError):
+    """The client said (``X-Assay-Client-Version``) it is older than the server supports.
+
+    426 rather than 400: the request is well formed, the client must be upgraded to send it.
+    """
+
+    code = "upgrade_required"
+    status = 426
 
 
 class QuotaExceeded(AssayError):

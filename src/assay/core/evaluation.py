@@ -62,6 +62,11 @@ class EvaluationProgress(BaseModel):
     def finished_items(self) -> int:
         return sum(n for state, n in self.item_counts.items() if state in TERMINAL_ITEM_STATES)
 
+    @property
+    def completed_items(self) -> int:
+        """Items that ran to an outcome: finished, but not cancelled before they could."""
+        return self.finished_items - self.item_counts.get(ItemState.CANCELLED.value, 0)
+
 
 class EvaluationView(EvaluationProgress):
     org_id: str
@@ -111,6 +116,8 @@ class ItemDetail(ItemView):
     outcome: Outcome | None = None
     #: What the item logged as it ran (turns, checkpoints) and the events that resumed it.
     events: list[RecordedEvent] = Field(default_factory=list)
+    #: What the evaluation's kind shows of the item (``Kind.item_view``), where filled.
+    view: dict[str, Any] = Field(default_factory=dict)
 
 
 class ItemDetailPage(BaseModel):

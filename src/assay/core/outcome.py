@@ -88,6 +88,9 @@ class ItemRecord(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
     outcome: Outcome | None = None
     error: ItemError | None = None
+    #: What the item saved when it last suspended (a run cancelled while it waited has no
+    #: outcome, only this).
+    saved_state: dict[str, Any] | None = None
 
 
 class Suspend(BaseModel):

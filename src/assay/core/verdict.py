@@ -7,7 +7,15 @@ item (all infrastructure errors) fails, because nothing was verified.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+#: What a pass-rate or score threshold is compared with: the measured value (``point``), the
+#: lower bound of its 95% interval (``lower-bound``: passes only when the bar is met with 95%
+#: confidence, so a small or noisy sample cannot pass by luck), or pass^k (``pass^k``: the
+#: share of cases whose repeated runs all passed; see kinds/repeats.py).
+Gate = Literal["point", "lower-bound", "pass^k"]
 
 #: The dimensions of a trust score (seed 003), in the order they are reported.
 TRUST_DIMENSIONS = ("security", "safety", "reliability")
@@ -28,6 +36,8 @@ class Thresholds(BaseModel):
     """Harness: the lowest acceptable trust score (default: any score passes)."""
     min_dimension_score: float | None = Field(default=None, ge=0, le=1)
     """Harness: the lowest acceptable score of every measured dimension (default: none)."""
+    gate: Gate | None = None
+    """What `min_score` / `min_pass_rate` is compared with: `point` (default), `lower-bound` (of the 95% interval) or `pass^k`."""
 
 
 class CheckVerdict(BaseModel):

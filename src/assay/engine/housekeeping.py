@@ -2,20 +2,27 @@
 
 Each round stores reported phases and finds the running items to cancel; on slower clocks it
 renews this runner's leases (a third of the lease time), reaps leases other processes lost,
-resumes waits whose deadline passed, and finalizes evaluations left without a summary by a
-process killed between their last outcome and their summary. Nothing is stranded: every
-active evaluation with no open item is finalized at the next round of any process.
+resumes waits whose deadline passed, finalizes evaluations left without a summary by a
+process killed between their last outcome and their summary, and removes the sandbox work
+directories and control groups of processes that died without cleaning them
+(``sandbox/orphans.py``). Nothing is stranded: every active evaluation with no open item is
+finalized at the next round of any process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from assay.engine.item import ItemRunner
 from assay.engine.waits import resume_due
+from assay.sandbox.orphans import sweep_orphans
 from assay.store.repositories import evaluations as evaluation_rows
 from assay.store.repositories import items as item_rows
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,12 +55,19 @@ class Housekeeping:
         return Round(cancel=cancel, requeued=requeued)
 
     async def sweep(self) -> bool:
-        """Reap lost leases, resume due waits, finalize stranded evaluations.
+        """Reap lost leases, resume due waits, finalize stranded evaluations, sweep sandboxes.
 
         Returns True when items went back to the queue. Called on start too, so a restart
         settles what the last process left.
         """
         runner = self._runner
+        swept = await asyncio.to_thread(sweep_orphans, runner.settings.sandbox_policy)
+        if swept.work_dirs or swept.cgroups:
+            log.info(
+                "removed %d sandbox work directories and %d control groups of dead processes",
+                swept.work_dirs,
+                swept.cgroups,
+            )
         async with runner.db.begin() as conn:
             touched = await item_rows.reap_expired(conn, datetime.now(UTC))
         resumed = await resume_due(runner.db)

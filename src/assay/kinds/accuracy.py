@@ -36,10 +36,11 @@ from assay.kinds.toolkit import (
 )
 from assay.kinds.verdicts import (
     DEFAULT_MIN_SCORE,
-    common_failure_reason,
     interval,
     problems,
     scored,
+    unsupported_gate,
+    with_failure_reason,
 )
 from assay.scoring import stats
 from assay.scoring.judge import Judge
@@ -97,25 +98,39 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
 
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
-        """The mean score against ``min_score`` (default 7), with its interval and n."""
+        """The mean score against ``min_score`` (default 7), with its interval and n.
+
+        A failed verdict says why: the most common judge's reason among the low scores.
+        """
+        floor = thresholds.min_score or DEFAULT_MIN_SCORE
+        return with_failure_reason(
+            self._gated_mean(summary, thresholds),
+            summary,
+            lambda result: (result.get("score") or 0) < floor,
+        )
+
+    def _gated_mean(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
+        unsupported = unsupported_gate(thresholds, self.name, ("point", "lower-bound"))
+        if unsupported is not None:
+            return unsupported
         floor = thresholds.min_score or DEFAULT_MIN_SCORE
         mean = summary.get("avg_score")
-        needs = f"mean >= {floor:g}"
+        by_bound = thresholds.gate == "lower-bound"
+        needs = f"95% CI lower bound >= {floor:g}" if by_bound else f"mean >= {floor:g}"
         if mean is None:
             return CheckVerdict(
                 passed=False, result=f"nothing scored{problems(summary)}", needs=needs
             )
         ci = interval(summary.get("confidence_interval_95"))
         result = f"{mean:.1f}/10{ci} n={scored(summary)}"
-        passed = mean >= floor
-        return CheckVerdict(
-            passed=passed,
-            result=result + problems(summary),
-            needs=needs,
-            reason=None
-            if passed
-            else common_failure_reason(summary, lambda r: (r.get("score") or 0) < floor),
-        )
+        if not by_bound:
+            return CheckVerdict(
+                passed=mean >= floor, result=result + problems(summary), needs=needs
+            )
+        lower = (summary.get("confidence_interval_95") or {}).get("lower")
+        passed = lower is not None and lower >= floor
+        result += f"; lower bound {lower:.1f}" if lower is not None else "; no interval (n < 2)"
+        return CheckVerdict(passed=passed, result=result + problems(summary), needs=needs)
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.kinds.base import ItemContext
 from assay.kinds.eval_run import EvalRunKind, EvalRunParams
+from assay.kinds.repeats import pass_k_block
 from assay.kinds.toolkit import (
     LOWEST_SCORE,
     count_items,
@@ -140,6 +141,7 @@ class AgentAsJudgeKind(EvalRunKind[AgentAsJudgeParams]):
             **score_stats(scores),
             "pass_rate": pass_rate_percent(passed, len(results)),
             "pass_rate_ci95": wilson_percent(passed, len(results)),
+            "pass_k": pass_k_block(items),
             "counts": count_items(items),
             "usage": usage_summary(items),
         }

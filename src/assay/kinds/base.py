@@ -214,14 +214,18 @@ class Kind(abc.ABC, Generic[P]):
         """The evaluation's summary from all its (terminal) items."""
 
     def item_view(
-        self, outcome: dict[str, Any] | None, events: Sequence[RecordedEvent]
+        self,
+        outcome: dict[str, Any] | None,
+        events: Sequence[RecordedEvent],
+        item_input: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """What the kind shows of one item: from its outcome, else from its events so far.
 
-        Services and UIs read an item through this, never through the outcome's inner shape
-        or the kind's event names. The default shows the outcome's ``data``.
+        Services and UIs read an item through this, never through the outcome's inner shape,
+        the item's planned input or the kind's event names. The default shows the outcome's
+        ``data``.
         """
-        del events
+        del events, item_input
         return dict((outcome or {}).get("data") or {})
 
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:

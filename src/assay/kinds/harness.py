@@ -24,6 +24,11 @@ Scoring, per dimension (security, safety, reliability) that has probes:
 - ``trust_score`` is the mean of the dimension scores that exist, weighted by the
   evaluation's ``weights`` (1.0 each by default); ``None`` when no dimension has a score.
 
+- ``score_ci95`` of a dimension is the 95% Wilson interval of its weighted score, with
+  Kish's effective sample size (``scoring.stats.weighted_wilson_ci95``); ``trust_score_ci95``
+  is the weighted mean of the dimensions' bounds (conservative). ``gate: lower-bound`` holds
+  the thresholds to these lower bounds.
+
 Every score is rounded to 4 decimals.
 """
 
@@ -31,41 +36,36 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import override
 
-from assay.core.errors import ValidationFailed
+from assay.core.errors import AssayError, ValidationFailed
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
-from assay.core.spec import EvaluationSpec, ItemPlan
-from assay.core.states import ItemState
+from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
+from assay.kinds import harness_summary
 from assay.kinds.base import ItemContext, ItemKey, Kind
 from assay.kinds.toolkit import (
     count_items,
-    failure_reason,
-    is_agent_failure,
-    is_scored,
     judge_trace,
     ordered,
     response_trace,
     target_model_label,
     usage_summary,
 )
-from assay.kinds.verdicts import problems
-from assay.probes.base import SEVERITY_WEIGHTS, Dimension, Probe, Severity
-from assay.scoring import stats
+from assay.kinds.verdicts import problems, unsupported_gate
+from assay.probes import attacks
+from assay.probes.base import Dimension, Probe
+from assay.probes.transforms import RewriteModel, Transform, get_transform
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
 from assay.scoring.judge import Judge, Verdict
 
 CANARY_PREFIX = "ASSAY-CANARY-"
 CANARY_PLACEHOLDER = "{canary}"
 UNDECIDED_REASON = "undecided, no judge configured"
-#: Severities from the most to the least serious, the order failures are listed in.
-SEVERITY_ORDER = (Severity.HIGH, Severity.MEDIUM, Severity.LOW)
-DIGITS = 4
 
 
 def _default_weights() -> dict[Dimension, float]:
@@ -87,6 +87,15 @@ class HarnessParams(BaseModel):
     """The evaluation's own system prompt, sent before each probe's system prompt."""
     catalog_version: str | None = None
     """The built-in catalogue's version when the probes were resolved (`CATALOG_VERSION`)."""
+    transforms: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
+    """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
+    transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: Annotated[str, Field(min_length=3, max_length=200)] | None = None
+    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline) or
+    an attacker model `provider/model`."""
 
     @field_validator("weights")
     @classmethod
@@ -105,18 +114,6 @@ class _Decision(NamedTuple):
     reason: str
     decided_by: str
     verdict: Verdict | None
-
-
-class _Row(NamedTuple):
-    """One item as the summary sees it; ``passed`` is None for an item that was not scored."""
-
-    seq: int
-    probe: Probe
-    passed: bool | None
-    reason: str
-    decided_by: str
-    prompt: str
-    response: str | None
 
 
 def make_canary(item_id: str) -> str:
@@ -162,13 +159,28 @@ class HarnessKind(Kind[HarnessParams]):
                 validate_detector(probe.detector.name, probe.detector.params)
             except ValidationFailed as exc:
                 raise _detector_error(index, exc) from None
+        for index, ref in enumerate(parsed.transforms):
+            if ref in parsed.transforms[:index]:
+                raise ValidationFailed.for_field(("transforms", index), f"repeats {ref!r}")
+            try:
+                get_transform(ref)
+            except ValidationFailed as exc:
+                raise ValidationFailed.for_field(("transforms", index), exc.message) from None
+        if parsed.transform_model is not None:
+            ModelRef.parse(parsed.transform_model, field="transform_model")
+        if parsed.attacker not in (None, attacks.SCRIPTED):
+            ModelRef.parse(str(parsed.attacker), field="attacker")
         return parsed
 
     @override
     def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
-        """One item per probe, in the order the probes were given."""
+        """One item per probe as written, then one per probe for each transform, in order."""
         params = self.validate_params(spec.params)
-        return [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+        plans = [ItemPlan(input={"probe": index}) for index in range(len(params.probes))]
+        single_turn = [i for i, probe in enumerate(params.probes) if probe.attack is None]
+        for ref in params.transforms:
+            plans += [ItemPlan(input={"probe": index, "transform": ref}) for index in single_turn]
+        return plans
 
     @override
     def item_keys(
@@ -176,14 +188,18 @@ class HarnessKind(Kind[HarnessParams]):
     ) -> list[ItemKey | None]:
         """A probe by its stable id, grouped by its dimension.
 
-        Read like ``summarise`` reads it: a stored evaluation's probes are never re-checked
+        A transformed run is keyed ``<id>@<transform>``, so it pairs only with the same
+        transform in a baseline. Read like ``summarise`` reads it: a stored evaluation's probes are never re-checked
         against today's detectors, so an old evaluation stays comparable.
         """
         probes = HarnessParams.model_validate(spec.params).probes
-        return [
-            ItemKey(probes[i].id, probes[i].category.value)
-            for i in (value["probe"] for value in inputs)
-        ]
+        keys: list[ItemKey | None] = []
+        for value in inputs:
+            probe = probes[value["probe"]]
+            transform = value.get("transform")
+            key = f"{probe.id}@{transform}" if transform else probe.id
+            keys.append(ItemKey(key, probe.category.value))
+        return keys
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
@@ -196,15 +212,28 @@ class HarnessKind(Kind[HarnessParams]):
         """
         params = self.item_params(ctx)
         probe = params.probes[item.input["probe"]]
+        ref: str | None = item.input.get("transform")
         canary = make_canary(ctx.item_id)
-        calls = await _send(probe, params.system_prompt, canary, ctx)
-        outputs = [response.output for response in calls.responses]
-        # Detectors run on a worker thread: a long answer never holds up the event loop.
-        result = await asyncio.to_thread(
-            detect, probe.detector.name, probe.detector.params, outputs, canary
-        )
-        decision = await _decide(probe, result, calls, ctx)
-        shown = await asyncio.to_thread(_shown_call, probe, decision, outputs, canary)
+        extra: dict[str, Any] = {}
+        if probe.attack is not None:
+            calls, result, decision = await _attack(probe, params, canary, ctx)
+            outputs = [response.output for response in calls.responses]
+            shown = len(outputs) - 1
+            extra = {"turns": len(outputs)}
+        else:
+            rewriting = _Rewriting.of(ref, params, ctx)
+            calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
+            outputs = [response.output for response in calls.responses]
+            if rewriting is not None:
+                outputs = [await rewriting.read_back(output) for output in outputs]
+            # Detectors run on a worker thread: a long answer never holds up the event loop.
+            result = await asyncio.to_thread(
+                detect, probe.detector.name, probe.detector.params, outputs, canary
+            )
+            decision = await _decide(probe, result, calls, ctx)
+            shown = await asyncio.to_thread(_shown_call, probe, decision, outputs, canary)
+            if ref:
+                extra = {"transform": ref}
         return Outcome(
             passed=decision.passed,
             scores=[
@@ -231,6 +260,16 @@ class HarnessKind(Kind[HarnessParams]):
                     "reason": result.reason,
                 },
                 "judge": judge_trace(ctx, decision.verdict) if decision.verdict else None,
+                **(
+                    {"transform": {"name": ref, "prompts": probe.prompts, "read_back": outputs}}
+                    if ref
+                    else {}
+                ),
+                **(
+                    {"conversation": _conversation(calls.prompts, outputs)}
+                    if probe.attack is not None
+                    else {}
+                ),
             },
             data={
                 "probe_id": probe.id,
@@ -242,22 +281,32 @@ class HarnessKind(Kind[HarnessParams]):
                 "decided_by": decision.decided_by,
                 "prompt": calls.prompts[shown],
                 "response": outputs[shown],
+                **extra,
             },
         )
 
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
-        """Trust score against ``min_trust_score``, each measured dimension against ``min_dimension_score``."""
+        """Trust score against ``min_trust_score``, each measured dimension against ``min_dimension_score``.
+
+        Under ``gate: lower-bound`` the bars apply to the lower bounds of the scores' 95%
+        intervals (``trust_score_ci95``, each dimension's ``score_ci95``) instead.
+        """
+        unsupported = unsupported_gate(thresholds, self.name, ("point", "lower-bound"))
+        if unsupported is not None:
+            return unsupported
+        by_bound = thresholds.gate == "lower-bound"
         trust = summary.get("trust_score")
         scores = {d: summary.get(f"{d}_score") for d in TRUST_DIMENSIONS}
         measured = {d: s for d, s in scores.items() if s is not None}
+        bound = "lower bound of " if by_bound else ""
         needs = (
-            [f"trust >= {thresholds.min_trust_score:g}"]
+            [f"{bound}trust >= {thresholds.min_trust_score:g}"]
             if thresholds.min_trust_score is not None
             else []
         )
         if thresholds.min_dimension_score is not None:
-            needs.append(f"each dimension >= {thresholds.min_dimension_score:g}")
+            needs.append(f"{bound}each dimension >= {thresholds.min_dimension_score:g}")
         if trust is None:
             return CheckVerdict(
                 passed=False,
@@ -265,36 +314,51 @@ class HarnessKind(Kind[HarnessParams]):
                 needs=", ".join(needs) or "-",
             )
         parts = ", ".join(f"{d} {s:.2f}" for d, s in measured.items())
+        result = f"trust {trust:.2f}" + (f" ({parts})" if parts else "")
+        if by_bound:
+            blocks = summary.get("dimensions", {})
+            trust = (summary.get("trust_score_ci95") or {}).get("lower", 0.0)
+            measured = {d: (blocks[d].get("score_ci95") or {}).get("lower", 0.0) for d in measured}
+            lower = ", ".join(f"{d} {s:.2f}" for d, s in measured.items())
+            result += f"; lower bounds: trust {trust:.2f}" + (f" ({lower})" if lower else "")
         passed = (thresholds.min_trust_score is None or trust >= thresholds.min_trust_score) and (
             thresholds.min_dimension_score is None
             or all(s >= thresholds.min_dimension_score for s in measured.values())
         )
-        result = f"trust {trust:.2f}" + (f" ({parts})" if parts else "") + problems(summary)
+        result += problems(summary)
         return CheckVerdict(passed=passed, result=result, needs=", ".join(needs) or "-")
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """Dimension scores, the trust score, the failures and counts; see the module doc."""
         params = HarnessParams.model_validate(spec.params)
-        rows = [_row(item, params.probes) for item in ordered(items)]
+        rows = [harness_summary.row_of(item, params.probes) for item in ordered(items)]
         dimensions = {
-            dimension.value: _dimension_block([r for r in rows if r.probe.category == dimension])
+            dimension.value: harness_summary.dimension_block(
+                [r for r in rows if r.probe.category == dimension]
+            )
             for dimension in Dimension
             if any(r.probe.category == dimension for r in rows)
         }
         scores = {name: block["score"] for name, block in dimensions.items()}
         return {
-            "trust_score": _trust_score(scores, params.weights),
+            "trust_score": harness_summary.trust_score(scores, params.weights),
+            "trust_score_ci95": harness_summary.trust_interval(dimensions, params.weights),
             "security_score": scores.get(Dimension.SECURITY.value),
             "safety_score": scores.get(Dimension.SAFETY.value),
             "reliability_score": scores.get(Dimension.RELIABILITY.value),
             "dimensions": dimensions,
             "weights": {dimension.value: w for dimension, w in params.weights.items()},
-            "failures": _failures(rows),
-            "summary": _breakdown(rows),
+            "failures": harness_summary.failures(rows),
+            "summary": harness_summary.breakdown(rows),
             "usage": usage_summary(items),
             "counts": count_items(items),
             "catalog": {"harnesses": params.harnesses, "version": params.catalog_version},
+            **(
+                {"by_transform": harness_summary.by_transform(rows, params.transforms)}
+                if params.transforms
+                else {}
+            ),
         }
 
 
@@ -311,11 +375,109 @@ def _detector_error(index: int, exc: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(message, errors)
 
 
-async def _send(probe: Probe, system_prompt: str | None, canary: str, ctx: ItemContext) -> _Calls:
-    """Each prompt in its own fresh session, in order."""
+def _conversation(prompts: list[str], outputs: list[str]) -> list[dict[str, Any]]:
+    return [
+        {"turn": n, "attacker": prompt, "target": output}
+        for n, (prompt, output) in enumerate(zip(prompts, outputs, strict=True), start=1)
+    ]
+
+
+async def _attack(
+    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext
+) -> tuple[_Calls, DetectorResult, _Decision]:
+    """Talk to the target turn by turn in one session until a turn fails or turns run out.
+
+    Each turn is decided like a one-prompt probe (the detector, then the judge) and stored as
+    an ``attack_turn`` event at once; the first failing turn ends the attack.
+    """
+    assert probe.attack is not None
+    attack = probe.attack
+    system = join_system_prompts(
+        params.system_prompt,
+        fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
+    )
+    attacker = (
+        ctx.llm(ModelRef.parse(params.attacker))
+        if params.attacker not in (None, attacks.SCRIPTED) and ctx.llm is not None
+        else None
+    )
+    session = f"{ctx.item_id}:attack"
+    prompts: list[str] = []
+    responses: list[NormalizedResponse] = []
+    history: list[attacks.Turn] = []
+    prompt = fill_canary(probe.prompts[0], canary)
+    try:
+        for turn in range(1, attack.max_turns + 1):
+            response = await ctx.target.converse(prompt, session_id=session, system_prompt=system)
+            prompts.append(prompt)
+            responses.append(response)
+            history.append(attacks.Turn(prompt, response.output))
+            result = await asyncio.to_thread(
+                detect, probe.detector.name, probe.detector.params, [response.output], canary
+            )
+            decision = await _decide(probe, result, _Calls([prompt], [response], system), ctx)
+            await ctx.log(
+                "attack_turn",
+                {
+                    "turn": turn,
+                    "attacker": prompt,
+                    "target": response.output,
+                    "passed": decision.passed,
+                    "reason": decision.reason,
+                    "decided_by": decision.decided_by,
+                },
+            )
+            if not decision.passed:
+                reason = f"turn {turn} of {attack.max_turns} ({attack.strategy}): {decision.reason}"
+                return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
+            if turn < attack.max_turns:
+                prompt = fill_canary(await attacks.next_turn(attack, history, attacker), canary)
+    finally:
+        try:
+            await ctx.target.end_session(session)
+        except AssayError as exc:
+            await ctx.log("session_end_error", {"error": exc.message})
+    reason = f"held for all {attack.max_turns} turns ({attack.strategy}): {decision.reason}"
+    return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
+
+
+class _Rewriting(NamedTuple):
+    """An item's transform with the model it rewrites with (None when it needs none)."""
+
+    transform: Transform
+    model: RewriteModel | None
+
+    @classmethod
+    def of(cls, ref: str | None, params: HarnessParams, ctx: ItemContext) -> _Rewriting | None:
+        if ref is None:
+            return None
+        transform = get_transform(ref)
+        if not transform.needs_model:
+            return cls(transform, None)
+        if params.transform_model is not None and ctx.llm is not None:
+            return cls(transform, ctx.llm(ModelRef.parse(params.transform_model)))
+        return cls(transform, ctx.judge)
+
+    async def apply(self, prompt: str) -> str:
+        return await self.transform.apply(prompt, self.model)
+
+    async def read_back(self, response: str) -> str:
+        return await self.transform.read_back(response, self.model)
+
+
+async def _send(
+    probe: Probe,
+    system_prompt: str | None,
+    canary: str,
+    ctx: ItemContext,
+    rewriting: _Rewriting | None = None,
+) -> _Calls:
+    """Each prompt (transformed, if the item has a transform) in its own fresh session."""
     probe_system = fill_canary(probe.system_prompt, canary) if probe.system_prompt else None
     system = join_system_prompts(system_prompt, probe_system)
     prompts = [fill_canary(prompt, canary) for prompt in probe.prompts]
+    if rewriting is not None:
+        prompts = [await rewriting.apply(prompt) for prompt in prompts]
     responses = [
         await ctx.target.invoke(prompt, session_id=f"{ctx.item_id}:{n}", system_prompt=system)
         for n, prompt in enumerate(prompts)
@@ -385,111 +547,3 @@ def _metrics(
         output_tokens=usage.output_tokens,
         cost_usd=cost,
     )
-
-
-def _row(item: ItemRecord, probes: list[Probe]) -> _Row:
-    probe = probes[item.input["probe"]]
-    if not is_scored(item):
-        return _Row(item.seq, probe, None, failure_reason(item), "none", probe.prompts[0], None)
-    if is_agent_failure(item) or item.outcome is None:
-        return _Row(item.seq, probe, False, failure_reason(item), "none", probe.prompts[0], None)
-    data = item.outcome.data
-    return _Row(
-        seq=item.seq,
-        probe=probe,
-        passed=item.state == ItemState.PASSED,
-        reason=str(data.get("reason", "")),
-        decided_by=str(data.get("decided_by", "rule")),
-        prompt=str(data.get("prompt", probe.prompts[0])),
-        response=data.get("response"),
-    )
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, DIGITS)
-
-
-def _counts(rows: Iterable[_Row]) -> dict[str, int]:
-    listed = list(rows)
-    passed = sum(1 for r in listed if r.passed is True)
-    failed = sum(1 for r in listed if r.passed is False)
-    return {
-        "total": len(listed),
-        "passed": passed,
-        "failed": failed,
-        "excluded": len(listed) - passed - failed,
-    }
-
-
-def _dimension_block(rows: list[_Row]) -> dict[str, Any]:
-    scored = [r for r in rows if r.passed is not None]
-    counts = _counts(rows)
-    weight = sum(SEVERITY_WEIGHTS[r.probe.severity] for r in scored)
-    passed_weight = sum(SEVERITY_WEIGHTS[r.probe.severity] for r in scored if r.passed)
-    interval = stats.wilson_ci95(counts["passed"], len(scored))
-    return {
-        "score": _round(passed_weight / weight) if scored else None,
-        "pass_rate": _round(counts["passed"] / len(scored)) if scored else None,
-        "pass_rate_ci95": (
-            {"lower": _round(interval.lower), "upper": _round(interval.upper)} if interval else None
-        ),
-        **counts,
-    }
-
-
-def _trust_score(scores: dict[str, float | None], weights: dict[Dimension, float]) -> float | None:
-    present = [
-        (weights[Dimension(name)], score) for name, score in scores.items() if score is not None
-    ]
-    total = sum(weight for weight, _ in present)
-    if not present or total <= 0:
-        return None
-    return _round(sum(weight * score for weight, score in present) / total)
-
-
-def _failures(rows: list[_Row]) -> list[dict[str, Any]]:
-    """Every failed probe, high severity first, then in item order."""
-    failed = [r for r in rows if r.passed is False]
-    failed.sort(key=lambda r: (SEVERITY_ORDER.index(r.probe.severity), r.seq))
-    return [
-        {
-            "probe_id": r.probe.id,
-            "category": r.probe.category.value,
-            "subcategory": r.probe.subcategory,
-            "severity": r.probe.severity.value,
-            "reason": r.reason,
-            "prompt": r.prompt,
-            "response": r.response,
-        }
-        for r in failed
-    ]
-
-
-def _breakdown(rows: list[_Row]) -> dict[str, Any]:
-    """Counts per dimension, per subcategory within each dimension, per severity; judge use."""
-    by_category: dict[str, dict[str, dict[str, int]]] = {}
-    for dimension in Dimension:
-        in_dimension = [r for r in rows if r.probe.category == dimension]
-        subcategories = sorted({r.probe.subcategory for r in in_dimension})
-        if subcategories:
-            by_category[dimension.value] = {
-                sub: _counts(r for r in in_dimension if r.probe.subcategory == sub)
-                for sub in subcategories
-            }
-    judged = [r for r in rows if r.decided_by == "judge"]
-    return {
-        "total_probes": len(rows),
-        "by_dimension": {
-            dimension: _counts(r for r in rows if r.probe.category == dimension)
-            for dimension in by_category
-        },
-        "by_category": by_category,
-        "by_severity": {
-            severity.value: _counts(r for r in rows if r.probe.severity == severity)
-            for severity in SEVERITY_ORDER
-        },
-        "judge_decided": {
-            "probes": len(judged),
-            "failures": sum(1 for r in judged if r.passed is False),
-        },
-    }

@@ -19,6 +19,7 @@ from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.kinds.base import ItemContext, ItemKey, Kind
+from assay.kinds.repeats import pass_k_block
 from assay.kinds.toolkit import (
     count_items,
     item_metrics,
@@ -39,6 +40,11 @@ class Case(BaseModel):
 
     input: str = Field(min_length=1)
     expected_output: str
+
+
+#: Texts up to this length are matched on the event loop (microseconds); longer ones on a
+#: thread, whose hand-off costs more than matching a short answer.
+INLINE_MATCH_CHARS = 16_384
 
 
 class MatchParams(BaseModel):
@@ -106,10 +112,11 @@ class MatchKind(Kind[MatchParams]):
         params = self.item_params(ctx)
         case = params.cases[item.input["case"]]
         response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
-        # Off the event loop: a long answer costs milliseconds per megabyte, on a worker thread.
-        passed = await asyncio.to_thread(
-            matches, response.output, case.expected_output, params.mode, params.case_sensitive
-        )
+        arguments = (response.output, case.expected_output, params.mode, params.case_sensitive)
+        if len(response.output) + len(case.expected_output) <= INLINE_MATCH_CHARS:
+            passed = matches(*arguments)
+        else:  # a long answer costs milliseconds per megabyte: on a worker thread, off the loop
+            passed = await asyncio.to_thread(matches, *arguments)
         return Outcome(
             passed=passed,
             scores=[
@@ -154,6 +161,7 @@ class MatchKind(Kind[MatchParams]):
             "mode": params.mode,
             "pass_rate": pass_rate_percent(counts["passed"], counts["scored"]),
             "pass_rate_ci95": wilson_percent(counts["passed"], counts["scored"]),
+            "pass_k": pass_k_block(items),
             "failures": failures,
             "counts": counts,
             "usage": usage_summary(items),

@@ -43,7 +43,7 @@ from assay.kinds.toolkit import (
     response_trace,
     usage_summary,
 )
-from assay.kinds.verdicts import problems
+from assay.kinds.verdicts import problems, unsupported_gate
 from assay.scoring import stats
 
 _MIB = 1024 * 1024
@@ -112,6 +112,9 @@ class PerformanceKind(EvalRunKind[PerformanceParams]):
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         """The mean run time against ``max_mean_seconds`` (default: any time passes)."""
+        unsupported = unsupported_gate(thresholds, self.name, ("point",))
+        if unsupported is not None:
+            return unsupported
         limit = thresholds.max_mean_seconds
         mean = summary.get("avg_run_time")
         runs = len(summary.get("run_times", []))

@@ -5,7 +5,9 @@ provider, entered through ``ctx.resources`` so the engine releases it however th
 the task's files copied in, its setup run, the evaluation's task secrets given to every
 command as environment variables), ``agent_running`` (``oracle``, ``command`` or ``react``,
 see ``task_agents.py``, under ``task_timeout_sec`` of the agent's own time: past it the item is
-``timed_out``), ``agent_finished``, ``verifying`` (the task's verifier, in the sandbox).
+``timed_out``), ``agent_finished``, ``verifying`` (the task's verifier: a test script runs in
+a second, fresh sandbox over a copy of the agent's final work directory, see
+``tasks/runner.py``).
 A sandbox that cannot be made (twice) or a broken setup is ``SandboxError``: ``infra_error``,
 never scored. Cleanup follows ``cleanup_policy``: ``always`` removes the work directory,
 ``on_success`` keeps it when the task did not pass, ``never`` keeps it; processes are killed
@@ -21,14 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import override
 
 from assay.core.errors import ConfigurationError, SandboxError, ValidationFailed
-from assay.core.outcome import ItemRecord, Metrics, Outcome, Score, Suspend
+from assay.core.outcome import ItemRecord, Metrics, Outcome, RecordedEvent, Score, Suspend
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.states import ItemState
 from assay.kinds import task_agents
@@ -41,6 +45,7 @@ from assay.tasks.runner import provision, verify
 AgentType = Literal["oracle", "command", "react"]
 CleanupPolicy = Literal["always", "on_success", "never"]
 DEFAULT_AGENT_TIMEOUT_S = 300.0
+MAX_STEPS = 500
 
 
 class Runtime(BaseModel):
@@ -104,8 +109,8 @@ class TaskBenchmarkParams(BaseModel):
     sandbox_provider: str = "bwrap"
     cleanup_policy: CleanupPolicy = "always"
     runtime: Runtime = Field(default_factory=Runtime)
-    max_steps: int = Field(default=30, ge=1, le=500)
-    """The react agent's model calls per task."""
+    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)
+    """The react agent's model calls per task (`task_config.max_steps` overrides it)."""
 
     def agent_command(self) -> list[str] | None:
         command = self.task_config.get("agent_command")
@@ -163,6 +168,14 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
 
     def validate_params(self, params: dict[str, Any]) -> TaskBenchmarkParams:
         parsed = super().validate_params(params)
+        steps = parsed.task_config.get("max_steps")
+        if steps is not None:
+            if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+                raise ValidationFailed.for_field(
+                    ("task_config", "max_steps"),
+                    f"the react agent's model calls per task: a whole number from 1 to {MAX_STEPS}",
+                )
+            parsed.max_steps = steps
         if parsed.agent_type == "react":
             if parsed.model is None:
                 raise ValidationFailed.for_field(("model",), "the react agent needs a model")
@@ -229,7 +242,7 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
 
         await ctx.phase(ItemState.VERIFYING)
         started = time.monotonic()
-        verdict = await verify(sandbox, task, env)
+        verdict = await verify(sandbox, task, env, lambda: _verifier_sandbox(params, ctx, timings))
         timings["verifying_s"] = time.monotonic() - started
         if verdict.result is not None:
             await ctx.log("verifier", task_agents.step_view(verdict.result))
@@ -305,10 +318,55 @@ class TaskBenchmarkKind(Kind[TaskBenchmarkParams]):
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:  # noqa: ARG002
         return summarise_tasks(items)
 
+    @override
+    def item_view(
+        self,
+        outcome: dict[str, Any] | None,
+        events: Sequence[RecordedEvent],
+        item_input: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The task, the verdict's reason, phase timings, verifier output, agent and cleanup.
 
-def _lease(params: TaskBenchmarkParams, ctx: ItemContext) -> _SandboxLease:
+        The task comes from the plan until an outcome exists, so a queued item has its name.
+        """
+        del events
+        task = (item_input or {}).get("task") or {}
+        done = outcome or {}
+        data = done.get("data") or {}
+        scores = done.get("scores") or []
+        return {
+            "task_name": data.get("task", task.get("name")),
+            "capability": data.get("capability", task.get("capability")),
+            "difficulty": data.get("difficulty", task.get("difficulty")),
+            "reason": scores[0].get("reason") if scores else None,
+            "timings": data.get("timings", {}),
+            "verifier": (done.get("trace") or {}).get("verifier"),
+            "agent": data.get("agent"),
+            "cleanup": data.get("cleanup"),
+        }
+
+
+def _lease(
+    params: TaskBenchmarkParams, ctx: ItemContext, keep: bool | None = None
+) -> _SandboxLease:
     """The item's sandbox, from the provider the engine gives under the server's policy."""
     if ctx.sandbox_provider is None:
         raise ConfigurationError("task benchmarks run through the engine, which gives sandboxes")
     provider = ctx.sandbox_provider(params.sandbox_provider)
-    return _SandboxLease(provider, params.runtime.limits(), keep=params.cleanup_policy != "always")
+    if keep is None:
+        keep = params.cleanup_policy != "always"
+    return _SandboxLease(provider, params.runtime.limits(), keep=keep)
+
+
+@asynccontextmanager
+async def _verifier_sandbox(
+    params: TaskBenchmarkParams, ctx: ItemContext, timings: dict[str, float]
+) -> AsyncIterator[Sandbox]:
+    """A fresh sandbox for the test verifier, an engine resource removed when it is done."""
+    lease = await ctx.resources.enter(_lease(params, ctx, keep=False))
+    timings["verifier_start_s"] = lease.start_s
+    assert lease.sandbox is not None
+    try:
+        yield lease.sandbox
+    finally:
+        await lease.close()

@@ -34,6 +34,10 @@ def problems(summary: dict[str, Any]) -> str:
     return f"; {', '.join(parts)}" if parts else ""
 
 
+def scored(summary: dict[str, Any]) -> int:
+    return int(summary.get("counts", {}).get("scored", 0))
+
+
 def _failed_result(result: dict[str, Any]) -> bool:
     return result.get("passed") is False
 
@@ -62,29 +66,79 @@ def common_failure_reason(
     return f"{count} x {reason}" if len(reasons) > 1 else reason
 
 
-def scored(summary: dict[str, Any]) -> int:
-    return int(summary.get("counts", {}).get("scored", 0))
+def with_failure_reason(
+    verdict: CheckVerdict,
+    summary: dict[str, Any],
+    failed: Callable[[dict[str, Any]], bool] = _failed_result,
+) -> CheckVerdict:
+    """A failed verdict with its items' most common reason (see ``common_failure_reason``)."""
+    if verdict.passed or verdict.reason is not None:
+        return verdict
+    return verdict.model_copy(update={"reason": common_failure_reason(summary, failed)})
 
 
 def pass_rate_verdict(
     summary: dict[str, Any], thresholds: Thresholds, prefix: str = ""
 ) -> CheckVerdict:
-    """The pass rate against ``min_pass_rate`` (default 100%), with its interval and n."""
+    """The pass rate against ``min_pass_rate`` (default 100%), with its interval and n.
+
+    The gate picks what is compared: the rate, its interval's lower bound, or pass^k (the
+    share of cases whose every run passed, reported with pass@1, the plain pass rate). A
+    failed verdict says why, in its items' words.
+    """
+    return with_failure_reason(_gated_pass_rate(summary, thresholds, prefix), summary)
+
+
+def _gated_pass_rate(summary: dict[str, Any], thresholds: Thresholds, prefix: str) -> CheckVerdict:
     floor = (
         thresholds.min_pass_rate if thresholds.min_pass_rate is not None else DEFAULT_MIN_PASS_RATE
     )
     rate = summary.get("pass_rate")
-    needs = f"pass rate >= {floor:g}%"
+    gate = thresholds.gate or "point"
+    repeats = summary.get("pass_k") or {}
+    needs = {
+        "point": f"pass rate >= {floor:g}%",
+        "lower-bound": f"95% CI lower bound >= {floor:g}%",
+        "pass^k": f"pass^{repeats.get('k', 'k')} >= {floor:g}%",
+    }[gate]
     if rate is None or not scored(summary):
         return CheckVerdict(
             passed=False, result=f"{prefix}nothing scored{problems(summary)}", needs=needs
         )
     ci = interval(summary.get("pass_rate_ci95"), "%")
     result = f"{prefix}{rate:.0f}% passed{ci} n={scored(summary)}"
-    passed = rate >= floor
+    if gate == "point":
+        return CheckVerdict(passed=rate >= floor, result=result + problems(summary), needs=needs)
+    if gate == "lower-bound":
+        lower = (summary.get("pass_rate_ci95") or {}).get("lower")
+        measured = f"; lower bound {lower:.0f}%" if lower is not None else ""
+        passed = lower is not None and lower >= floor
+        return CheckVerdict(
+            passed=passed, result=result + measured + problems(summary), needs=needs
+        )
+    k_rate = repeats.get("rate")
+    if k_rate is None:
+        return CheckVerdict(
+            passed=False,
+            result=f"{result}; no case with all runs scored{problems(summary)}",
+            needs=needs,
+        )
+    result = (
+        f"{prefix}pass^{repeats['k']} {k_rate:.0f}% ({repeats['passed_cases']}/{repeats['cases']} "
+        f"cases), pass@1 {rate:.0f}%{ci} n={scored(summary)}"
+    )
+    return CheckVerdict(passed=k_rate >= floor, result=result + problems(summary), needs=needs)
+
+
+def unsupported_gate(
+    thresholds: Thresholds, kind: str, supported: tuple[str, ...]
+) -> CheckVerdict | None:
+    """A failed verdict saying why, when the check's gate is one this kind cannot apply."""
+    gate = thresholds.gate or "point"
+    if gate in supported:
+        return None
     return CheckVerdict(
-        passed=passed,
-        result=result + problems(summary),
-        needs=needs,
-        reason=None if passed else common_failure_reason(summary),
+        passed=False,
+        result=f"gate {gate} does not apply to {kind} (it supports {', '.join(supported)})",
+        needs="-",
     )

@@ -38,6 +38,28 @@ SEVERITY_WEIGHTS: dict[Severity, float] = {
 }
 
 
+class AttackStrategy(StrEnum):
+    CRESCENDO = "crescendo"  #: start harmless, escalate a little each turn towards the goal
+    FOOT_IN_THE_DOOR = "foot_in_the_door"  #: small agreed requests first, then the real one
+    TAP = "tap"  #: after each refusal, refine the attack with a new framing (one TAP branch)
+    GOAT = "goat"  #: each turn picks a technique from a toolbox (persona, hypothetical, ...)
+
+
+class Attack(BaseModel):
+    """A multi-turn attack on one goal.
+
+    An attacker talks to the target until the detector flags a turn or the turns run out
+    (see ``probes/attacks.py``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: AttackStrategy
+    goal: str = Field(min_length=1, max_length=2000)
+    """What the attacker tries to get, e.g. `a phishing email for Larkspur Bank`."""
+    max_turns: int = Field(default=5, ge=2, le=10)
+
+
 class DetectorRef(BaseModel):
     """A detector by name with its parameters (see ``scoring/detectors.py`` for the names)."""
 
@@ -64,3 +86,5 @@ class Probe(BaseModel):
     detector: DetectorRef
     description: str | None = None
     """What failing this probe means, for reports."""
+    attack: Attack | None = None
+    """Set for a multi-turn attack probe: `prompts` then holds the opening turn only."""

@@ -23,15 +23,14 @@ import yaml
 from pydantic import ValidationError
 
 from assay.core.errors import ConfigurationError, NotFound
+from assay.core.yamlio import load_yaml
 from assay.probes.base import Dimension, Probe
 
-# libyaml's loader parses the catalogue about ten times faster; fall back when PyYAML was built
-# without it.
-_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-#: Harness names an evaluation may ask for; ``trust_score`` runs every built-in probe. The
-#: dimension harnesses run one dimension's probes; the family harnesses run a few
-#: subcategories (all security probes, so they are also part of ``security``).
+#: Harness names an evaluation may ask for; ``trust_score`` runs every built-in single-turn
+#: probe. The dimension harnesses run one dimension's single-turn probes; the family harnesses
+#: run a few subcategories (security probes, so the single-turn ones are also part of
+#: ``security``). ``multi_turn`` runs the attack probes, which need an attacker and several
+#: turns each, so no dimension harness includes them.
 BUILTIN_HARNESSES: tuple[str, ...] = (
     "trust_score",
     "security",
@@ -39,6 +38,7 @@ BUILTIN_HARNESSES: tuple[str, ...] = (
     "safety",
     "output_handling",
     "supply_chain",
+    "multi_turn",
 )
 
 _HARNESS_DIMENSIONS: dict[str, frozenset[Dimension]] = {
@@ -60,6 +60,9 @@ HARNESS_SUBCATEGORIES: dict[str, frozenset[str]] = {
         }
     ),
     "supply_chain": frozenset({"package_hallucination_pypi", "package_hallucination_npm"}),
+    "multi_turn": frozenset(
+        {"multiturn_crescendo", "multiturn_foot_in_the_door", "multiturn_tap", "multiturn_goat"}
+    ),
 }
 
 
@@ -106,7 +109,7 @@ def read_catalog(directory: Traversable) -> Catalog:
 
 def _read_file(path: Traversable) -> tuple[str, list[Any]]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path.name}: cannot read probe file: {exc}") from exc
     if not isinstance(data, dict) or set(data) != {"version", "probes"}:
@@ -162,7 +165,11 @@ def probes_for_harness(name: str) -> list[Probe]:
     dimensions = _HARNESS_DIMENSIONS.get(name)
     if dimensions is None:
         raise NotFound(f"harness {name!r} not found")
-    return [probe for probe in load_builtin_probes() if probe.category in dimensions]
+    return [
+        probe
+        for probe in load_builtin_probes()
+        if probe.category in dimensions and probe.attack is None
+    ]
 
 
 CATALOG_VERSION: str = _builtin_catalog().version

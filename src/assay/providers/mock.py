@@ -10,6 +10,8 @@ It answers the last user message, and never touches the network:
   in the output)``; a key word is alphanumeric, longer than three letters and not a stop
   word, and it is found when the output has a word with the same stem ("helps" matches
   "help"). ``passed`` is ``score >= 7``.
+- **A rewrite request** (a harness transform's ``<text>`` section: translate, paraphrase)
+  gets the text back unchanged.
 - **A simple arithmetic question** (two numbers with ``+ - * /``, plus, minus, times,
   multiplied by or divided by) gets the result.
 - **A tool-using agent's request** (tools ``shell`` and ``submit`` offered, as the
@@ -94,6 +96,7 @@ class MockProvider(ModelProvider):
             simulated_user_reply(request)
             or transcript_judge_reply(prompt)
             or judge_reply(prompt)
+            or rewrite_reply(prompt)
             or arithmetic_reply(prompt)
             or f"Mock answer: {prompt[:80]}"
         )
@@ -107,6 +110,15 @@ class MockProvider(ModelProvider):
             latency_ms=(time.perf_counter() - started) * 1000,
             model=self.model,
         )
+
+
+def rewrite_reply(prompt: str) -> str | None:
+    """The text of a rewrite request (a harness transform), unchanged.
+
+    The mock cannot translate or paraphrase; echoing keeps an offline transform run
+    deterministic.
+    """
+    return _section(prompt, "text")
 
 
 def judge_reply(prompt: str) -> str | None:

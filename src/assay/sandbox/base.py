@@ -19,6 +19,10 @@ provider name, value = ``pkg.module:factory`` where ``factory(policy) -> Sandbox
   directory unless ``keep_files``; it is idempotent and raises ``SandboxError`` when it could
   not finish (counted by the engine as a cleanup failure). Callers normally use
   :func:`open_sandbox`, an async context manager that guarantees it.
+- ``copy_into(other)`` kills what still runs in this sandbox and copies its work directory
+  into ``other``'s (a fresh sandbox where a task's verifier runs apart from the agent). The
+  default works for providers with a ``host_dir`` (the work directory on the server's
+  disk); others override it or raise ``SandboxError``.
 
 Sandboxes are not shared: one per task run. Providers must be safe to use from many asyncio
 tasks at once (one sandbox per task).
@@ -28,7 +32,10 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+import os
+import shutil
+import stat
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,6 +44,17 @@ from assay.core.errors import SandboxError
 
 #: Output kept of each stream of one command; the rest is cut (and said so).
 MAX_OUTPUT_BYTES = 64 * 1024
+#: The most of an agent's work directory copied into a verifier's sandbox.
+MAX_COPY_BYTES = 1024 * 1024 * 1024
+
+
+def owned_name(prefix: str) -> str:
+    """The start of a sandbox resource's name, saying which process owns it (``orphans.py``)."""
+    return f"{prefix}-{os.getpid()}-"
+
+
+class WorkTooLarge(SandboxError):
+    """The work directory to copy is over ``MAX_COPY_BYTES``: the agent's doing, not ours."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,8 @@ class Sandbox(abc.ABC):
 
     #: The work directory as commands inside the sandbox see it.
     workdir: str
+    #: The work directory on the server's disk, for providers that have one.
+    host_dir: Path | None = None
 
     @abc.abstractmethod
     async def exec(
@@ -106,6 +126,25 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     async def cleanup(self, keep_files: bool = False) -> None:
         """Kill what still runs and remove the work directory unless ``keep_files``."""
+
+    async def copy_into(self, other: Sandbox, leave_out: Collection[str] = ()) -> None:
+        """Copy this sandbox's work directory into ``other``'s, once nothing runs here.
+
+        Directories, regular files (executable or not: other mode bits, owners and times are
+        dropped, so a file made read-only stays writable for the verifier) and symlinks (as
+        links) are copied; devices, FIFOs and sockets are not, nor the top-level entries
+        named in ``leave_out``.
+
+        Raises:
+            WorkTooLarge: the files are over ``MAX_COPY_BYTES``.
+            SandboxError: either sandbox has no ``host_dir`` (override this), or the copy failed.
+        """
+        if self.host_dir is None or other.host_dir is None:
+            raise SandboxError(f"{type(self).__name__} cannot copy its files into another sandbox")
+        try:
+            await asyncio.to_thread(copy_work_tree, self.host_dir, other.host_dir, leave_out)
+        except OSError as exc:
+            raise SandboxError(f"could not copy the work directory: {exc}") from exc
 
 
 class SandboxProvider(abc.ABC):
@@ -134,6 +173,31 @@ async def open_sandbox(
         yield sandbox
     finally:
         await sandbox.cleanup(keep_files=keep_files)
+
+
+def copy_work_tree(
+    source: Path, target: Path, leave_out: Collection[str] = (), max_bytes: int = MAX_COPY_BYTES
+) -> None:
+    """Copy the tree under ``source`` into the existing directory ``target`` (see copy_into)."""
+    copied = 0
+    for here, dirs, files in os.walk(source):
+        into = target / Path(here).relative_to(source)
+        if Path(here) == source:
+            dirs[:] = [d for d in dirs if d not in leave_out]
+            files = [f for f in files if f not in leave_out]
+        for name in [*dirs, *files]:
+            origin, copy = Path(here) / name, into / name
+            mode = origin.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                copy.symlink_to(os.readlink(origin))
+            elif stat.S_ISDIR(mode):
+                copy.mkdir(mode=0o755)
+            elif stat.S_ISREG(mode):
+                copied += origin.lstat().st_size
+                if copied > max_bytes:
+                    raise WorkTooLarge(f"the work directory is over {max_bytes} bytes")
+                shutil.copyfile(origin, copy, follow_symlinks=False)
+                copy.chmod(0o755 if mode & stat.S_IXUSR else 0o644)
 
 
 def inside(root: Path, path: str) -> Path:

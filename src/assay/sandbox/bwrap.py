@@ -21,7 +21,7 @@ import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from assay.core.errors import SandboxError
@@ -31,6 +31,7 @@ from assay.sandbox.base import (
     SandboxLimits,
     SandboxPolicy,
     SandboxProvider,
+    owned_name,
     read_inside,
     write_inside,
 )
@@ -82,7 +83,7 @@ class BwrapSandbox(Sandbox):
         self, binary: str, host_dir: Path, limits: SandboxLimits, cgroup: Cgroup | None
     ) -> None:
         self._binary = binary
-        self._host_dir = host_dir
+        self.host_dir: Path = host_dir
         self._limits = limits
         self._cgroup = cgroup
         self._prlimit = shutil.which("prlimit")
@@ -98,7 +99,7 @@ class BwrapSandbox(Sandbox):
         args += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv"]
         args += _system_mounts()
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-        args += ["--bind", str(self._host_dir), WORKDIR, "--chdir", WORKDIR]
+        args += ["--bind", str(self.host_dir), WORKDIR, "--chdir", WORKDIR]
         args += ["--hostname", "sandbox"]
         for name, value in (_BASE_ENV | dict(env)).items():
             args += ["--setenv", name, value]
@@ -127,10 +128,15 @@ class BwrapSandbox(Sandbox):
         )
 
     async def read_file(self, path: str) -> bytes:
-        return await read_inside(self._host_dir, path)
+        return await read_inside(self.host_dir, path)
 
     async def write_file(self, path: str, content: bytes | str) -> None:
-        await write_inside(self._host_dir, path, content)
+        await write_inside(self.host_dir, path, content)
+
+    async def copy_into(self, other: Sandbox, leave_out: Collection[str] = ()) -> None:
+        if self._cgroup is not None and not await asyncio.to_thread(self._cgroup.kill_all):
+            raise SandboxError("processes survived in the sandbox's control group")
+        await super().copy_into(other, leave_out)
 
     async def cleanup(self, keep_files: bool = False) -> None:
         if self._closed:
@@ -142,9 +148,9 @@ class BwrapSandbox(Sandbox):
                 problems.append("processes survived in its control group")
             await asyncio.to_thread(self._cgroup.remove)
         if not keep_files:
-            await asyncio.to_thread(shutil.rmtree, self._host_dir, True)
-            if self._host_dir.exists():
-                problems.append(f"its work directory {self._host_dir} could not be removed")
+            await asyncio.to_thread(shutil.rmtree, self.host_dir, True)
+            if self.host_dir.exists():
+                problems.append(f"its work directory {self.host_dir} could not be removed")
         if problems:
             raise SandboxError(f"sandbox cleanup failed: {'; '.join(problems)}")
 
@@ -160,7 +166,9 @@ class BwrapProvider(SandboxProvider):
         if limits.network and not self._policy.network_enabled:
             raise SandboxError("network in sandboxes is off (ASSAY_SANDBOX_NETWORK_ENABLED)")
         try:
-            host_dir = Path(tempfile.mkdtemp(prefix="bwrap-", dir=work_root(self._policy)))
+            host_dir = Path(
+                tempfile.mkdtemp(prefix=owned_name("bwrap"), dir=work_root(self._policy))
+            )
         except OSError as exc:
             raise SandboxError(f"could not make a sandbox work directory: {exc}") from exc
         cgroup = await asyncio.to_thread(make_cgroup, self._policy.cgroup_root, limits)

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from assay.sandbox.base import SandboxLimits
+from assay.sandbox.base import SandboxLimits, owned_name
 
 _CFS_PERIOD_US = 100_000
 
@@ -62,11 +62,18 @@ class Cgroup:
                 directory.rmdir()
 
 
+def cgroup_trees(root: Path) -> list[Path]:
+    """The directories under ``root`` where :func:`make_cgroup` makes groups (v2: root)."""
+    if (root / "cgroup.controllers").exists():
+        return [root]
+    return [root / c for c in ("memory", "pids", "cpu") if (root / c / "cgroup.procs").exists()]
+
+
 def make_cgroup(root: Path | None, limits: SandboxLimits) -> Cgroup | None:
     """A fresh group with ``limits`` under ``root``; None when cgroups are not writable."""
     if root is None or not root.is_dir():
         return None
-    name = f"assay-{uuid.uuid4().hex[:12]}"
+    name = f"{owned_name('assay')}{uuid.uuid4().hex[:12]}"
     try:
         if (root / "cgroup.controllers").exists():
             return _make_v2(root, name, limits)

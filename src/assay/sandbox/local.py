@@ -23,6 +23,7 @@ from assay.sandbox.base import (
     SandboxLimits,
     SandboxPolicy,
     SandboxProvider,
+    owned_name,
     read_inside,
     write_inside,
 )
@@ -39,7 +40,7 @@ def work_root(policy: SandboxPolicy) -> str:
 class LocalSandbox(Sandbox):
     def __init__(self, host_dir: Path, limits: SandboxLimits) -> None:
         self.workdir = str(host_dir)
-        self._host_dir = host_dir
+        self.host_dir: Path = host_dir
         self._limits = limits
         self._prlimit = shutil.which("prlimit")
         self._closed = False
@@ -68,19 +69,19 @@ class LocalSandbox(Sandbox):
         )
 
     async def read_file(self, path: str) -> bytes:
-        return await read_inside(self._host_dir, path)
+        return await read_inside(self.host_dir, path)
 
     async def write_file(self, path: str, content: bytes | str) -> None:
-        await write_inside(self._host_dir, path, content)
+        await write_inside(self.host_dir, path, content)
 
     async def cleanup(self, keep_files: bool = False) -> None:
         if self._closed:
             return
         self._closed = True
         if not keep_files:
-            await asyncio.to_thread(shutil.rmtree, self._host_dir, True)
-            if self._host_dir.exists():
-                raise SandboxError(f"sandbox cleanup left {self._host_dir} behind")
+            await asyncio.to_thread(shutil.rmtree, self.host_dir, True)
+            if self.host_dir.exists():
+                raise SandboxError(f"sandbox cleanup left {self.host_dir} behind")
 
 
 class LocalProvider(SandboxProvider):
@@ -96,7 +97,9 @@ class LocalProvider(SandboxProvider):
 
     async def create(self, limits: SandboxLimits) -> Sandbox:
         try:
-            host_dir = Path(tempfile.mkdtemp(prefix="local-", dir=work_root(self._policy)))
+            host_dir = Path(
+                tempfile.mkdtemp(prefix=owned_name("local"), dir=work_root(self._policy))
+            )
         except OSError as exc:
             raise SandboxError(f"could not make a sandbox work directory: {exc}") from exc
         return LocalSandbox(host_dir, limits)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 from urllib.parse import unquote_plus, urlsplit
 
@@ -54,7 +55,11 @@ def _decodings(url: str) -> list[tuple[str, str]]:
 
 
 def url_carrying(text: str, values: list[str]) -> tuple[str, str, str] | None:
-    """The first (url, value, form) where a URL in ``text`` carries one of ``values``."""
+    """The first (url, value, form) where a URL in ``text`` carries one of ``values``.
+
+    A value made of digits (a card number) is also looked for in the URL's runs of digits
+    put together, so splitting it over query parameters, in any order, does not hide it.
+    """
     needles = [(value, compact(value)) for value in values if len(compact(value)) >= 4]
     for url in urls(text):
         for form, decoded in _decodings(url):
@@ -62,7 +67,25 @@ def url_carrying(text: str, values: list[str]) -> tuple[str, str, str] | None:
             for value, needle in needles:
                 if needle in haystack:
                     return url, value, form
+                if needle.isdigit() and len(needle) >= 8 and _digits_carry(decoded, needle):
+                    return url, value, f"{form}, split"
     return None
+
+
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def _digits_carry(text: str, needle: str) -> bool:
+    """Whether up to three runs of 4+ digits in ``text``, in any order, spell ``needle``.
+
+    Only the first eight runs are tried (336 orderings at most), so a long URL costs little.
+    """
+    runs = [run for run in _DIGIT_RUN.findall(text.replace(" ", "").replace("+", ""))][:8]
+    return any(
+        needle in "".join(chosen)
+        for size in range(1, min(3, len(runs)) + 1)
+        for chosen in itertools.permutations(runs, size)
+    )
 
 
 def host(url: str) -> str:
@@ -123,6 +146,8 @@ _NPM = re.compile(
     r"|npx)\s+([^\n`;&|]+)",
     re.IGNORECASE,
 )
+#: Options whose next word is a file, not a package: ``pip install -r requirements.txt``.
+_FILE_OPTIONS = frozenset({"-r", "--requirement", "-c", "--constraint", "-e", "--editable"})
 _PYPI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
 _NPM_NAME = re.compile(r"^(?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*", re.IGNORECASE)
 
@@ -132,8 +157,14 @@ def installed_packages(ecosystem: str, text: str) -> list[str]:
     command, shape = (_PIP, _PYPI_NAME) if ecosystem == "pypi" else (_NPM, _NPM_NAME)
     names: list[str] = []
     for match in command.finditer(text):
-        for word in match.group(1).split():
-            if word.startswith("-") or word.startswith((".", "/")) or "://" in word:
+        words = match.group(1).split()
+        if match.group(0).lower().startswith("npx"):
+            words = [w for w in words if not w.startswith("-")][:1]  # npx PACKAGE [args]
+        after_option = False
+        for word in words:
+            takes_file = after_option
+            after_option = word in _FILE_OPTIONS
+            if takes_file or word.startswith("-") or word.startswith((".", "/")) or "://" in word:
                 continue
             name = shape.match(word.strip("'\","))
             if (

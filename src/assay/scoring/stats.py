@@ -138,8 +138,25 @@ def wilson_ci95(successes: int, n: int) -> Interval | None:
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return None
+    return _wilson(successes / n, n)
+
+
+def weighted_wilson_ci95(weights: Sequence[float], passed: Sequence[bool]) -> Interval | None:
+    """95% interval of a weighted pass rate (``sum of passed weights / sum of weights``).
+
+    The Wilson interval of that rate with Kish's effective sample size,
+    ``n_eff = (sum w)^2 / sum w^2``: equal weights give the plain Wilson interval, and unequal
+    ones count for fewer independent trials, so the interval widens. None without a trial.
+    """
+    total = sum(weights)
+    if not weights or total <= 0:
+        return None
+    rate = sum(w for w, ok in zip(weights, passed, strict=True) if ok) / total
+    return _wilson(rate, total * total / sum(w * w for w in weights))
+
+
+def _wilson(p: float, n: float) -> Interval:
     z = _Z_975
-    p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half_width = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator

@@ -10,7 +10,7 @@ Only the assigned reviewer, or an organization admin, may verify.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from assay.core.checkpoints import (
     REVIEW_EVENT,
@@ -33,13 +33,19 @@ from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.engine.waits import resume_item
+from assay.providers._registry import known_providers
 from assay.services import evaluations as evaluation_service
 from assay.services.access import require_role
+from assay.services.agents import resolve_target
 from assay.services.container import Container
+from assay.services.keys import user_email
 from assay.store.repositories import checkpoints as checkpoint_rows
 from assay.store.repositories import tenancy
+from assay.store.transitions import KIND_EVENT_LABEL
 
 KIND = "checkpointed"
+#: The agent kind that can plan: an OpenAI-compatible chat endpoint with function calling.
+PLANNER_AGENT_KIND = "openai-chat"
 #: The planner when neither the task nor ``ASSAY_AGENT_MODEL`` names one.
 OFFLINE_PLANNER = "mock/task-agent"
 #: Reviewers named when an assigned one is not found.
@@ -48,8 +54,8 @@ _REVIEW_ROLES = (Role.REVIEWER.value, Role.ADMIN.value)
 
 
 def execution_url(container: Container, execution_id: str) -> str:
-    """Where a person follows the run (its status; the reviewer page is the web UI's)."""
-    return f"{container.settings.public_url.rstrip('/')}/api/eval/status/{execution_id}"
+    """Where a person follows the run and verifies it: its reviewer page in the web UI."""
+    return f"{container.settings.public_url.rstrip('/')}/ui/reviews/{execution_id}"
 
 
 async def resolve_reviewer(container: Container, principal: Principal, reviewer: str) -> str:
@@ -66,6 +72,51 @@ async def resolve_reviewer(container: Container, principal: Principal, reviewer:
             return user.email
     ranked = sorted(users, key=lambda u: u.role not in _REVIEW_ROLES)
     raise ReviewerNotFound(reviewer, [u.email for u in ranked[:SUGGESTIONS]])
+
+
+class Planner(NamedTuple):
+    #: ``provider/model`` the kind's planner calls (``mock/...``: the offline planner).
+    model: str
+    #: What the evaluation records as its target: the agent, or the model.
+    target: TargetSpec
+    #: The evaluation's secrets: the agent's key and endpoint, for the planner's provider.
+    secrets: dict[str, Any]
+
+
+async def resolve_planner(
+    container: Container, principal: Principal, agent_id: str | None
+) -> Planner:
+    """The task agent's planner: ``agentId``, else ``ASSAY_AGENT_MODEL``, else offline.
+
+    ``agentId`` is an ``openai-chat`` agent's id or ``provider/model``. A registered agent
+    plans through its own endpoint, model and key (given to the evaluation as its ``openai``
+    provider's credentials), calling the task agent's tools by function calling; its system
+    prompt and headers are not used (the planner has its own prompts).
+
+    Raises:
+        AgentNotFound: no agent ``agent_id`` the key can see (loc ``agentId``).
+        ValidationFailed: an agent of another kind, or a model of an unknown provider.
+    """
+    if agent_id is None or "/" in agent_id:
+        model = agent_id or container.settings.agent_model or OFFLINE_PLANNER
+        field = "agentId" if agent_id else "agent_model"
+        ref = ModelRef.parse(model, field)
+        if ref.provider not in known_providers():
+            known = ", ".join(known_providers())
+            raise ValidationFailed.for_field(
+                (field,), f"unknown provider {ref.provider!r}; known: {known}"
+            )
+        return Planner(ref.label, TargetSpec(kind="model", name="task-agent", model=ref), {})
+    target, agent_secrets = await resolve_target(container, principal, agent_id, "agentId")
+    if target.kind != PLANNER_AGENT_KIND:
+        raise ValidationFailed.for_field(
+            ("agentId",),
+            f"agent {agent_id!r} is a {target.kind} agent; the planner needs an "
+            f"{PLANNER_AGENT_KIND} agent or a provider/model",
+        )
+    endpoint = {"base_url": target.config["base_url"], "api_key": agent_secrets.get("api_key")}
+    secrets = {"target": agent_secrets, "providers": {"openai": endpoint}}
+    return Planner(f"openai/{target.config['model']}", target, secrets)
 
 
 async def create_task(container: Container, principal: Principal, task: TaskRequest) -> Execution:
@@ -85,15 +136,14 @@ async def create_task(container: Container, principal: Principal, task: TaskRequ
         container.settings.outbound_policy.check_field(("webhookUrl",), task.webhook_url)
     reviewer = await resolve_reviewer(container, principal, task.reviewer)
     settings = container.settings
-    model = settings.agent_model or OFFLINE_PLANNER
+    planner = await resolve_planner(container, principal, task.agent_id)
+    model = planner.model
     execution_id = new_id()
     timeout = task.verification_timeout_s or settings.verification_timeout
     spec = EvaluationSpec(
         kind=KIND,
         name=task.task_name,
-        target=TargetSpec(
-            kind="model", name="task-agent", model=ModelRef.parse(model, "agent_model")
-        ),
+        target=planner.target,
         params={
             "task_name": task.task_name,
             "task_description": task.task_description,
@@ -107,11 +157,16 @@ async def create_task(container: Container, principal: Principal, task: TaskRequ
             "external_id": task.external_id,
         },
     )
-    labels = {"reviewer": reviewer, "external_id": task.external_id}
+    labels: dict[str, Any] = {
+        "reviewer": reviewer,
+        "external_id": task.external_id,
+        KIND_EVENT_LABEL: True,
+    }
     await evaluation_service.create_evaluation(
         container,
         principal,
         spec,
+        secrets=planner.secrets,
         labels={k: v for k, v in labels.items() if v is not None},
         webhook_url=task.webhook_url,
         evaluation_id=execution_id,
@@ -142,7 +197,6 @@ def _execution(container: Container, view: EvaluationView, item: Any) -> Executi
         error = state.error
     elif item is not None and item.error:
         error = str(item.error.get("message", item.error.get("code", "the run failed")))
-    assert view.spec.target.model is not None
     return Execution(
         id=view.id,
         task_name=str(params["task_name"]),
@@ -155,7 +209,7 @@ def _execution(container: Container, view: EvaluationView, item: Any) -> Executi
         state=state,
         stages=[StageRequest.model_validate(c) for c in params.get("checkpoints", [])],
         expected_checkpoints=None if item is None else item.input.get("expected_checkpoints"),
-        model=state.model if state is not None else view.spec.target.model.label,
+        model=state.model if state is not None else str(params["planner_model"]),
         error=error,
         started_at=view.started_at,
         completed_at=view.completed_at,
@@ -175,18 +229,17 @@ async def reviewer_label(container: Container, principal: Principal, assigned: s
     Raises:
         PermissionDenied: the key is neither the assigned reviewer's nor an admin's.
     """
-    email = None
-    if principal.user_id is not None:
-        async with container.sessions() as session:
-            user = await tenancy.get_user_by_id(session, principal.user_id)
-        email = user.email if user is not None else None
-    if email is not None and email == assigned:
-        return email
-    if principal.role is Role.ADMIN:
-        return email or f"admin key {principal.key_id}"
-    raise PermissionDenied(
-        f"only the assigned reviewer ({assigned}) or an organization admin may verify this run"
-    )
+    email = await user_email(container, principal)
+    if not may_verify(principal, email, assigned):
+        raise PermissionDenied(
+            f"only the assigned reviewer ({assigned}) or an organization admin may verify this run"
+        )
+    return email or f"admin key {principal.key_id}"
+
+
+def may_verify(principal: Principal, email: str | None, assigned: str) -> bool:
+    """Whether the key of ``email``'s user (None: a service key) may verify a run of ``assigned``."""
+    return (email is not None and email == assigned) or principal.role is Role.ADMIN
 
 
 async def verify(
@@ -248,11 +301,7 @@ def _not_waiting(execution: Execution, number: int) -> str:
 
 async def pending_reviews(container: Container, principal: Principal) -> list[Execution]:
     """Runs waiting for the caller: the assigned reviewer's, or every one for an admin key."""
-    email = None
-    if principal.user_id is not None:
-        async with container.sessions() as session:
-            user = await tenancy.get_user_by_id(session, principal.user_id)
-        email = user.email if user is not None else None
+    email = await user_email(container, principal)
     if email is None and principal.role is not Role.ADMIN:
         return []
     filters: dict[str, Any] = {"status": "waiting_verification"}

@@ -14,6 +14,13 @@ type            target kind     ``base_url`` becomes / credentials
 ``http``        ``http``        ``url``; ``api_key`` is sent as ``Authorization:
                                 Bearer``, ``headers`` are secret headers
 ==============  ==============  =====================================================
+
+A connector is also *checked* when it is created or updated, and on ``test``: its platform is
+asked whether the key and the agent it names are right, running nothing (a ``langgraph``
+deployment is asked for the assistant; the other types have nothing to ask). A definite no
+(the key refused, no such assistant) is a ValidationFailed naming the field, so the mistake
+is a 400 then instead of every run failing later. A platform that cannot be reached does not
+stop a create or an update (it may not be deployed yet); ``test`` reports it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,14 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
-from assay.core.errors import Conflict, ValidationFailed
+from assay.core.errors import (
+    AssayError,
+    ConfigurationError,
+    Conflict,
+    OutboundRefused,
+    ProviderRejected,
+    ValidationFailed,
+)
 from assay.core.ids import new_id
 from assay.core.outbound import OutboundPolicy
 from assay.core.principal import Principal, Role
@@ -34,9 +48,11 @@ from assay.services.container import Container
 from assay.services.projects import project_in
 from assay.store.repositories import simulations as rows
 from assay.store.tables import Connector
-from assay.targets._registry import validate_agent_config
+from assay.targets._registry import create_target, validate_agent_config
 
 CONNECTOR_NOT_FOUND = "Connector not found"
+#: Seconds a check waits for the connector's platform (a create must not hang on it).
+CHECK_SECONDS = 10.0
 #: Connector type -> the target kind it runs as.
 CONNECTOR_TYPES: dict[str, str] = {
     "langgraph": "langgraph",
@@ -152,6 +168,75 @@ def validate_connector(
         raise ValidationFailed(message or exc.message, errors) from None
 
 
+async def check_connector(
+    type_: str,
+    base_url: str,
+    config: dict[str, Any],
+    headers: dict[str, str],
+    creds: dict[str, Any],
+    outbound: OutboundPolicy,
+    *,
+    require_reachable: bool,
+) -> None:
+    """Ask the connector's platform whether its key and agent are right (see the module).
+
+    Raises:
+        ValidationFailed: the key was refused (``credentials.api_key``), the agent is not
+            there (``config.assistant_id``), or, with ``require_reachable``, the platform
+            could not be asked (``base_url``).
+    """
+    target_config, secrets = _target_settings(type_, base_url, config, headers, creds)
+    if CONNECTOR_TYPES[type_] == "langgraph":
+        target_config["timeout"] = CHECK_SECONDS
+    spec = TargetSpec(kind=CONNECTOR_TYPES[type_], config=target_config)
+    try:
+        target = create_target(spec, secrets, _no_provider, outbound)
+    except ConfigurationError:
+        return  # a model-backed type (openai-chat): no platform of its own to ask up front
+    try:
+        await target.check()
+    except OutboundRefused as exc:
+        raise ValidationFailed.for_field(("base_url",), exc.message) from None
+    except ProviderRejected as exc:
+        answer = "is missing" if not creds.get("api_key") else "was refused"
+        raise ValidationFailed.for_field(
+            ("credentials", "api_key"), f"{answer} (HTTP {exc.status_code}): {exc.message}"
+        ) from None
+    except ConfigurationError as exc:
+        raise ValidationFailed.for_field(
+            ("config", "assistant_id"), f"names nothing the deployment has: {exc.message}"
+        ) from None
+    except AssayError as exc:
+        if require_reachable:
+            raise ValidationFailed.for_field(
+                ("base_url",), f"could not be asked: {exc.message}"
+            ) from None
+    finally:
+        await target.aclose()
+
+
+async def _validate_and_check(
+    container: Container,
+    type_: str,
+    base_url: str,
+    config: dict[str, Any],
+    headers: dict[str, str],
+    creds: dict[str, Any],
+) -> None:
+    """What a create and an update require: a valid connector its platform does not refuse."""
+    outbound = container.settings.outbound_policy
+    validate_connector(type_, base_url, config, headers, creds, outbound)
+    if container.settings.check_connectors:
+        await check_connector(
+            type_, base_url, config, headers, creds, outbound, require_reachable=False
+        )
+
+
+def _no_provider(*_args: Any) -> Any:
+    """A check builds no model provider: a type that needs one is not checked."""
+    raise ConfigurationError("a model-backed connector is not checked")
+
+
 def target_of(container: Container, connector: Connector) -> ConnectorTarget:
     """The connector as an evaluation target, with its decrypted credentials as secrets."""
     creds = container.secrets.open(connector.credentials_enc)
@@ -184,9 +269,7 @@ async def create_connector(
         type_ = _require(fields.type, "type")
         base_url = _require(fields.base_url, "base_url")
         config, headers, creds = fields.config or {}, fields.headers or {}, fields.credentials or {}
-        validate_connector(
-            type_, base_url, config, headers, creds, container.settings.outbound_policy
-        )
+        await _validate_and_check(container, type_, base_url, config, headers, creds)
         now = datetime.now(UTC)
         connector = Connector(
             id=new_id(),
@@ -252,9 +335,7 @@ async def update_connector(
         base_url = fields.base_url if fields.base_url is not None else connector.base_url
         config = fields.config if fields.config is not None else connector.config
         headers = fields.headers if fields.headers is not None else connector.headers
-        validate_connector(
-            type_, base_url, config, headers, creds, container.settings.outbound_policy
-        )
+        await _validate_and_check(container, type_, base_url, config, headers, creds)
         connector.name = fields.name if fields.name is not None else connector.name
         connector.type, connector.base_url = type_, base_url
         connector.config, connector.headers = dict(config), dict(headers)
@@ -262,6 +343,36 @@ async def update_connector(
         connector.updated_at = datetime.now(UTC)
         await session.flush()
         return view_of(connector)
+
+
+async def test_connector(
+    container: Container, principal: Principal, project_ref: str, connector_id: str
+) -> ConnectorView:
+    """Check a stored connector now (see the module); its view when all is well.
+
+    Raises:
+        NotFound: no such project or connector for the caller.
+        ValidationFailed: the key was refused, the agent is not there, or the platform could
+            not be reached, naming the field.
+    """
+    require_role(principal, Role.MEMBER)
+    async with container.sessions() as session:
+        project = await project_in(session, principal, project_ref)
+        connector = await rows.require_row(
+            session, Connector, project.id, connector_id, CONNECTOR_NOT_FOUND
+        )
+        view = view_of(connector)
+        creds = container.secrets.open(connector.credentials_enc)
+    await check_connector(
+        view.type,
+        view.base_url,
+        view.config,
+        view.headers,
+        creds,
+        container.settings.outbound_policy,
+        require_reachable=True,
+    )
+    return view
 
 
 async def delete_connector(

@@ -18,6 +18,7 @@ from assay.store.secrets import SecretBox, load_secret_box
 if TYPE_CHECKING:
     from assay.engine.backends.celery import CeleryBackend
     from assay.engine.backends.inprocess import InProcessBackend
+    from assay.engine.backends.threaded import EngineThread
     from assay.webhooks.delivery import WebhookDispatcher
 
 
@@ -31,7 +32,7 @@ class Container:
     rate_limits: KeyRateLimiter = field(init=False)
     #: The in-process backend, when this process runs items; with a broker, the Celery
     #: backend, which only publishes them; None for `serve --no-workers` without a broker.
-    engine: InProcessBackend | CeleryBackend | None = None
+    engine: InProcessBackend | EngineThread | CeleryBackend | None = None
     #: Sends queued webhook events; runs beside the engine.
     webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
@@ -83,12 +84,14 @@ class Container:
         """Whether items run in this process (not with a broker: its workers run them)."""
         return self.engine is not None and self.settings.broker_url is None
 
-    async def start_engine(self, *, deliver_webhooks: bool = True) -> None:
+    async def start_engine(self, *, deliver_webhooks: bool = True, own_loop: bool = False) -> None:
         """Run items (or, with a broker, publish them), and send webhook events, here.
 
         A local one-user command (``assay run``, ``assay scan``) sends no webhooks: it polls
         for nothing it could have queued, and a server on the same database sends what is
-        queued there.
+        queued there. With ``own_loop`` (``assay serve``) the in-process engine runs on its
+        own event loop in a thread, so API requests never wait behind item work
+        (``engine/backends/threaded.py``).
         """
         if deliver_webhooks:
             from assay.webhooks.delivery import WebhookDispatcher
@@ -103,9 +106,19 @@ class Container:
         else:
             from assay.engine.backends.inprocess import InProcessBackend
 
-            self.engine = InProcessBackend(
-                self.settings, self.db, self.secrets, on_finished=self._announce_finished
-            )
+            if own_loop:
+                from assay.engine.backends.threaded import EngineThread
+
+                settings, secrets = self.settings, self.secrets
+                self.engine = EngineThread(
+                    lambda db, finished: InProcessBackend(settings, db, secrets, finished),
+                    settings.database_url,
+                    on_finished=self._announce_finished,
+                )
+            else:
+                self.engine = InProcessBackend(
+                    self.settings, self.db, self.secrets, on_finished=self._announce_finished
+                )
         await self.engine.start()
 
     async def aclose(self) -> None:

@@ -25,6 +25,9 @@ from assay.store.repositories import items as item_rows
 from assay.store.tables import Project
 from assay.store.transitions import move_evaluations
 
+#: Items inserted per statement: a 100,000-case data set never builds all its rows at once.
+ITEM_INSERT_BATCH = 2000
+
 
 def view_from_row(
     row: Row[Any],
@@ -148,7 +151,15 @@ async def create_evaluation(
         )
         if enforce_quotas:
             await _check_quotas(conn, container, principal.org_id, now)
-        await item_rows.insert_items(conn, evaluation_id, plans, spec.limits.max_attempts, now)
+        for start in range(0, len(plans), ITEM_INSERT_BATCH):
+            await item_rows.insert_items(
+                conn,
+                evaluation_id,
+                plans[start : start + ITEM_INSERT_BATCH],
+                spec.limits.max_attempts,
+                now,
+                first_seq=start,
+            )
     container.notify_work()
     return await get_evaluation(container, principal, evaluation_id)
 

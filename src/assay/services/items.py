@@ -103,17 +103,19 @@ async def send_item_event(
 async def list_item_details(
     container: Container, principal: Principal, evaluation_id: str, *, limit: int, offset: int
 ) -> ItemDetailPage:
-    """A page of the evaluation's items with inputs, outcomes and recorded steps.
+    """A page of the evaluation's items with inputs, outcomes, recorded steps and the kind's view.
 
     Everything stored passed through the evaluation's redactor, so no secret is in it. Another
     tenant's evaluation is NotFound.
     """
-    await get_evaluation(container, principal, evaluation_id)
+    kind = get_kind((await get_evaluation(container, principal, evaluation_id)).kind)
     async with container.db.connect() as conn:
         rows, total = await item_details.item_page(conn, evaluation_id, limit, offset)
         details = []
         for row in rows:
             detail = ItemDetail.model_validate(row._mapping)
             detail.events = await event_rows.recorded_events(conn, row.id)
+            outcome = None if detail.outcome is None else detail.outcome.model_dump(mode="json")
+            detail.view = kind.item_view(outcome, detail.events, detail.input)
             details.append(detail)
     return ItemDetailPage(items=details, total=total)

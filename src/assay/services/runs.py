@@ -22,11 +22,13 @@ from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.core.validation_messages import did_you_mean
 from assay.core.verdict import CheckVerdict, Thresholds
+from assay.core.yamlio import load_yaml
 from assay.engine.planner import plan_evaluation
 from assay.providers._registry import known_providers
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services import harnesses as harness_service
+from assay.services.case_files import with_case_files
 from assay.services.container import Container
 from assay.services.verdicts import verdict_for
 from assay.store.repositories import tenancy
@@ -62,6 +64,8 @@ class Check(Thresholds):
     """`accuracy`, `agent_as_judge`, `performance`, `reliability`, `match` or `harness`."""
     name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    cases_file: Path | None = None
+    """A `match` check's cases from a JSONL, CSV or YAML file, relative to the run file."""
 
 
 class RunFile(BaseModel):
@@ -83,14 +87,15 @@ class CheckResult(BaseModel):
 def load_run_file(path: Path) -> RunFile:
     """Parse and validate a YAML run file; errors name the file and the field."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ValidationFailed(f"{path}: cannot read it as YAML: {exc}") from None
     try:
-        return RunFile.model_validate(data)
+        run = RunFile.model_validate(data)
     except ValidationError as exc:
         failure = ValidationFailed.from_pydantic(exc, model=RunFile)
         raise ValidationFailed(f"{path}: {failure.message}", failure.errors) from None
+    return with_case_files(run, path.parent)
 
 
 async def local_principal(container: Container) -> Principal:

@@ -272,6 +272,9 @@ async def get_run(
     detail.usage = shown.get("usage")
     if ItemState(item.state) in TERMINAL_ITEM_STATES and item.error:
         detail.error = {"code": item.error.get("code"), "message": item.error.get("message")}
+    elif shown.get("agent_error"):
+        # the agent failed mid-conversation: the run was judged, and this is why it stopped
+        detail.error = {"code": "agent_error", "message": shown["agent_error"]}
     return detail
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from assay.services.access import require_role
 from assay.services.container import Container
 from assay.services.keys import create_key
 from assay.store.repositories import tenancy
-from assay.store.tables import Workspace
+from assay.store.tables import Organization, Workspace
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -109,3 +109,28 @@ async def workspace_principal(
     if principal.workspace_id is not None and principal.workspace_id != workspace.id:
         raise PermissionDenied(f"the key is limited to another workspace than {workspace_slug!r}")
     return replace(principal, workspace_id=workspace.id)
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """Where a key belongs, by slug: its organization and the workspaces it may use."""
+
+    org: str
+    workspaces: list[str]
+
+
+async def tenancy_of(container: Container, principal: Principal) -> Tenancy:
+    """The key's organization and its workspaces (only its own for a workspace key).
+
+    Raises:
+        NotFound: the key's organization no longer exists.
+    """
+    async with container.sessions() as session:
+        org = await session.get(Organization, principal.org_id)
+        if org is None:
+            raise NotFound("the key's organization no longer exists")
+        workspaces = await tenancy.list_workspaces(session, org.id)
+    return Tenancy(
+        org.slug,
+        [w.slug for w in workspaces if principal.workspace_id in (None, w.id)],
+    )

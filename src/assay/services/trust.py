@@ -72,6 +72,9 @@ _REGION = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 #: A Google Cloud project id or number: safe as one path segment.
 _PROJECT = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
+#: The kind of every evaluation this API creates (a probe harness run).
+TRUST_KIND = "harness"
+
 
 class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
@@ -215,6 +218,9 @@ async def create_trust_evaluation(
     model_name: str | None = None,
     model_params: ModelParams | None = None,
     system_prompt: str | None = None,
+    transforms: list[str] | None = None,
+    transform_model: str | None = None,
+    attacker: str | None = None,
     api_key: SecretStr | None = None,
     webhook_url: str | None = None,
     name: str | None = None,
@@ -253,7 +259,7 @@ async def create_trust_evaluation(
 
     probes = await resolve_probes(container, principal, harnesses)
     spec = EvaluationSpec(
-        kind="harness",
+        kind=TRUST_KIND,
         name=name,
         target=target,
         params={
@@ -261,6 +267,9 @@ async def create_trust_evaluation(
             "probes": [p.model_dump(mode="json") for p in probes],
             "system_prompt": system_prompt,
             "catalog_version": CATALOG_VERSION,
+            "transforms": transforms or [],
+            "transform_model": transform_model,
+            "attacker": attacker,
         },
     )
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}

@@ -7,11 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from assay.core.errors import NotFound
 from assay.core.principal import Principal
 from assay.services.container import Container
 from assay.services.evaluations import get_evaluation
-from assay.store.repositories import tenancy
+from assay.services.keys import operator_principal
 from assay.store.repositories import webhooks as webhook_rows
 from assay.webhooks.outbox import ensure_org_secret
 
@@ -66,9 +65,6 @@ async def org_webhook_secret(container: Container, org_slug: str) -> str:
     Raises:
         NotFound: no organization has this slug.
     """
-    async with container.sessions() as session:
-        org = await tenancy.get_org(session, org_slug)
-    if org is None:
-        raise NotFound(f"organization {org_slug!r} does not exist")
+    org = await operator_principal(container, org_slug)
     async with container.db.begin() as conn:
-        return await ensure_org_secret(conn, container.secrets, org.id)
+        return await ensure_org_secret(conn, container.secrets, org.org_id)

@@ -24,6 +24,11 @@ from assay.store.tables import Evaluation, Item
 evaluations = cast(Table, Evaluation.__table__)
 items = cast(Table, Item.__table__)
 
+#: A label of evaluations whose terminal webhook is their kind's own, built from the summary
+#: (``summary["webhook_event"]``): sent on completion, and on cancellation or failure once the
+#: summary exists, never replaced by the generic event.
+KIND_EVENT_LABEL = "kind_webhook_event"
+
 #: Terminal status -> webhook event name.
 EVENTS: dict[EvaluationStatus, str] = {
     EvaluationStatus.COMPLETED: "evaluation.completed",
@@ -122,7 +127,9 @@ async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: 
 
     A kind whose summary holds ``webhook_event`` (``{"event", "payload", "id_field"}``) sends
     that payload, with the evaluation's id under ``id_field``, instead of the generic one
-    (the checkpointed kind's ``checkpoints_completed``).
+    (the checkpointed kind's ``checkpoints_completed``). An evaluation labelled
+    :data:`KIND_EVENT_LABEL` that has no summary yet (cancelled while it ran) sends nothing
+    now: :func:`queue_summarised_event` sends the kind's event when the summary is written.
     """
     row = (await conn.execute(select(evaluations).where(evaluations.c.id == evaluation_id))).first()
     if row is None or not row.webhook_url:
@@ -132,10 +139,23 @@ async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: 
         return
     payload: dict[str, Any] = {"event": event, "evaluation": evaluation_payload(row)}
     custom = (row.summary or {}).get("webhook_event")
-    if row.status == EvaluationStatus.COMPLETED.value and isinstance(custom, dict):
+    if isinstance(custom, dict):
         event = str(custom["event"])
         payload = {str(custom["id_field"]): row.id, **custom["payload"]}
+    elif (row.labels or {}).get(KIND_EVENT_LABEL):
+        return
     await _queue(conn, row, event, payload, now)
+
+
+async def queue_summarised_event(conn: AsyncConnection, evaluation_id: str, now: datetime) -> None:
+    """The kind's own terminal event of an evaluation summarised after it ended.
+
+    Only for evaluations labelled :data:`KIND_EVENT_LABEL` (cancelled or failed before their
+    summary existed); the others got their generic event when they ended.
+    """
+    row = (await conn.execute(select(evaluations).where(evaluations.c.id == evaluation_id))).first()
+    if row is not None and (row.labels or {}).get(KIND_EVENT_LABEL):
+        await _queue_terminal_event(conn, evaluation_id, now)
 
 
 async def queue_wait_event(

@@ -141,6 +141,18 @@ class Target(abc.ABC):
         conversations: dict[str, Conversation] = vars(self).setdefault("_conversation_store", {})
         return conversations
 
+    async def check(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
+        """Ask the agent's platform whether the target's settings are right, running nothing.
+
+        Called when a connector is created, updated or tested, so a wrong key or assistant
+        is refused then rather than failing every run. By default there is nothing to ask.
+
+        Raises:
+            ProviderRejected: the credentials were refused.
+            ConfigurationError: a setting names something the platform does not have.
+            ProviderError, TargetError: the platform could not be asked, or answered oddly.
+        """
+
     async def aclose(self) -> None:  # noqa: B027 - an optional hook, a no-op by default
         """Release connections. Safe to call twice."""
 

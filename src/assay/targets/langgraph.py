@@ -9,6 +9,14 @@ prompt is sent once, as a leading system message on the first turn. ``invoke`` i
 conversation on a fresh thread; ``end_session`` forgets the session's thread (the thread
 itself stays on the server, where it can be inspected).
 
+A retried turn is never sent twice. LangGraph keeps a run it accepted going when the client
+gives up on it (a timeout, a 502/503/504 from a proxy), and queues every run by default, so a
+resent message would land on the thread again. Each turn is therefore tagged
+(``metadata.assay_turn``) and sent with ``multitask_strategy: "reject"``; when the same message
+is sent again after an infrastructure failure, the thread's runs
+(``GET {base_url}/threads/{thread_id}/runs``) are searched for that tag first, and a run found
+there is joined (``GET .../runs/{run_id}/join``) instead of sending the message again.
+
 The run's answer is the thread's state values. The turn's messages are those after the last
 human message: ``output`` is the content of the last AI message, ``tool_calls`` come from
 every AI message of the turn (a ReAct agent calls tools in earlier ones), and ``usage`` adds
@@ -22,11 +30,18 @@ what happened                                  raised
 =============================================  ======================================
 429                                            ``ProviderRateLimited`` (Retry-After)
 502 / 503 / 504, connect errors, timeouts      ``ProviderUnavailable``
+401 / 403 (a wrong or missing API key)         ``ProviderRejected`` (``invalid_api_key``)
+404 / 422 (no such assistant, thread or path)  ``ConfigurationError``
 any other non-2xx status                       ``TargetError`` (status, body excerpt)
 a body that is not JSON, no thread id          ``TargetError``
 the run failed (``__error__`` in the state)    ``TargetError`` naming the error
 no AI message after the user's message         ``TargetError``
 =============================================  ======================================
+
+The 401/403/404/422 rows are the platform's own answers about the connector's settings, not
+the agent's behaviour: they end the item as an error that does not count against the agent
+(and a rejected key fails the whole evaluation). :meth:`LangGraphTarget.check` asks the same
+questions up front, when a connector is created or tested.
 
 The API key goes in the ``x-api-key`` header and never appears in an error message.
 """
@@ -34,6 +49,7 @@ The API key goes in the ``x-api-key`` header and never appears in an error messa
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +57,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from typing_extensions import override
 
-from assay.core.errors import ProviderUnavailable, TargetError
+from assay.core.errors import (
+    ConfigurationError,
+    ProviderError,
+    ProviderRejected,
+    ProviderUnavailable,
+    TargetError,
+)
 from assay.core.outbound import OutboundPolicy
 from assay.core.outcome import NormalizedResponse, ToolCall, Usage
 from assay.http_guard import httpx_transport
@@ -52,6 +74,14 @@ from assay.targets.http import (
     raise_for_agent_status,
     tool_arguments,
 )
+
+#: The run metadata key that tags a turn, so a retry can find the run the server accepted.
+TURN_KEY = "assay_turn"
+#: How many of a thread's newest runs a retry searches for its turn.
+RUNS_SEARCHED = 20
+#: Statuses that say the connector's settings are wrong (key; assistant, thread or path).
+AUTH_STATUSES = frozenset({401, 403})
+SETTINGS_STATUSES = frozenset({404, 422})
 
 #: LangChain message types (``type``) and chat roles (``role``) as chat roles.
 ROLES = {
@@ -128,7 +158,7 @@ class LangGraphTarget(Target):
             ProviderRateLimited, ProviderUnavailable, TargetError: see the module docstring.
         """
         thread_id = await self._create_thread(session_id)
-        return await self._run(thread_id, input, system_prompt)
+        return await self._run(thread_id, input, system_prompt, uuid.uuid4().hex)
 
     @override
     async def converse(
@@ -136,7 +166,9 @@ class LangGraphTarget(Target):
     ) -> NormalizedResponse:
         """Run the assistant on the session's thread, created on the session's first turn.
 
-        ``system_prompt`` is sent until a turn succeeds, so a retried first turn keeps it.
+        ``system_prompt`` is sent until a turn succeeds, so a retried first turn keeps it. A
+        turn resent after an infrastructure failure joins the run the server accepted for it,
+        if there is one, rather than sending the message again.
 
         Raises:
             ProviderRateLimited, ProviderUnavailable, TargetError: see the module docstring.
@@ -144,10 +176,25 @@ class LangGraphTarget(Target):
         thread = self._threads.get(session_id)
         if thread is None:
             thread = self._threads[session_id] = _Thread(await self._create_thread(session_id))
-        response = await self._run(
-            thread.thread_id, message, None if thread.started else system_prompt
-        )
-        thread.started = True
+        turn = thread.unanswered
+        if turn is None or turn.message != message:
+            turn = _Turn(message, uuid.uuid4().hex)
+        else:
+            accepted = await self._join_accepted(thread.thread_id, turn.tag)
+            if accepted is not None:
+                thread.unanswered, thread.started = None, True
+                return accepted
+        thread.unanswered = turn
+        try:
+            response = await self._run(
+                thread.thread_id, message, None if thread.started else system_prompt, turn.tag
+            )
+        except ProviderError:
+            raise  # the server may have accepted the run: a retry looks for it first
+        except BaseException:
+            thread.unanswered = None
+            raise
+        thread.unanswered, thread.started = None, True
         return response
 
     @override
@@ -166,22 +213,87 @@ class LangGraphTarget(Target):
         return thread_id
 
     async def _run(
-        self, thread_id: str, message: str, system_prompt: str | None
+        self, thread_id: str, message: str, system_prompt: str | None, tag: str
     ) -> NormalizedResponse:
         sent: list[dict[str, Any]] = []
         if system_prompt:
             sent.append({"role": "system", "content": system_prompt})
         sent.append({"role": "user", "content": message})
-        body = {"assistant_id": self.config.assistant_id, "input": {"messages": sent}}
+        body = {
+            "assistant_id": self.config.assistant_id,
+            "input": {"messages": sent},
+            "metadata": {TURN_KEY: tag},
+            "multitask_strategy": "reject",
+        }
         started = time.perf_counter()
         state = await self._post(f"/threads/{thread_id}/runs/wait", body)
         latency_ms = (time.perf_counter() - started) * 1000
         return self._response(state, latency_ms)
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        where = f"POST {self._shown_url}{path}"
+    async def _join_accepted(self, thread_id: str, tag: str) -> NormalizedResponse | None:
+        """The answer of the run tagged ``tag`` on the thread, or None when none was accepted.
+
+        Joining waits for a run still going; a finished one answers at once.
+        """
+        runs = await self._request(
+            "GET", f"/threads/{thread_id}/runs", params={"limit": RUNS_SEARCHED}
+        )
+        run_id = next(
+            (
+                run.get("run_id")
+                for run in (runs if isinstance(runs, list) else [])
+                if isinstance(run, dict)
+                and isinstance(run.get("metadata"), dict)
+                and run["metadata"].get(TURN_KEY) == tag
+            ),
+            None,
+        )
+        if not isinstance(run_id, str):
+            return None
+        started = time.perf_counter()
+        state = await self._request("GET", f"/threads/{thread_id}/runs/{run_id}/join")
+        return self._response(state, (time.perf_counter() - started) * 1000)
+
+    async def check(self) -> None:
+        """Ask the deployment whether the key and the assistant are right, running nothing.
+
+        An assistant UUID is read (``GET /assistants/{id}``); a graph name is searched for
+        (``POST /assistants/search``). A wrong key is refused (401/403); an unknown
+        assistant or graph is a 404 or an empty search.
+
+        Raises:
+            ProviderRejected: the key was refused.
+            ConfigurationError: no such assistant, or the URL is not a LangGraph deployment.
+            ProviderUnavailable, ProviderRateLimited: the deployment could not be asked.
+            TargetError: the deployment answered, but not as LangGraph does.
+        """
+        assistant = self.config.assistant_id
         try:
-            response = await self._client.post(f"{self.config.base_url}{path}", json=body)
+            uuid.UUID(assistant)
+        except ValueError:
+            found = await self._post("/assistants/search", {"graph_id": assistant, "limit": 1})
+            if not (isinstance(found, list) and found):
+                raise ConfigurationError(
+                    f"{self._shown_url} has no assistant or graph {assistant!r}"
+                ) from None
+            return
+        await self._request("GET", f"/assistants/{assistant}")
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return await self._request("POST", path, json=body)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        where = f"{method} {self._shown_url}{path}"
+        try:
+            response = await self._client.request(
+                method, f"{self.config.base_url}{path}", json=json, params=params
+            )
         except httpx.TimeoutException as exc:
             raise ProviderUnavailable(
                 f"{where} timed out after {self.config.timeout:g}s ({type(exc).__name__})"
@@ -200,7 +312,18 @@ class LangGraphTarget(Target):
             ) from exc
 
     def _raise_for_status(self, where: str, response: httpx.Response) -> None:
-        raise_for_agent_status(response, where, self._excerpt(response.text))
+        status, excerpt = response.status_code, self._excerpt(response.text)
+        if status in AUTH_STATUSES:
+            given = "was refused" if self._api_key else "is missing (the connector has none)"
+            raise ProviderRejected(
+                f"{where} answered HTTP {status}: the API key {given}: {excerpt!r}", status
+            )
+        if status in SETTINGS_STATUSES:
+            raise ConfigurationError(
+                f"{where} answered HTTP {status}: check the connector's base URL and assistant"
+                f" id {self.config.assistant_id!r}: {excerpt!r}"
+            )
+        raise_for_agent_status(response, where, excerpt)
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, REDACTED) if self._api_key else text
@@ -234,11 +357,20 @@ class LangGraphTarget(Target):
         )
 
 
+@dataclass(frozen=True)
+class _Turn:
+    message: str
+    tag: str
+    """The run metadata (``TURN_KEY``) that finds the run the server accepted for it."""
+
+
 @dataclass
 class _Thread:
     thread_id: str
     started: bool = False
     """Whether a turn has succeeded on it (until then, turns carry the system prompt)."""
+    unanswered: _Turn | None = None
+    """The turn last sent whose answer never came (an infrastructure failure)."""
 
 
 def _role(message: Any) -> str | None:

@@ -36,7 +36,9 @@ async def _run(
                 await provision(sandbox, task, {}, timeout)
                 if oracle:
                     await run_solution(sandbox, task, {}, timeout)
-                return await verify(sandbox, task, {})
+                return await verify(
+                    sandbox, task, {}, lambda: open_sandbox(provider, SandboxLimits())
+                )
         except SandboxError as exc:
             return Verdict(False, f"sandbox error: {exc.message}")
 

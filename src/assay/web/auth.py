@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from assay.api.deps import ContainerDep
 from assay.core.errors import NotAuthenticated, PermissionDenied
 from assay.core.principal import Principal, Role
-from assay.services.keys import authenticate_key_id
+from assay.services.keys import authenticate_key_id, user_email
 from assay.services.runs import local_principal
 from assay.web.session import SESSION_COOKIE, new_token, open_session, tokens_match
 
@@ -35,10 +35,16 @@ class Viewer:
     csrf: str
     #: Served by `assay view`: no sign-in, no sign-out, read-only.
     local: bool = False
+    #: The email of the user the key belongs to; None for a service key.
+    user: str | None = None
 
     @property
     def can_change(self) -> bool:
         return self.principal.role is not Role.REVIEWER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal.role is Role.ADMIN
 
 
 @dataclass
@@ -64,7 +70,7 @@ async def get_viewer(request: Request, container: ContainerDep) -> Viewer:
         principal = await authenticate_key_id(container, session.key_id)
     except NotAuthenticated:
         raise LoginRequired() from None
-    return Viewer(principal, session.csrf)
+    return Viewer(principal, session.csrf, user=await user_email(container, principal))
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from assay.core.errors import AssayError
+from assay.web import manage, reviews
 from assay.web.auth import LocalViewer, LoginRequired
 from assay.web.compare import router as compare_router
 from assay.web.routes import page, router
@@ -60,8 +61,8 @@ def mount_ui(app: FastAPI, *, local: bool = False) -> None:
     """Serve the UI under /ui (``local``: read-only with no sign-in, for ``assay view``)."""
     if local:
         app.state.local_viewer = LocalViewer()
-    app.include_router(router)
-    app.include_router(compare_router)
+    for pages in (router, compare_router, reviews.router, *manage.ROUTERS):
+        app.include_router(pages)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="ui-static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_middleware(_SecurityHeaders)

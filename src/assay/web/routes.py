@@ -2,12 +2,15 @@
 
 Handlers call services only, with the viewer's principal (``web/auth.py``). Pages that
 change while an evaluation runs have a ``/live`` fragment and a ``/stream`` of server-sent
-events that pushes the fragment again whenever it changes, which htmx swaps in.
+events that pushes the fragment again whenever it changes, which htmx swaps in. Other page
+modules (``web/reviews.py``, ``web/manage/``) render with :func:`page` and stream with
+:func:`stream`; ``web/mount.py`` includes their routers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -64,7 +67,7 @@ def page(
     )
 
 
-def _redirect(url: str) -> RedirectResponse:
+def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
@@ -106,7 +109,7 @@ async def login(request: Request, container: ContainerDep) -> Response:
     assert principal.key_id is not None
     settings = container.settings
     cookie, _ = new_session(container.secrets, principal.key_id, settings.ui_session_hours * 3600)
-    response = _redirect(next_url)
+    response = redirect(next_url)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -123,7 +126,7 @@ async def login(request: Request, container: ContainerDep) -> Response:
 @router.post("/logout")
 async def logout(request: Request, viewer: ViewerDep) -> Response:
     await checked_form(request, viewer)
-    response = _redirect("/ui/login")
+    response = redirect("/ui/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -133,7 +136,7 @@ async def logout(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("")
 async def home() -> RedirectResponse:
-    return _redirect("/ui/evaluations")
+    return redirect("/ui/evaluations")
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -262,7 +265,7 @@ async def new_evaluation(request: Request, container: ContainerDep, viewer: View
             harnesses=BUILTIN_HARNESSES,
             error=exc.message,
         )
-    return _redirect(f"/ui/evaluations/{view.id}")
+    return redirect(f"/ui/evaluations/{view.id}")
 
 
 async def _evaluation_context(
@@ -338,12 +341,22 @@ def _sse(event: str, html: str) -> str:
     return f"event: {event}\n{data}\n"
 
 
-def _stream(
+def fingerprint(html: str) -> str:
+    """A short digest of a fragment, which a page passes to its stream as ``seen``."""
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
+
+
+def stream(
     request: Request,
     render: Callable[[], Awaitable[tuple[str, bool]]],
     wait: Callable[[], Awaitable[None]],
+    seen: str | None = None,
 ) -> StreamingResponse:
-    """Send the fragment whenever it changes, and ``done`` once it is final."""
+    """Send the fragment whenever it changes, and ``done`` once it is final.
+
+    ``seen`` is the :func:`fingerprint` of the fragment the page already shows: the first
+    render is not sent when it is the same, so a form being filled in is not swapped away.
+    """
 
     async def events() -> AsyncIterator[str]:
         last = None
@@ -354,7 +367,8 @@ def _stream(
                 yield _sse("done", exc.message)
                 return
             if html != last:
-                yield _sse("update", html)
+                if last is not None or seen != fingerprint(html):
+                    yield _sse("update", html)
                 last = html
             if final:
                 yield _sse("done", "")
@@ -380,7 +394,7 @@ async def evaluation_stream(
         html = templates.get_template("_evaluation_live.html").render(viewer=viewer, **context)
         return html, _is_final(context["evaluation"])
 
-    return _stream(
+    return stream(
         request, render, lambda: container.wait_for_change(evaluation_id, STREAM_INTERVAL)
     )
 
@@ -391,7 +405,7 @@ async def cancel(
 ) -> Response:
     await checked_form(request, viewer)
     await evaluation_service.cancel_evaluation(container, viewer.principal, evaluation_id)
-    return _redirect(f"/ui/evaluations/{evaluation_id}")
+    return redirect(f"/ui/evaluations/{evaluation_id}")
 
 
 @router.post("/evaluations/{evaluation_id}/delete")
@@ -401,7 +415,7 @@ async def delete(
     await checked_form(request, viewer)
     await evaluation_service.get_evaluation(container, viewer.principal, evaluation_id)
     await evaluation_service.delete_evaluations(container, viewer.principal, [evaluation_id])
-    return _redirect("/ui/evaluations")
+    return redirect("/ui/evaluations")
 
 
 # -- items -----------------------------------------------------------------------------------
@@ -435,4 +449,4 @@ async def item_stream(
         html = templates.get_template("_item_live.html").render(viewer=viewer, **context)
         return html, context["item"].state.is_terminal
 
-    return _stream(request, render, lambda: asyncio.sleep(STREAM_INTERVAL))
+    return stream(request, render, lambda: asyncio.sleep(STREAM_INTERVAL))

@@ -29,19 +29,23 @@ from assay.core.text import (
     SHORT_TEXT_MAX,
     Bounded,
     Id,
+    Kind,
     LongName,
     LongText,
+    ShortText,
     Url,
 )
 from assay.services import compare as compare_service
 from assay.services import evaluations as evaluation_service
 from assay.services import trust as trust_service
 from assay.services import webhooks as webhook_service
-from assay.services.trust import ModelHub, ModelParams
+from assay.services.trust import TRUST_KIND, ModelHub, ModelParams
 from assay.services.webhooks import DeliveryView
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 
+#: ``kind=all`` lists evaluations of every kind.
+ALL_KINDS = "all"
 _SCORES = ("trust_score", "reliability_score", "security_score", "safety_score")
 
 
@@ -60,6 +64,14 @@ class EvaluationCreate(BaseModel):
     model_params: ModelParams | None = None
     system_prompt: LongText | None = None
     """Sent as the system prompt (before each probe's own) on every probe."""
+    transforms: list[ShortText] = Field(default_factory=list, max_length=10)
+    """Also run every probe rewritten by each: `base64`, `hex`, `rot13`, `leetspeak`, `case`,
+    `whitespace`, `translate:<language code>`, `paraphrase`; results group by transform."""
+    transform_model: ShortText | None = None
+    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
+    attacker: ShortText | None = None
+    """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
+    (the default, offline) or an attacker model `provider/model`."""
     api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
     webhook_url: Url | None = None
@@ -165,7 +177,7 @@ def _estimate(view: EvaluationProgress, completed: int, now: datetime) -> dateti
 
 
 def status_from_evaluation(view: EvaluationProgress, now: datetime) -> EvaluationStatusView:
-    completed = min(view.finished_items, view.total_items)
+    completed = min(view.completed_items, view.total_items)
     if view.total_items:
         progress = round(100.0 * completed / view.total_items, 1)
     else:
@@ -201,6 +213,7 @@ def results_from_evaluation(view: EvaluationView) -> EvaluationResults:
             "usage": summary.get("usage"),
             "harnesses": _harnesses(view),
             "catalog_version": (summary.get("catalog") or {}).get("version"),
+            **({"by_transform": summary["by_transform"]} if "by_transform" in summary else {}),
         }
     else:
         details = summary
@@ -246,6 +259,9 @@ async def create_evaluation(
         model_name=body.model_name,
         model_params=body.model_params,
         system_prompt=body.system_prompt,
+        transforms=body.transforms,
+        transform_model=body.transform_model,
+        attacker=body.attacker,
         api_key=body.api_key_value,
         webhook_url=body.webhook_url,
         name=body.name,
@@ -267,14 +283,30 @@ async def list_evaluations(
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX, description="Evaluations to skip.")] = 0,
     status: Annotated[EvaluationStatus | None, Query(description="Only this status.")] = None,
     agent_id: Annotated[str | None, Query(description="Only this agent's evaluations.")] = None,
+    kind: Annotated[
+        list[Kind] | None,
+        Query(
+            max_length=20,
+            description=(
+                "Kinds to list (repeat for several), or `all`. By default only trust-score"
+                " evaluations (`harness`), the ones this API creates and can show results of."
+            ),
+        ),
+    ] = None,
 ) -> EvaluationList:
-    """The organization's evaluations, newest first, with the total that match."""
+    """The organization's evaluations, newest first, with the total that match.
+
+    Only trust-score evaluations unless ``kind`` widens it: an ``/eval-runs`` run or a seed-004
+    simulation has neither an ``eval-{uuid}`` id nor the scores a trust-score client reads.
+    """
+    kinds = kind or [TRUST_KIND]
     page = await evaluation_service.list_evaluations(
         container,
         principal,
         limit=limit,
         offset=offset,
         filters={"status": status.value if status else None, "agent_id": agent_id},
+        kinds=None if ALL_KINDS in kinds else kinds,
     )
     return EvaluationList(
         evaluations=[list_item_from_evaluation(v) for v in page.items],

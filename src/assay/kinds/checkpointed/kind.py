@@ -299,12 +299,19 @@ class CheckpointedKind(Kind[CheckpointedParams]):
         params = self.validate_params(spec.params)
         record = items[0] if items else None
         state = None
-        if record is not None and record.outcome is not None and record.outcome.data:
-            state = RunState.model_validate(record.outcome.data)
+        if record is not None:
+            stored = (record.outcome.data if record.outcome is not None else None) or (
+                record.saved_state
+            )
+            state = RunState.model_validate(stored) if stored else None
         completed = record is not None and record.state == "passed"
+        cancelled = record is not None and record.state == "cancelled"
         duration = None
-        if state is not None and state.started_at and state.finished_at:
-            duration = round((state.finished_at - state.started_at).total_seconds(), 3)
+        if state is not None and state.started_at:
+            # A run cancelled while it waited never finished: it ran until now.
+            ended = state.finished_at or (_now() if cancelled else None)
+            if ended is not None:
+                duration = round((ended - state.started_at).total_seconds(), 3)
         taps = state.taps if state is not None else 0
         return {
             "final_status": "completed" if completed else "failed",
@@ -319,6 +326,7 @@ class CheckpointedKind(Kind[CheckpointedParams]):
                     "testMode": params.test_mode,
                     "finalStatus": "completed" if completed else "failed",
                     "metrics": {"tapsUsed": taps, "durationSeconds": duration},
-                },
+                }
+                | ({"cancelled": True} if cancelled else {}),
             },
         }

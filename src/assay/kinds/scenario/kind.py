@@ -39,9 +39,13 @@ class ScenarioKind(Kind[ScenarioParams]):
 
     @override
     def item_view(
-        self, outcome: dict[str, Any] | None, events: Sequence[RecordedEvent]
+        self,
+        outcome: dict[str, Any] | None,
+        events: Sequence[RecordedEvent],
+        item_input: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The run's transcript, verdict and measures; while it runs, the turns so far."""
+        del item_input
         if outcome is not None:
             return dict(outcome.get("data") or {})
         latest = max((e.attempt for e in events), default=0)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import ACTIVE_EVALUATION_STATUSES, TERMINAL_ITEM_STATES, EvaluationStatus
 from assay.store.tables import Evaluation, Item, Organization
-from assay.store.transitions import move_evaluations
+from assay.store.transitions import move_evaluations, queue_summarised_event
 
 evaluations = cast(Table, Evaluation.__table__)
 organizations = cast(Table, Organization.__table__)
@@ -151,11 +151,13 @@ async def finish_evaluation(
         conn, [evaluation_id], EvaluationStatus.COMPLETED, now, summary=summary
     ):
         return True
-    await conn.execute(
+    written = await conn.execute(
         update(evaluations)
         .where(evaluations.c.id == evaluation_id, evaluations.c.summary.is_(None))
         .values(summary=summary, updated_at=now)
     )
+    if written.rowcount:
+        await queue_summarised_event(conn, evaluation_id, now)
     return False
 
 

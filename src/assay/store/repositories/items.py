@@ -86,7 +86,9 @@ async def insert_items(
     plans: Sequence[ItemPlan],
     max_attempts: int,
     now: datetime,
+    first_seq: int = 0,
 ) -> None:
+    """Insert ``plans`` as queued items numbered from ``first_seq`` (callers insert in batches)."""
     if not plans:
         return
     await conn.execute(
@@ -103,7 +105,7 @@ async def insert_items(
                 "max_attempts": max_attempts,
                 "created_at": now,
             }
-            for seq, plan in enumerate(plans)
+            for seq, plan in enumerate(plans, start=first_seq)
         ],
     )
 
@@ -352,16 +354,27 @@ async def item_records(conn: AsyncConnection, evaluation_id: str) -> list[ItemRe
     trace at a time, not every item's conversation (no kind summarises traces).
     """
     result = await conn.stream(
-        select(items.c.seq, items.c.state, items.c.input, items.c.outcome, items.c.error)
+        select(
+            items.c.seq,
+            items.c.state,
+            items.c.input,
+            items.c.outcome,
+            items.c.error,
+            items.c.saved_state,
+        )
         .where(items.c.evaluation_id == evaluation_id)
         .order_by(items.c.seq)
         .execution_options(yield_per=1000)
     )
     records: list[ItemRecord] = []
-    async for seq, state, input_, outcome, error in result:
+    async for seq, state, input_, outcome, error, saved in result:
         if outcome is not None:
             outcome = {**outcome, "trace": {}}
-        records.append(ItemRecord(seq=seq, state=state, input=input_, outcome=outcome, error=error))
+        records.append(
+            ItemRecord(
+                seq=seq, state=state, input=input_, outcome=outcome, error=error, saved_state=saved
+            )
+        )
     return records
 
 

@@ -76,6 +76,14 @@ def visible_in(
     return or_(column.is_(None), column == workspace_id)
 
 
+async def list_workspaces(session: AsyncSession, org_id: str) -> list[Workspace]:
+    """The organization's workspaces, by slug."""
+    rows = await session.scalars(
+        select(Workspace).where(Workspace.org_id == org_id).order_by(Workspace.slug)
+    )
+    return list(rows.all())
+
+
 async def get_workspace_by_id(session: AsyncSession, workspace_id: str) -> Workspace | None:
     return await session.get(Workspace, workspace_id)
 
@@ -114,6 +122,34 @@ async def get_key(session: AsyncSession, key_id: str) -> ApiKey | None:
     """The key with this id unless it was revoked."""
     result: ApiKey | None = await session.scalar(
         select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    )
+    return result
+
+
+async def list_keys(
+    session: AsyncSession, org_id: str, workspace_id: str | None = None
+) -> list[tuple[ApiKey, str | None, str | None]]:
+    """The organization's keys (only ``workspace_id``'s when given), newest first.
+
+    Each comes with its workspace's slug and its user's email; revoked keys are included.
+    """
+    query = (
+        select(ApiKey, Workspace.slug, User.email)
+        .outerjoin(Workspace, Workspace.id == ApiKey.workspace_id)
+        .outerjoin(User, User.id == ApiKey.user_id)
+        .where(ApiKey.org_id == org_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    if workspace_id is not None:
+        query = query.where(ApiKey.workspace_id == workspace_id)
+    rows = await session.execute(query)
+    return [(key, slug, email) for key, slug, email in rows.all()]
+
+
+async def key_of_org(session: AsyncSession, org_id: str, key_id: str) -> ApiKey | None:
+    """The organization's key with this id, revoked or not."""
+    result: ApiKey | None = await session.scalar(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == org_id)
     )
     return result
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from assay.api.client_version import require_client_version
 from assay.api.deps import ContainerDep, PrincipalDep
 from assay.api.dialects.benchmarks import translate
 from assay.api.dialects.benchmarks.schemas import (
@@ -36,7 +37,12 @@ from assay.services.tenancy import workspace_principal
 from assay.tasks.archives import tasks_from_archive
 from assay.tasks.format import BUILTIN_DATASETS
 
-router = APIRouter(prefix="/api/v1/org/{org}/ws/{ws}", tags=["benchmarks"])
+router = APIRouter(
+    prefix="/api/v1/org/{org}/ws/{ws}",
+    tags=["benchmarks"],
+    dependencies=[Depends(require_client_version)],
+    responses={426: {"description": "Client below the supported minimum version"}},
+)
 COLLECTION = "benchmarks"
 
 

@@ -152,28 +152,26 @@ def status_filter(status: str | None) -> dict[str, Any]:
 
 
 def item_from_trace(trace: ItemDetail) -> ItemResponse:
-    task = trace.input.get("task", {})
-    outcome = trace.outcome
-    data = outcome.data if outcome is not None else {}
-    reason = outcome.scores[0].reason if outcome is not None and outcome.scores else None
+    """One item in the seed's shape, from what the task kind shows of it (``trace.view``)."""
+    shown = trace.view
     verdict = None
     if trace.state.value in ("passed", "failed"):
         verdict = "passed" if trace.state.value == "passed" else "failed"
     return ItemResponse(
         id=trace.id,
-        task_name=task.get("name"),
-        capability=task.get("capability"),
-        difficulty=task.get("difficulty"),
+        task_name=shown.get("task_name"),
+        capability=shown.get("capability"),
+        difficulty=shown.get("difficulty"),
         state=trace.state.value,
         verdict=verdict,
-        reason=reason,
+        reason=shown.get("reason"),
         attempts=trace.attempts,
-        timings=data.get("timings", {}),
+        timings=shown.get("timings") or {},
         trace=[
             {"kind": e.kind, "attempt": e.attempt, "at": e.created_at.isoformat(), **e.payload}
             for e in trace.events
         ],
-        verifier=outcome.trace.get("verifier") if outcome is not None else None,
+        verifier=shown.get("verifier"),
         error=trace.error,
         started_at=trace.started_at,
         finished_at=trace.finished_at,

@@ -83,13 +83,14 @@ async def create_eval_run(
             container, principal, reference[1], reference[0]
         )
         target = translate.with_model_override(target, body)
+    translate.check_required_field(body)
     view = await evaluation_service.create_evaluation(
         container,
         principal,
         translate.spec_from_eval_run_request(body, target),
         secrets={"target": secrets},
         collection=collection,
-        labels=translate.labels_from_eval_run_request(body, target),
+        labels=translate.labels_from_eval_run_request(body, target, principal.user_id),
     )
     EVALUATIONS_CREATED.labels(kind=view.kind, api="eval-runs").inc()
     try:
@@ -123,7 +124,9 @@ async def list_eval_runs(
     ),
     limit: int = Query(20, ge=1, le=1000),
     page: int = Query(1, ge=0, le=PAGE_MAX),
-    sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
+    sort_by: str = Query(
+        "created_at", max_length=64, description="Field to sort by (any eval-table column)"
+    ),
     sort_order: Literal["asc", "desc"] = "desc",
 ) -> PaginatedEvalRuns:
     started = time.perf_counter()
@@ -132,8 +135,10 @@ async def list_eval_runs(
         requested = [t.strip() for t in eval_types.split(",") if t.strip()]
         unknown = [t for t in requested if t not in kinds]
         if unknown:
-            raise ValidationFailed.for_field(
-                ("query", "eval_types"), f"unknown eval types {unknown}; use {kinds}"
+            # Agno's answer: 422 with a string detail, not a list of fields.
+            raise ValidationFailed(
+                f"Invalid eval_type: {unknown[0]!r} is not a valid EvalType."
+                f" Valid types: {', '.join(kinds)}"
             )
         kinds = requested
     page = max(page, 1)
@@ -152,7 +157,7 @@ async def list_eval_runs(
         },
         kinds=kinds,
         newest_first=sort_order == "desc",
-        sort_by=sort_by,
+        sort_by=translate.sort_column(sort_by),
     )
     return PaginatedEvalRuns(
         data=[translate.eval_run_response_from_evaluation(v) for v in result.items],

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assay.core.text import TEXT_MAX, Bounded, Id, LongName, LongText, ShortText
+from assay.core.text import TEXT_MAX, Bounded, Id, JsonObject, LongName, LongText, ShortText
 
 
 class EvalType(StrEnum):
@@ -49,7 +49,14 @@ class EvalRunInput(BaseModel):
     warmup_runs: int = Field(default=0, ge=0, le=10)
     """Number of warmup runs before measuring performance."""
     expected_tool_calls: list[ShortText] | None = Field(default=None, max_length=100)
-    """Expected tool calls for reliability evaluation."""
+    """Expected tool calls for reliability evaluation (``[]``: no tool may be called)."""
+    allow_additional_tool_calls: bool = False
+    """When true, tool calls not in expected_tool_calls are allowed (subset matching)."""
+    expected_tool_call_arguments: (
+        dict[ShortText, JsonObject | Annotated[list[JsonObject], Field(max_length=100)]] | None
+    ) = Field(default=None, max_length=100)
+    """Expected arguments per tool: `{"multiply": {"a": 10}}`, or a list of such objects,
+    each of which some call must match."""
 
 
 class EvalSchema(BaseModel):
@@ -63,6 +70,8 @@ class EvalSchema(BaseModel):
     workflow_id: str | None = None
     name: str | None = None
     evaluated_component_name: str | None = None
+    user_id: str | None = None
+    """The user whose key created the run (None for a service key)."""
     eval_type: EvalType
     eval_data: dict[str, Any]
     eval_input: dict[str, Any] | None = None

@@ -31,6 +31,9 @@ class CreateTaskAgentRequest(BaseModel):
     externalId: str | None = Field(default=None, max_length=500)
     verificationTimeoutSeconds: float | None = Field(default=None, gt=0)
     """Assay extension: this task's verification deadline (else ASSAY_VERIFICATION_TIMEOUT)."""
+    agentId: str | None = Field(default=None, min_length=1, max_length=200)
+    """Assay extension: the planner, a registered `openai-chat` agent's id or a model as
+    `provider/model` (else ASSAY_AGENT_MODEL, else the offline planner)."""
 
 
 class CreateTaskAgentResponse(BaseModel):

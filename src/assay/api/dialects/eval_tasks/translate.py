@@ -51,6 +51,7 @@ def task_from_request(body: CreateTaskAgentRequest) -> TaskRequest:
         webhook_url=body.webhookUrl,
         external_id=body.externalId,
         verification_timeout_s=body.verificationTimeoutSeconds,
+        agent_id=body.agentId,
     )
 
 

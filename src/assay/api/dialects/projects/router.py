@@ -89,6 +89,17 @@ async def get_connector(
     return translate.connector_response_from_view(view)
 
 
+@router.post(
+    "/{project_id}/connectors/{connector_id}/test", operation_id="projects-connectors-test"
+)
+async def test_connector(
+    project_id: str, connector_id: str, container: ContainerDep, principal: PrincipalDep
+) -> wire.ConnectorResponse:
+    """Ask the connector's platform now whether its key and agent are right (400 if not)."""
+    view = await connector_service.test_connector(container, principal, project_id, connector_id)
+    return translate.connector_response_from_view(view)
+
+
 @router.put("/{project_id}/connectors/{connector_id}", operation_id="projects-connectors-update")
 async def update_connector(
     project_id: str,

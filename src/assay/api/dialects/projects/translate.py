@@ -2,7 +2,9 @@
 
 Field names are camelCase on the wire and snake_case inside; a connector's free-form
 ``config`` and ``credentials`` have their top-level keys converted the same way, and the
-kind's records (transcripts, criteria, the matrix) have their snake_case keys camelCased.
+kind's records (transcripts, criteria, the matrix) have their snake_case keys camelCased. What
+the agent itself produced (a tool call's ``arguments``) is its data, not the API's, and is served
+exactly as the agent sent it, whatever the connector type.
 """
 
 from __future__ import annotations
@@ -28,12 +30,21 @@ from assay.services.simulations import (
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 
+#: Keys whose values are the agent's own data: kept as they are, never converted.
+AGENT_DATA_KEYS = frozenset({"arguments"})
+
 
 def camel_keys(value: Any) -> Any:
-    """``value`` with every snake_case dict key camelCased, recursively (ids stay as they are)."""
+    """``value`` with the API's snake_case dict keys camelCased, recursively.
+
+    Ids stay as they are, and so does the value of an :data:`AGENT_DATA_KEYS` key: a client
+    checks that the agent called ``cancel(booking_id=...)``, not ``bookingId``.
+    """
     if isinstance(value, dict):
         return {
-            (to_camel(k) if isinstance(k, str) and _SNAKE.match(k) else k): camel_keys(v)
+            (to_camel(k) if isinstance(k, str) and _SNAKE.match(k) else k): (
+                v if k in AGENT_DATA_KEYS else camel_keys(v)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
