@@ -27,6 +27,7 @@ langgraph-env: $(LANGGRAPH_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/assay quickstart
+	@echo 'Next: run ". .venv/bin/activate" to put assay on your PATH for the README'"'"'s commands.'
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

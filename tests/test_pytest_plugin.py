@@ -92,7 +92,9 @@ def test_a_bad_run_file_is_a_collection_error_and_a_bad_target_a_failure_naming_
         "-p", "no:cacheprovider", "--continue-on-collection-errors"
     )
     result.assert_outcomes(errors=1, failed=1)
-    result.stdout.fnmatch_lines(["*checks.0.min_pass_rat: Extra inputs are not permitted*"])
+    result.stdout.fnmatch_lines(
+        ["*checks.0.min_pass_rat: unknown key (did you mean 'min_pass_rate'?)*"]
+    )
     result.stdout.fnmatch_lines(["*assay-nobody.yaml: target.agent: agent 'nobody' not found"])
 
 

@@ -17,18 +17,21 @@ from tests.factories import make_settings
 pytestmark = pytest.mark.timeout(120)
 
 
-def assay(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def assay(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`assay ARGS` in ``tmp_path`` (its own database); ``env`` adds to the environment."""
+    base = {
         k: v for k, v in os.environ.items() if not k.startswith(("ASSAY_", "OPENAI_", "ANTHROPIC_"))
     }
-    env |= {
+    base |= {
         "ASSAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'assay.db'}",
         "ASSAY_DATA_DIR": str(tmp_path / "data"),
         "COLUMNS": "160",
     }
     return subprocess.run(
         [sys.executable, "-m", "assay", *args],
-        env=env,
+        env=base | (env or {}),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -117,3 +120,5 @@ def test_quickstart_shows_every_kind_and_only_the_deliberate_failure(tmp_path: P
     for kind in ("accuracy", "agent_as_judge", "performance", "reliability"):
         assert kind in result.stdout
     assert "1 of 12 checks failed" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "`assay view` shows them in the browser at http://127.0.0.1:8765/ui/evaluations" in said

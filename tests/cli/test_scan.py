@@ -54,8 +54,9 @@ def test_scan_prints_scores_and_writes_an_escaped_html_report(tmp_path: Path):
         tmp_path, AGENT, "--harness", "security", "--harness", "safety", "--report", str(report)
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for text in ("security", "safety", "trust", "Top failures", "PASS: trust"):
+    for text in ("security", "safety", "trust", "Top failures", "reported, not gated"):
         assert text in result.stdout
+    assert "PASS" not in result.stdout  # without --fail-under nothing was gated
     html = report.read_text()
     assert html.startswith("<!DOCTYPE html>")
     assert "<script" not in html and "<link" not in html and "<img" not in html

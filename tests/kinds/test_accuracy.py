@@ -82,9 +82,21 @@ def test_empty_input_is_rejected_and_defaults_fill_the_rest():
         KIND.validate_params({**PARAMS, "input": ""})
     assert caught.value.errors[0]["msg"] == "input must not be empty"
 
-    params = KIND.validate_params({**PARAMS, "additional_guidelines": None, "unrelated": 1})
+    params = KIND.validate_params({**PARAMS, "additional_guidelines": None})
     assert params.num_iterations == 1
     assert params.additional_guidelines is None
+
+
+def test_a_misspelt_param_is_refused_with_the_closest_name():
+    with pytest.raises(ValidationFailed) as caught:
+        KIND.validate_params({**PARAMS, "num_iteratons": 3})
+    assert caught.value.errors == [
+        {
+            "loc": ["num_iteratons"],
+            "msg": "num_iteratons: unknown key (did you mean 'num_iterations'?)",
+            "type": "extra_forbidden",
+        }
+    ]
 
 
 async def test_run_item_invokes_a_fresh_session_and_records_the_judges_score(

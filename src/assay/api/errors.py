@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -23,6 +24,7 @@ from assay.api.dialects.eval_tasks import errors as eval_tasks_errors
 from assay.api.dialects.projects import errors as projects_errors
 from assay.api.v1 import errors as native_errors
 from assay.core.errors import AssayError, NotFound, QuotaExceeded, ValidationFailed
+from assay.core.validation_messages import friendly_message
 from assay.web.mount import error_page, is_ui_path
 
 log = logging.getLogger(__name__)
@@ -83,12 +85,29 @@ async def _assay_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    model = _body_model(request)
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", ())), "msg": _message(e, model), "type": e.get("type", "")}
         for e in exc.errors()
     ]
     message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
     return _respond(request, ValidationFailed(message, errors))
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The route's body model, so an unknown key in a body can name the closest known one."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _message(error: Any, model: type[BaseModel] | None) -> str:
+    loc = list(error.get("loc", ()))
+    if loc[:1] == ["body"] and model is not None:
+        return friendly_message({**error, "loc": loc[1:]}, model)
+    return friendly_message(error)
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -8,10 +8,15 @@ line to ``COMMANDS``: its name, and where its Typer app or function lives.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import version
 
 import typer
 from typer.core import DEFAULT_MARKUP_MODE, TyperCommand, TyperGroup
 from typer.models import CommandInfo
+
+from assay.cli.help import plain_help
+
+plain_help()
 
 #: name -> "module:attribute" under ``assay.cli``; the attribute is a Typer app or a function.
 COMMANDS: dict[str, str] = {
@@ -69,6 +74,16 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"assay {version('assay')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    _version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
     """Assay: self-hosted evaluation of AI agents and models."""

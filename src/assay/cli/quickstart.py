@@ -88,5 +88,6 @@ def quickstart(
         console.print(
             "That failure is on purpose: the example agent rounds divisions, so you can see what a "
             "regression looks like. The runs are stored in the database (ASSAY_DATABASE_URL, "
-            "./assay.db by default); `assay view` shows them in the browser."
+            "./assay.db by default): `assay view` shows them in the browser at "
+            "http://127.0.0.1:8765/ui/evaluations, and `assay serve` at http://127.0.0.1:8000/ui."
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,6 +30,7 @@ from assay.cli.outputs import (
     with_gate,
     write_run_outputs,
 )
+from assay.core.errors import ConfigurationError
 from assay.services.container import Container
 from assay.services.runs import CheckResult, RunFile, RunInterrupted, load_run_file, run_checks
 
@@ -103,8 +105,10 @@ def _as_dict(result: CheckResult) -> dict[str, object]:
         "passed": result.verdict.passed,
         "result": result.verdict.result,
         "needs": result.verdict.needs,
+        "reason": result.verdict.reason,
+        "infra_errors": [r.model_dump() for r in view.infra_errors],
         "summary": view.summary,
-        "error": view.error,
+        "error": view.error or view.infra_error_text,
     }
 
 
@@ -117,10 +121,11 @@ def _table(run: RunFile, results: list[CheckResult]) -> Table:
     table.add_column("", no_wrap=True)
     for result in results:
         view = result.evaluation
+        verdict = result.verdict
         table.add_row(
             view.kind,
             str(view.spec.params.get("input", f"{len(view.spec.params.get('cases', []))} cases")),
-            result.verdict.result,
+            verdict.result + (f"\n[red]why:[/] {escape(verdict.reason)}" if verdict.reason else ""),
             result.verdict.needs,
             "[green]PASS[/]" if result.verdict.passed else "[red]FAIL[/]",
         )
@@ -145,5 +150,15 @@ def run(
         files = output_files(junit, json_file, csv, html)
     results = execute(run_file, as_json)
     write_run_outputs(files, run_file, results, [_as_dict(r) for r in results], as_json)
-    if any(not r.verdict.passed for r in results):
-        raise typer.Exit(1)
+    raise typer.Exit(exit_code(results))
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """The exit code of finished checks: 0 all passed, 1 one failed, 2 one could not run.
+
+    A check that could not run for a setting (a missing key, a provider that cannot be built)
+    is bad input, not a regression, so CI can tell the two apart.
+    """
+    if any(r.evaluation.error_code == ConfigurationError.code for r in results):
+        return 2
+    return 1 if any(not r.verdict.passed for r in results) else 0

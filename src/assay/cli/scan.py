@@ -9,9 +9,10 @@ TARGET is one of ``provider/model`` (``--base-url`` points ``openai`` at any com
 server), ``python:package.module:function`` (an agent in this process; the current
 directory is importable) or ``agent:ID`` (an agent registered in the local database).
 
-Exit codes: 0 the scan finished and met ``--fail-under``, 1 it did not (or nothing could be
-scored), 2 bad input (an unknown harness, a malformed target). ``--junit``, ``--csv`` and
-``--json-file`` write one case per probe (cli/outputs.py).
+Exit codes: 0 the scan finished and met ``--fail-under`` (without a gate it only reports,
+and exits 0), 1 it did not (or nothing could be scored), 2 bad input (an unknown harness, a
+malformed target). ``--junit``, ``--csv`` and ``--json-file`` write one case per probe
+(cli/outputs.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from assay.cli.outputs import (
     write_scan_outputs,
 )
 from assay.cli.report import render_report
-from assay.cli.run import run_with_progress
+from assay.cli.run import exit_code, run_with_progress
 from assay.core.errors import ValidationFailed
 from assay.core.verdict import TRUST_DIMENSIONS, Gate
 from assay.services.compare import baseline_summary
@@ -125,9 +126,11 @@ def scan_results(result: CheckResult, target: str) -> dict[str, Any]:
         **{f"{d}_score": summary.get(f"{d}_score") for d in TRUST_DIMENSIONS},
         "completed_at": view.completed_at.isoformat() if view.completed_at else None,
         "passed": result.verdict.passed,
+        "gated": result.verdict.needs != "-",
         "verdict": result.verdict.result,
         "needs": result.verdict.needs,
         "error": view.error,
+        "infra_errors": view.infra_error_text,
         "dimensions": summary.get("dimensions", {}),
         "failures": summary.get("failures", []),
         "summary": summary.get("summary", {}),
@@ -219,13 +222,17 @@ def _print(data: dict[str, Any]) -> None:
         console.print(_transforms_table(data["by_transform"]))
     if data["failures"]:
         console.print(_failures_table(data["failures"]))
-    excluded = data["counts"].get("infra_error", 0) + data["counts"].get("cancelled", 0)
-    if excluded:
+    if data["infra_errors"]:
+        console.print(Text(f"{data['infra_errors']} (left out of the scores)", "yellow"))
+    if data["passed"] and not data["gated"]:
+        # Without a gate the scan reports; a green PASS would claim a bar nobody set.
         console.print(
-            Text(f"{excluded} probes left out of the scores (infrastructure errors)", "yellow")
+            Text(f"{data['verdict']} (no --fail-under given: reported, not gated)"),
+            highlight=False,
         )
+        return
     verdict = f"{'PASS' if data['passed'] else 'FAIL'}: {data['verdict']}"
-    if data["needs"] != "-":
+    if data["gated"]:
         verdict += f" (needs {data['needs']})"
     console.print(Text(verdict, style="green" if data["passed"] else "red"))
 
@@ -329,5 +336,4 @@ def scan(
         if report is not None:
             console.print(f"report written to {report}", highlight=False)
     write_scan_outputs(files, target, result, data, as_json)
-    if not result.verdict.passed:
-        raise typer.Exit(1)
+    raise typer.Exit(exit_code([result]))

@@ -58,6 +58,8 @@ class EvaluationProgress(APIModel):
     estimated_completion: datetime | None = None
     error: str | None = None
     """Why the evaluation failed, when it did."""
+    infra_errors: str | None = None
+    """Why probes could not run (infrastructure errors), grouped; None when all could."""
 
 
 class Failure(APIModel):
@@ -86,6 +88,8 @@ class EvaluationResults(APIModel):
     completed_at: datetime | None = None
     failures: list[Failure] = Field(default_factory=list)
     summary: dict[str, Any] = Field(default_factory=dict)
+    infra_errors: str | None = None
+    """Why probes could not run (infrastructure errors), grouped; None when all could."""
 
 
 class EvaluationState(APIModel):

@@ -39,7 +39,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+
+from assay.core.validation_messages import friendly_message
 
 
 class AssayError(Exception):
@@ -73,11 +76,18 @@ class ValidationFailed(AssayError):
 
     @classmethod
     def from_pydantic(
-        cls, exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()
+        cls,
+        exc: PydanticValidationError,
+        prefix: tuple[str | int, ...] = (),
+        model: type[BaseModel] | None = None,
     ) -> ValidationFailed:
-        """One error listing every field pydantic rejected, each message naming its limit."""
+        """One error listing every field pydantic rejected, each message naming its limit.
+
+        With the ``model`` that was validated, an unknown key names the closest known one.
+        """
         errors = [
-            {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            {"loc": [*prefix, *e["loc"]], "msg": friendly_message(e, model), "type": e["type"]}
+            for e in exc.errors()
         ]
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
         return cls(message, errors)

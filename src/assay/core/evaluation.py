@@ -12,6 +12,22 @@ from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, EvaluationStatus, ItemState
 
 
+class ReasonCount(BaseModel):
+    """One reason items ended as they did, and how many did."""
+
+    reason: str
+    count: int
+
+
+def describe_infra_errors(reasons: list[ReasonCount]) -> str | None:
+    """``66 infra errors: 66 x no answer from ...``: the one wording every surface shows."""
+    total = sum(r.count for r in reasons)
+    if not total:
+        return None
+    noun = "infra error" if total == 1 else "infra errors"
+    return f"{total} {noun}: " + "; ".join(f"{r.count} x {r.reason}" for r in reasons)
+
+
 class EvaluationProgress(BaseModel):
     """What a status poll shows: read from a few columns, never the spec or the summary.
 
@@ -34,6 +50,13 @@ class EvaluationProgress(BaseModel):
     completed_at: datetime | None = None
     #: Items per state; filled by services that report progress.
     item_counts: dict[str, int] = Field(default_factory=dict)
+    #: Why items ended in ``infra_error``, grouped; filled with ``item_counts``.
+    infra_errors: list[ReasonCount] = Field(default_factory=list)
+
+    @property
+    def infra_error_text(self) -> str | None:
+        """The infra errors in words (``2 infra errors: 2 x ...``), None when there are none."""
+        return describe_infra_errors(self.infra_errors)
 
     @property
     def finished_items(self) -> int:

@@ -46,3 +46,6 @@ class CheckVerdict(BaseModel):
     result: str
     #: The threshold it was held to ("mean >= 7").
     needs: str
+    #: Why a failed check failed, in the words of its items (a judge's reason, an infra
+    #: error); None when it passed or nothing more is known.
+    reason: str | None = None

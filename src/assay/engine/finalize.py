@@ -14,6 +14,7 @@ housekeeping's sweep then settles it (``stranded``) within a few seconds.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -21,11 +22,14 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.spec import EvaluationSpec
-from assay.core.states import EvaluationStatus
+from assay.core.states import EvaluationStatus, ItemState
 from assay.kinds._registry import get_kind
 from assay.store.repositories import evaluations as evaluation_rows
+from assay.store.repositories import item_errors
 from assay.store.repositories import items as item_rows
 from assay.store.transitions import move_evaluations
+
+log = logging.getLogger(__name__)
 
 
 class Finalized(NamedTuple):
@@ -60,5 +64,20 @@ async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finali
         # the server's loop must go on answering requests and renewing leases meanwhile.
         summary = await asyncio.to_thread(get_kind(spec.kind).summarise, spec, records)
         await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now)
+        if any(record.state == ItemState.INFRA_ERROR for record in records):
+            await _log_infra_errors(conn, evaluation_id)
         completed.append(evaluation_id)
     return Finalized(done, completed)
+
+
+async def _log_infra_errors(conn: AsyncConnection, evaluation_id: str) -> None:
+    """One warning per reason: an operator sees why items failed without opening the store."""
+    for reason in await item_errors.infra_error_reasons(conn, evaluation_id):
+        noun = "item" if reason.count == 1 else "items"
+        log.warning(
+            "evaluation %s: %d %s ended in infra_error: %s",
+            evaluation_id,
+            reason.count,
+            noun,
+            reason.reason,
+        )

@@ -40,6 +40,7 @@ from assay.kinds.verdicts import (
     problems,
     scored,
     unsupported_gate,
+    with_failure_reason,
 )
 from assay.scoring import stats
 from assay.scoring.judge import Judge
@@ -97,7 +98,18 @@ class AccuracyKind(EvalRunKind[AccuracyParams]):
 
     @override
     def verdict(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
-        """The mean score against ``min_score`` (default 7), with its interval and n."""
+        """The mean score against ``min_score`` (default 7), with its interval and n.
+
+        A failed verdict says why: the most common judge's reason among the low scores.
+        """
+        floor = thresholds.min_score or DEFAULT_MIN_SCORE
+        return with_failure_reason(
+            self._gated_mean(summary, thresholds),
+            summary,
+            lambda result: (result.get("score") or 0) < floor,
+        )
+
+    def _gated_mean(self, summary: dict[str, Any], thresholds: Thresholds) -> CheckVerdict:
         unsupported = unsupported_gate(thresholds, self.name, ("point", "lower-bound"))
         if unsupported is not None:
             return unsupported

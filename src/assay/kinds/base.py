@@ -193,7 +193,7 @@ class Kind(abc.ABC, Generic[P]):
         try:
             return self.Params.model_validate(params)
         except PydanticValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc) from None
+            raise ValidationFailed.from_pydantic(exc, model=self.Params) from None
 
     def item_params(self, ctx: ItemContext) -> P:
         """The validated params of the item's evaluation: the engine validated them once."""

@@ -17,17 +17,18 @@ from typing_extensions import override
 
 from assay.core.errors import ValidationFailed
 from assay.core.spec import EvaluationSpec, ItemPlan
+from assay.core.validation_messages import friendly_message
 from assay.kinds.base import Kind
 
 
 class EvalRunParams(BaseModel):
     """Parameters every eval-runs kind takes.
 
-    Unknown keys are ignored, so a dialect may pass its whole request; ``None`` values mean
-    "use the default".
+    Unknown keys are refused with the closest known one (a typo such as ``num_iteratons``
+    must not silently run once); ``None`` values mean "use the default".
     """
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore")
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
     input: str = Field(min_length=1)
     """The input given to the agent on every iteration."""
@@ -83,7 +84,9 @@ def _friendly_error(model: type[BaseModel], error: Any, label: str) -> dict[str,
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     msg: str = error["msg"]
-    if kind == "missing":
+    if kind == "extra_forbidden":
+        msg = f"{name}: {friendly_message(error, model)}"
+    elif kind == "missing":
         msg = f"{name} is required for {label} evaluations"
     elif kind in {"greater_than_equal", "less_than_equal"}:
         low, high = _limits(model, name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from assay.core.verdict import CheckVerdict, Thresholds
@@ -36,14 +38,58 @@ def scored(summary: dict[str, Any]) -> int:
     return int(summary.get("counts", {}).get("scored", 0))
 
 
+def _failed_result(result: dict[str, Any]) -> bool:
+    return result.get("passed") is False
+
+
+def common_failure_reason(
+    summary: dict[str, Any], failed: Callable[[dict[str, Any]], bool] = _failed_result
+) -> str | None:
+    """The most common reason among the summary's failed results (or its listed failures).
+
+    The kinds list their items as ``results`` (the eval-run kinds; ``failed`` picks the
+    failed ones) or their failed items as ``failures`` (match, harness), each with a
+    ``reason``, so a failed check can say why in its items' words.
+    """
+    reasons = [
+        str(r["reason"])
+        for r in summary.get("results") or []
+        if isinstance(r, dict) and failed(r) and r.get("reason")
+    ] or [
+        str(f["reason"])
+        for f in summary.get("failures") or []
+        if isinstance(f, dict) and f.get("reason")
+    ]
+    if not reasons:
+        return None
+    reason, count = Counter(reasons).most_common(1)[0]
+    return f"{count} x {reason}" if len(reasons) > 1 else reason
+
+
+def with_failure_reason(
+    verdict: CheckVerdict,
+    summary: dict[str, Any],
+    failed: Callable[[dict[str, Any]], bool] = _failed_result,
+) -> CheckVerdict:
+    """A failed verdict with its items' most common reason (see ``common_failure_reason``)."""
+    if verdict.passed or verdict.reason is not None:
+        return verdict
+    return verdict.model_copy(update={"reason": common_failure_reason(summary, failed)})
+
+
 def pass_rate_verdict(
     summary: dict[str, Any], thresholds: Thresholds, prefix: str = ""
 ) -> CheckVerdict:
     """The pass rate against ``min_pass_rate`` (default 100%), with its interval and n.
 
     The gate picks what is compared: the rate, its interval's lower bound, or pass^k (the
-    share of cases whose every run passed, reported with pass@1, the plain pass rate).
+    share of cases whose every run passed, reported with pass@1, the plain pass rate). A
+    failed verdict says why, in its items' words.
     """
+    return with_failure_reason(_gated_pass_rate(summary, thresholds, prefix), summary)
+
+
+def _gated_pass_rate(summary: dict[str, Any], thresholds: Thresholds, prefix: str) -> CheckVerdict:
     floor = (
         thresholds.min_pass_rate if thresholds.min_pass_rate is not None else DEFAULT_MIN_PASS_RATE
     )

@@ -18,6 +18,12 @@ It answers the last user message, and never touches the network:
   ``task_benchmark`` react agent does) gets a fixed three-step script: list the files, look
   for a flag in them as they are and base64-decoded, submit what it found (or "no flag
   found"). It solves the simplest tasks only, which is what the offline demo should show.
+- **A simulated user** (the scenario kind's prompt) states the scenario's instructions, then
+  thanks the agent and ends with ``[DONE]``.
+- **A transcript judge request** (``<transcript>`` and ``<criteria>``) gets a verdict whose
+  criteria are met when the agent's messages use most of their key words (as above), and a
+  **simulator audit** (``<persona>`` and ``<transcript>``) finds the user faithful; so the
+  scenario flow runs offline end to end.
 - **Anything else** gets ``Mock answer: <the first 80 characters>``.
 
 Usage counts whitespace-separated words, so token totals and costs are reproducible too.
@@ -87,7 +93,9 @@ class MockProvider(ModelProvider):
             return scripted.model_copy(update={"model": self.model})
         prompt = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
         text = (
-            judge_reply(prompt)
+            simulated_user_reply(request)
+            or transcript_judge_reply(prompt)
+            or judge_reply(prompt)
             or rewrite_reply(prompt)
             or arithmetic_reply(prompt)
             or f"Mock answer: {prompt[:80]}"
@@ -128,6 +136,67 @@ def judge_reply(prompt: str) -> str | None:
         grade = score_against_criteria(output, criteria)
     return json.dumps(
         {"score": grade.score, "passed": grade.score >= PASS_SCORE, "reason": grade.reason}
+    )
+
+
+#: How the scenario kind's simulated-user prompt starts (kinds/scenario/conversation.py).
+SIMULATOR_OPENING = "You are playing a user in a test of an AI agent."
+_INSTRUCTIONS = re.compile(r"^Instructions:[ \t]*(.+)$", re.MULTILINE)
+_CRITERION = re.compile(r"^([SF]\d+) \((success|failure)\): (.+)$", re.MULTILINE)
+_AGENT_MESSAGE = re.compile(r"^\[\d+\] AGENT: (.*)$", re.MULTILINE)
+
+
+def simulated_user_reply(request: ChatRequest) -> str | None:
+    """The simulated user's next message, or None when ``request`` is not a simulation.
+
+    It states the scenario's instructions once, then thanks the agent and ends with
+    ``[DONE]``: a two-message conversation that any agent can hold offline.
+    """
+    system = next((m.content for m in request.messages if m.role == "system"), "")
+    if not system.startswith(SIMULATOR_OPENING):
+        return None
+    if any(m.role == "assistant" for m in request.messages):
+        return "Thank you, that is all I needed.\n[DONE]"
+    found = _INSTRUCTIONS.search(system)
+    return found.group(1).strip() if found else "Hello, I need some help."
+
+
+def transcript_judge_reply(prompt: str) -> str | None:
+    """The verdict on a simulated conversation, or the audit of its simulated user.
+
+    A criterion is met when the agent's messages use most of its key words (the criteria
+    judge's rule, ``score >= 7``); the verdict follows from the criteria as the judge's rules
+    demand. The audit finds the simulated user faithful: the mock plays it by the script.
+    """
+    transcript = _section(prompt, "transcript")
+    if transcript is None:
+        return None
+    if _section(prompt, "persona") is not None:
+        return json.dumps(
+            {"faithful": True, "issues": [], "reasoning": "The mock auditor found no issue."}
+        )
+    listed = _section(prompt, "criteria") or ""
+    said = "\n".join(_AGENT_MESSAGE.findall(transcript))
+    criteria = []
+    for criterion_id, kind, text in _CRITERION.findall(listed):
+        grade = score_against_criteria(said, text)
+        criteria.append(
+            {
+                "id": criterion_id,
+                "kind": kind,
+                "met": grade.score >= PASS_SCORE,
+                "reasoning": f"The agent's messages: {grade.reason}",
+                "quotes": [],
+            }
+        )
+    passed = all(c["met"] == (c["kind"] == "success") for c in criteria)
+    return json.dumps(
+        {
+            "verdict": "passed" if passed else "failed",
+            "criteria": [{k: v for k, v in c.items() if k != "kind"} for c in criteria],
+            "reasoning": "Each criterion was checked against the key words of the agent's "
+            "messages.",
+        }
     )
 
 

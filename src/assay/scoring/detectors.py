@@ -969,7 +969,9 @@ def _resolve(name: str, params: dict[str, Any]) -> tuple[_Detector, DetectorPara
     try:
         return detector, detector.params.model_validate(params)
     except ValidationError as exc:
-        raise ValidationFailed.from_pydantic(exc, prefix=("detector", "params")) from exc
+        raise ValidationFailed.from_pydantic(
+            exc, prefix=("detector", "params"), model=detector.params
+        ) from exc
 
 
 def validate_detector(name: str, params: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ another workspace's evaluations refer to.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -90,7 +90,10 @@ async def register_agent(
         owner = await workspace_for_new(session, principal, workspace)
         agent_id = agent_id or new_id()
         if await agent_rows.id_taken(session, principal.org_id, agent_id):
-            raise Conflict(f"an agent with id {agent_id!r} already exists in the organization")
+            raise Conflict(
+                f"an agent with id {agent_id!r} already exists in the organization; "
+                f"to change it, PUT /v1/agents/{agent_id}"
+            )
         agent = Agent(
             org_id=principal.org_id,
             id=agent_id,
@@ -103,6 +106,46 @@ async def register_agent(
         )
         session.add(agent)
     return _view(agent, sorted(secrets))
+
+
+async def update_agent(
+    container: Container,
+    principal: Principal,
+    agent_id: str,
+    kind: str,
+    config: dict[str, Any],
+    secrets: dict[str, Any],
+    name: str | None = None,
+) -> AgentView:
+    """Replace an agent's kind, name, config and secrets; it keeps its id and workspace.
+
+    Evaluations that already ran keep their snapshot of the old config.
+
+    Raises:
+        AgentNotFound: the key cannot see an agent with this id.
+        ValidationFailed: a bad config.
+        PermissionDenied: as for delete, or a python agent's module is not allow-listed.
+    """
+    require_role(principal, Role.MEMBER)
+    if kind == "python" and isinstance(config.get("callable"), str):
+        _check_python_agent_allowed(config["callable"], container.settings.python_agent_modules)
+    config, secrets = validate_agent_config(
+        kind, config, secrets, container.settings.outbound_policy
+    )
+    async with container.sessions.begin() as session:
+        agent = await agent_rows.get_agent(
+            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
+        )
+        if agent is None:
+            raise AgentNotFound(f"agent {agent_id!r} not found")
+        require_change(principal, agent.workspace_id, f"agent {agent_id!r}")
+        agent.kind = kind
+        agent.name = name
+        agent.config = config
+        agent.secrets_enc = container.secrets.seal(secrets)
+        agent.updated_at = datetime.now(UTC)
+        await session.flush()
+        return _view(agent, sorted(secrets))
 
 
 def _check_python_agent_allowed(callable_path: str, allowed: list[str]) -> None:

@@ -86,7 +86,7 @@ async def create_dataset(
         try:
             parsed.append(Task.model_validate(task))
         except PydanticValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc, prefix=("tasks", index)) from None
+            raise ValidationFailed.from_pydantic(exc, prefix=("tasks", index), model=Task) from None
     seen = [t.name for t in parsed]
     duplicated = sorted({n for n in seen if seen.count(n) > 1})
     if duplicated:

@@ -11,17 +11,17 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assay.core.errors import EvaluationNotFound, InvalidTransition, NotFound, QuotaExceeded
-from assay.core.evaluation import EvaluationPage, EvaluationProgress, EvaluationView
+from assay.core.evaluation import EvaluationPage, EvaluationProgress, EvaluationView, ReasonCount
 from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
-from assay.core.states import EvaluationStatus, check_evaluation_move
+from assay.core.states import EvaluationStatus, ItemState, check_evaluation_move
 from assay.engine.planner import plan_evaluation
 from assay.services.access import can_see, require_role
 from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
+from assay.store.repositories import item_errors, tenancy
 from assay.store.repositories import items as item_rows
-from assay.store.repositories import tenancy
 from assay.store.tables import Project
 from assay.store.transitions import move_evaluations
 
@@ -29,7 +29,11 @@ from assay.store.transitions import move_evaluations
 ITEM_INSERT_BATCH = 2000
 
 
-def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> EvaluationView:
+def view_from_row(
+    row: Row[Any],
+    item_counts: dict[str, int] | None = None,
+    infra_errors: list[ReasonCount] | None = None,
+) -> EvaluationView:
     return EvaluationView(
         id=row.id,
         org_id=row.org_id,
@@ -52,6 +56,7 @@ def view_from_row(row: Row[Any], item_counts: dict[str, int] | None = None) -> E
         started_at=row.started_at,
         completed_at=row.completed_at,
         item_counts=item_counts or {},
+        infra_errors=infra_errors or [],
     )
 
 
@@ -188,7 +193,17 @@ async def get_evaluation(
     async with container.db.connect() as conn:
         row = await _visible_row(conn, principal, evaluation_id)
         counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
-    return view_from_row(row, counts)
+        reasons = await _infra_reasons(conn, evaluation_id, counts)
+    return view_from_row(row, counts, reasons)
+
+
+async def _infra_reasons(
+    conn: AsyncConnection, evaluation_id: str, counts: dict[str, int] | None
+) -> list[ReasonCount] | None:
+    """The grouped reasons of the infra errors the counts show; no query when there are none."""
+    if not counts or not counts.get(ItemState.INFRA_ERROR.value):
+        return None
+    return await item_errors.infra_error_reasons(conn, evaluation_id)
 
 
 async def get_progress(
@@ -200,7 +215,8 @@ async def get_progress(
         if row is None or not can_see(principal, row["workspace_id"]):
             raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
         counts = await item_rows.state_counts(conn, evaluation_id)
-    return EvaluationProgress(**row, item_counts=counts)
+        reasons = await _infra_reasons(conn, evaluation_id, counts)
+    return EvaluationProgress(**row, item_counts=counts, infra_errors=reasons or [])
 
 
 async def list_evaluations(

@@ -102,7 +102,9 @@ def probes_from_input(harness_id: str, raw: list[dict[str, Any]]) -> list[Probe]
         try:
             given = ProbeInput.model_validate(item)
         except PydanticValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc, prefix=("probes", index)) from None
+            raise ValidationFailed.from_pydantic(
+                exc, prefix=("probes", index), model=ProbeInput
+            ) from None
         try:
             validate_detector(given.detector.name, given.detector.params)
         except ValidationFailed as exc:

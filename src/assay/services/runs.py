@@ -20,9 +20,11 @@ from assay.core.errors import InvalidTransition, ValidationFailed
 from assay.core.evaluation import EvaluationView
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
+from assay.core.validation_messages import did_you_mean
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.core.yamlio import load_yaml
 from assay.engine.planner import plan_evaluation
+from assay.providers._registry import known_providers
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services import harnesses as harness_service
@@ -91,7 +93,7 @@ def load_run_file(path: Path) -> RunFile:
     try:
         run = RunFile.model_validate(data)
     except ValidationError as exc:
-        failure = ValidationFailed.from_pydantic(exc)
+        failure = ValidationFailed.from_pydantic(exc, model=RunFile)
         raise ValidationFailed(f"{path}: {failure.message}", failure.errors) from None
     return with_case_files(run, path.parent)
 
@@ -152,6 +154,15 @@ async def _check_params(
     }
 
 
+def _check_provider(ref: ModelRef | None, field: tuple[str, ...]) -> None:
+    """A provider name that no provider has is a typo: refuse it before anything is stored."""
+    known = known_providers()
+    if ref is not None and ref.provider not in known:
+        raise ValidationFailed.for_field(
+            field, f"unknown provider {ref.provider!r}{did_you_mean(ref.provider, known)}"
+        )
+
+
 async def start_checks(
     container: Container, run: RunFile
 ) -> tuple[Principal, list[EvaluationView]]:
@@ -159,6 +170,8 @@ async def start_checks(
     principal = await local_principal(container)
     target, secrets = await _target(container, principal, run.target)
     judge = ModelRef.parse(run.judge, field="judge") if run.judge else None
+    _check_provider(target.model, ("target", "model"))
+    _check_provider(judge or ModelRef.parse(container.settings.judge_model), ("judge",))
     specs = [
         EvaluationSpec(
             kind=check.kind,

@@ -19,8 +19,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.errors import NotFound, ValidationFailed
+from assay.core.outcome import RecordedEvent
 from assay.core.principal import Principal
 from assay.core.spec import EvaluationSpec
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
@@ -95,9 +97,27 @@ def _pair(spec: dict[str, Any], item_input: dict[str, Any]) -> dict[str, Any]:
     return runs[index] if isinstance(index, int) and 0 <= index < len(runs) else {}
 
 
-def _run_view(item: Row[Any], evaluation: Row[Any], cls: type[RunView] = RunView) -> Any:
+async def _events_of(
+    conn: AsyncConnection, items: Sequence[Row[Any]]
+) -> dict[str, list[RecordedEvent]]:
+    """The recorded events of the items that have no outcome (running, or ended in error).
+
+    A finished run's view comes from its outcome; any other run's from its events, so the
+    list and the run itself show one transcript and one ``turnCount``.
+    """
+    return await event_rows.recorded_events_by_item(
+        conn, [item.id for item in items if item.outcome is None]
+    )
+
+
+def _run_view(
+    item: Row[Any],
+    evaluation: Row[Any],
+    events: Sequence[RecordedEvent] = (),
+    cls: type[RunView] = RunView,
+) -> Any:
     pair = _pair(evaluation.spec, item.input)
-    data = get_kind(evaluation.kind).item_view(item.outcome, ())
+    data = get_kind(evaluation.kind).item_view(item.outcome, events)
     return cls(
         id=item.id,
         eval_id=(evaluation.labels or {}).get("eval_id"),
@@ -196,8 +216,9 @@ async def start_runs(
     async with container.db.connect() as conn:
         evaluation = await evaluation_rows.get_evaluation(conn, view.id, principal.org_id)
         items = await run_rows.items_of(conn, [view.id])
+        events = await _events_of(conn, items)
     assert evaluation is not None
-    return [_run_view(item, evaluation) for item in items]
+    return [_run_view(item, evaluation, events.get(item.id, ())) for item in items]
 
 
 async def list_runs(
@@ -220,10 +241,11 @@ async def list_runs(
             0,
         )
         items = await run_rows.items_of(conn, [e.id for e in evaluations])
+        events = await _events_of(conn, items)
     by_id = {e.id: e for e in evaluations}
     order = {e.id: n for n, e in enumerate(evaluations)}
     items.sort(key=lambda i: (order[i.evaluation_id], i.seq))
-    return [_run_view(item, by_id[item.evaluation_id]) for item in items]
+    return [_run_view(item, by_id[item.evaluation_id], events.get(item.id, ())) for item in items]
 
 
 async def get_run(
@@ -238,11 +260,10 @@ async def get_run(
             raise NotFound(RUN_NOT_FOUND)
         evaluation = await evaluation_rows.get_evaluation(conn, item.evaluation_id)
         assert evaluation is not None
-        events = [] if item.outcome is not None else await event_rows.recorded_events(conn, item.id)
-    detail: RunDetail = _run_view(item, evaluation, RunDetail)
+        events = (await _events_of(conn, [item])).get(item.id, [])
+    detail: RunDetail = _run_view(item, evaluation, events, RunDetail)
     shown = get_kind(evaluation.kind).item_view(item.outcome, events)
     detail.transcript = list(shown.get("transcript") or [])
-    detail.turn_count = int(shown.get("turn_count") or len(detail.transcript))
     detail.agent_latency_ms = list(shown.get("agent_latency_ms") or [])
     detail.termination = shown.get("termination")
     detail.criteria = list(shown.get("criteria") or [])

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assay.core.errors import NotFound, PermissionDenied, ValidationFailed
+from assay.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from assay.core.principal import Principal, Role
 from assay.services.access import require_role
 from assay.services.container import Container
@@ -18,8 +18,24 @@ from assay.store.tables import Organization, Workspace
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-async def init_defaults(container: Container) -> str:
-    """Create org, workspace and project ``default`` (if missing) and return a new admin key."""
+async def init_defaults(container: Container, *, force: bool = False) -> str:
+    """Create org, workspace and project ``default`` (if missing) and return a new admin key.
+
+    Run again, it refuses (unless ``force``) rather than silently mint another admin key: a
+    second init is usually a mistake, and every admin key is a credential to keep track of.
+
+    Raises:
+        Conflict: the default organization already has an admin key and ``force`` is false.
+    """
+    if not force:
+        async with container.sessions() as session:
+            org = await tenancy.get_org(session, tenancy.DEFAULT_SLUG)
+            if org is not None and await tenancy.has_admin_key(session, org.id):
+                raise Conflict(
+                    "already initialized: organization 'default' has an admin key. Run "
+                    "`assay init --force` for another admin key, or "
+                    "`assay keys create --org default --role member` for a key with less power"
+                )
     return await create_key(container, tenancy.DEFAULT_SLUG, None, Role.ADMIN)
 
 

@@ -43,6 +43,12 @@ def create_engine(database_url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "handle_error", _key_conflicts)
         return engine
     if url.get_backend_name() == "postgresql":
+        if url.get_driver_name() != "asyncpg":
+            # SQLAlchemy would load psycopg, a sync driver Assay neither needs nor installs.
+            raise ConfigurationError(
+                f"database URL {url.render_as_string(hide_password=True)!r}: Assay talks to "
+                "PostgreSQL through asyncpg; write it as postgresql+asyncpg://..."
+            )
         try:
             import asyncpg  # noqa: F401
         except ImportError as exc:

@@ -255,7 +255,7 @@ def _parse(model: type[C], data: dict[str, Any], prefix: str) -> C:
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        raise ValidationFailed.from_pydantic(exc, prefix=(prefix,)) from exc
+        raise ValidationFailed.from_pydantic(exc, prefix=(prefix,), model=model) from exc
 
 
 def _reveal(value: Any) -> Any:

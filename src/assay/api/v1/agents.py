@@ -1,4 +1,4 @@
-"""/v1/agents: register, read, list and delete the agents evaluations run against."""
+"""/v1/agents: register, read, list, update and delete the agents evaluations run against."""
 
 from __future__ import annotations
 
@@ -31,6 +31,20 @@ class AgentCreate(BaseModel):
     """The kind's settings (base_url, model, url, request_template, callable, ...)."""
     secrets: JsonObject = Field(default_factory=dict)
     """Credentials (api_key, headers); stored encrypted and never returned."""
+
+
+class AgentUpdate(BaseModel):
+    """An agent's new definition; its id and workspace stay as they are."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    kind: Kind
+    """`openai-chat`, `http` or `python`."""
+    name: Name | None = None
+    config: JsonObject = Field(default_factory=dict)
+    """The kind's settings (base_url, model, url, request_template, callable, ...)."""
+    secrets: JsonObject = Field(default_factory=dict)
+    """Credentials (api_key, headers); replace the stored ones; encrypted, never returned."""
 
 
 class AgentList(BaseModel):
@@ -70,6 +84,16 @@ async def list_agents(
 @router.get("/{agent_id}", operation_id="agents-get")
 async def get_agent(agent_id: str, container: ContainerDep, principal: PrincipalDep) -> AgentView:
     return await agent_service.get_agent(container, principal, agent_id)
+
+
+@router.put("/{agent_id}", operation_id="agents-update")
+async def update_agent(
+    agent_id: str, body: AgentUpdate, container: ContainerDep, principal: PrincipalDep
+) -> AgentView:
+    """Replace an agent's kind, name, config and secrets (a second POST of its id is a 409)."""
+    return await agent_service.update_agent(
+        container, principal, agent_id, body.kind, body.config, body.secrets, name=body.name
+    )
 
 
 @router.delete("/{agent_id}", status_code=204, operation_id="agents-delete")

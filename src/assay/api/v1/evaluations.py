@@ -109,6 +109,9 @@ class EvaluationStatusView(BaseModel):
     """Why it failed, prefixed with the seed's exception name; null unless failed."""
     error_type: str | None = None
     """The seed's exception name of the failure, e.g. `InvalidApiKeyException`."""
+    infra_errors: str | None = None
+    """Why probes ended in infrastructure errors, grouped (`2 infra errors: 2 x no answer
+    from ...`); null when none did."""
 
 
 class EvaluationResults(BaseModel):
@@ -120,6 +123,8 @@ class EvaluationResults(BaseModel):
     completed_at: datetime | None
     failures: list[dict[str, Any]]
     summary: dict[str, Any]
+    infra_errors: str | None = None
+    """Why probes ended in infrastructure errors, grouped; null when none did."""
     baseline: dict[str, Any] | None = None
     """With a `baseline_evaluation_id`: `evaluation_id`, then `overall` and `dimensions`,
     each with `n`, `baseline_pass_rate`, `pass_rate`, `difference` (-1..1), `ci95`,
@@ -193,6 +198,7 @@ def status_from_evaluation(view: EvaluationProgress, now: datetime) -> Evaluatio
         estimated_completion=_estimate(view, completed, now),
         error=f"{error_type}: {view.error}" if failed else None,
         error_type=error_type if failed else None,
+        infra_errors=view.infra_error_text,
     )
 
 
@@ -217,6 +223,7 @@ def results_from_evaluation(view: EvaluationView) -> EvaluationResults:
         completed_at=view.completed_at,
         failures=list(summary.get("failures") or []) if view.kind == "harness" else [],
         summary=details,
+        infra_errors=view.infra_error_text,
     )
 
 
@@ -326,7 +333,9 @@ async def get_evaluation_results(
     evaluation_id: str, container: ContainerDep, principal: PrincipalDep
 ) -> EvaluationResults:
     """Scores and failures; 409 ResultsNotReadyException until the evaluation completed."""
-    view = await evaluation_service.get_evaluation(container, principal, evaluation_id)
+    view = await evaluation_service.get_evaluation(
+        container, principal, evaluation_id, with_counts=True
+    )
     if view.status is not EvaluationStatus.COMPLETED or view.summary is None:
         raise ResultsNotReady(
             f"evaluation {evaluation_id} is {view.status.value}; results exist once it has "

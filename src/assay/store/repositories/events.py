@@ -100,7 +100,18 @@ async def item_events(conn: AsyncConnection, item_ids: list[str]) -> list[Stored
 
 async def recorded_events(conn: AsyncConnection, item_id: str) -> list[RecordedEvent]:
     """One item's events, as kinds and views read them, in order."""
-    return [
-        RecordedEvent(kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at)
-        for e in await item_events(conn, [item_id])
-    ]
+    return (await recorded_events_by_item(conn, [item_id])).get(item_id, [])
+
+
+async def recorded_events_by_item(
+    conn: AsyncConnection, item_ids: list[str]
+) -> dict[str, list[RecordedEvent]]:
+    """Several items' events, as kinds and views read them, in order, by item id."""
+    by_item: dict[str, list[RecordedEvent]] = {}
+    for e in await item_events(conn, item_ids):
+        by_item.setdefault(e.item_id, []).append(
+            RecordedEvent(
+                kind=e.kind, payload=e.payload, attempt=e.attempt, created_at=e.created_at
+            )
+        )
+    return by_item

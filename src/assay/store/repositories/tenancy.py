@@ -12,6 +12,16 @@ from assay.store.tables import ApiKey, Organization, Project, User, Workspace
 DEFAULT_SLUG = "default"
 
 
+async def has_admin_key(session: AsyncSession, org_id: str) -> bool:
+    """Whether the organization holds an admin key that is not revoked."""
+    found = await session.scalar(
+        select(ApiKey.id)
+        .where(ApiKey.org_id == org_id, ApiKey.role == "admin", ApiKey.revoked_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def get_org(session: AsyncSession, slug: str) -> Organization | None:
     result: Organization | None = await session.scalar(
         select(Organization).where(Organization.slug == slug)

@@ -131,7 +131,7 @@ def benchmark_response_from_evaluation(view: EvaluationView) -> EvaluationRespon
         analytics=_analytics(view),
         item_counts={key: view.item_counts.get(key, 0) for key in ITEM_COUNT_KEYS},
         created_by=CreatedBy.model_validate(given.get("created_by", {})),
-        error=view.error,
+        error=view.error or view.infra_error_text,
         created_at=view.created_at,
         updated_at=view.updated_at,
         started_at=view.started_at,

@@ -194,6 +194,8 @@ def eval_run_response_from_evaluation(view: EvaluationView) -> EvalSchema:
             "items_finished": view.finished_items,
         }
     eval_data["run_id"] = view.id
+    if view.infra_errors:
+        eval_data["infra_errors"] = view.infra_error_text
     labels = view.labels
     return EvalSchema(
         id=view.id,
