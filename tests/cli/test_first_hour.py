@@ -193,7 +193,11 @@ def test_version_and_help_without_placeholders(tmp_path: Path):
 def test_make_demo_ends_by_saying_how_to_put_assay_on_path():
     repo = Path(__file__).resolve().parents[2]
     planned = subprocess.run(
-        ["make", "-n", "demo"], cwd=repo, capture_output=True, text=True, check=True
+        ["make", "--no-print-directory", "-n", "demo"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     last = planned.stdout.strip().splitlines()[-1]
     assert last.startswith("echo") and ". .venv/bin/activate" in last
