@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assay.core.errors import AgentNotFound, Conflict, PermissionDenied, ValidationFailed
 from assay.core.ids import new_id
@@ -133,11 +134,7 @@ async def update_agent(
         kind, config, secrets, container.settings.outbound_policy
     )
     async with container.sessions.begin() as session:
-        agent = await agent_rows.get_agent(
-            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
-        )
-        if agent is None:
-            raise AgentNotFound(f"agent {agent_id!r} not found")
+        agent = await _visible_agent(session, principal, agent_id)
         require_change(principal, agent.workspace_id, f"agent {agent_id!r}")
         agent.kind = kind
         agent.name = name
@@ -146,6 +143,16 @@ async def update_agent(
         agent.updated_at = datetime.now(UTC)
         await session.flush()
         return _view(agent, sorted(secrets))
+
+
+async def _visible_agent(session: AsyncSession, principal: Principal, agent_id: str) -> Agent:
+    """The agent if the key can see it (its organization, and its workspace for a scoped key)."""
+    agent = await agent_rows.get_agent(
+        session, principal.org_id, agent_id, workspace_id=principal.workspace_id
+    )
+    if agent is None:
+        raise AgentNotFound(f"agent {agent_id!r} not found")
+    return agent
 
 
 def _check_python_agent_allowed(callable_path: str, allowed: list[str]) -> None:
@@ -163,11 +170,7 @@ def _check_python_agent_allowed(callable_path: str, allowed: list[str]) -> None:
 
 async def get_agent(container: Container, principal: Principal, agent_id: str) -> AgentView:
     async with container.sessions() as session:
-        agent = await agent_rows.get_agent(
-            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
-        )
-        if agent is None:
-            raise AgentNotFound(f"agent {agent_id!r} not found")
+        agent = await _visible_agent(session, principal, agent_id)
         return _view(agent, sorted(container.secrets.open(agent.secrets_enc)))
 
 
@@ -190,11 +193,7 @@ async def delete_agent(container: Container, principal: Principal, agent_id: str
             not an organization-wide admin key.
     """
     async with container.sessions.begin() as session:
-        agent = await agent_rows.get_agent(
-            session, principal.org_id, agent_id, workspace_id=principal.workspace_id
-        )
-        if agent is None:
-            raise AgentNotFound(f"agent {agent_id!r} not found")
+        agent = await _visible_agent(session, principal, agent_id)
         require_change(principal, agent.workspace_id, f"agent {agent_id!r}")
         await agent_rows.delete_agent(session, agent)
 
