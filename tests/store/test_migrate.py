@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -29,3 +30,16 @@ async def test_a_new_database_is_migrated_and_then_recognised_at_head(tmp_path: 
         assert not await at_head(engine), "an older database is not taken for the newest"
     finally:
         await engine.dispose()
+
+
+async def test_processes_starting_at_once_on_a_new_database_all_migrate_it(
+    any_database_url: str,
+):
+    """Workers started together (compose, Kubernetes) must not race to create the tables."""
+    engines = [create_engine(any_database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert all([await at_head(engine) for engine in engines])
+    finally:
+        for engine in engines:
+            await engine.dispose()

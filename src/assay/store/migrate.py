@@ -9,7 +9,11 @@ revision, files this parser does not understand) goes through Alembic as before.
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,7 +68,12 @@ def alembic_config(database_url: str) -> Config:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest revision; idempotent and safe on every start."""
+    """Bring the database to the newest revision; idempotent and safe on every start.
+
+    Safe in several processes at once too (an API and workers started together on a new
+    database): they migrate one after another, under a PostgreSQL advisory lock or a lock
+    file beside the SQLite database, and the later ones find it at the newest revision.
+    """
     if await at_head(engine):
         return
     from alembic import command
@@ -75,5 +84,27 @@ async def upgrade(engine: AsyncEngine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
+    async with _sqlite_lock(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
         await connection.run_sync(_upgrade)
+
+
+#: The advisory lock key migrations hold (any constant; this one spells "assaymig").
+_PG_LOCK = 0x61737361796D6967
+
+
+@asynccontextmanager
+async def _sqlite_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """An exclusive lock on ``<database>.migrate.lock`` for a file database; else nothing."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a") as lock:
+        # On a thread: another engine of this very process may hold it and needs the loop.
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
