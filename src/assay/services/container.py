@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from assay.core.spec import Limits
 from assay.services.rate_limits import KeyRateLimiter
 from assay.settings import Settings
-from assay.store.db import create_engine, session_factory
+from assay.store.db import create_engine, in_memory, session_factory
 from assay.store.migrate import upgrade
 from assay.store.secrets import SecretBox, load_secret_box
 
@@ -91,7 +91,8 @@ class Container:
         for nothing it could have queued, and a server on the same database sends what is
         queued there. With ``own_loop`` (``assay serve``) the in-process engine runs on its
         own event loop in a thread, so API requests never wait behind item work
-        (``engine/backends/threaded.py``).
+        (``engine/backends/threaded.py``); not over an in-memory SQLite database, which the
+        thread's own database engine could not see.
         """
         if deliver_webhooks:
             from assay.webhooks.delivery import WebhookDispatcher
@@ -106,7 +107,7 @@ class Container:
         else:
             from assay.engine.backends.inprocess import InProcessBackend
 
-            if own_loop:
+            if own_loop and not in_memory(self.settings.database_url):
                 from assay.engine.backends.threaded import EngineThread
 
                 settings, secrets = self.settings, self.secrets

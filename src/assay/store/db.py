@@ -32,6 +32,12 @@ _SQLITE_CONFLICTS = {
 }
 
 
+def in_memory(database_url: str) -> bool:
+    """Whether the database lives in one engine's memory (a second engine would see another)."""
+    url = make_url(database_url)
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     """Build the async engine for ``database_url``; raises ConfigurationError for a missing driver."""
     url = make_url(database_url)

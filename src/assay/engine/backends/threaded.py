@@ -67,21 +67,24 @@ class EngineThread:
             self._loop.call_soon_threadsafe(backend.notify)
 
     async def stop(self, grace: float = 5.0) -> None:
+        """Stop the backend on its loop, then the loop and its thread; safe to call twice."""
         backend, db = self._backend, self._db
-        if backend is None or db is None:
-            return
+        self._backend = None
 
         async def stop_here() -> None:
+            assert backend is not None and db is not None
             await backend.stop(grace)
             await db.dispose()
 
         try:
-            await self._call(stop_here())
+            if backend is not None and db is not None:
+                await self._call(stop_here())
         finally:
-            self._backend = None
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            await asyncio.to_thread(self._thread.join)
-            self._loop.close()
+            if self._thread.is_alive():  # also when starting failed half-way
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                await asyncio.to_thread(self._thread.join)
+            if not self._loop.is_closed():
+                self._loop.close()
 
     async def _call(self, work: Any) -> None:
         done: Future[None] = asyncio.run_coroutine_threadsafe(work, self._loop)
