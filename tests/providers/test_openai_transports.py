@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
 from assay.core.errors import ProviderError
 from assay.core.llm import ChatMessage, ChatRequest
 from assay.providers.base import ProviderConfig
 from assay.providers.openai import OpenAIProvider
-from tests.fakes.openai_server import FakeLLM, FakeReply
+from tests.fakes.openai_server import FakeLLM, FakeReply, serve_in_thread
 from tests.providers.conftest import API_KEY
 
 SCRIPT = [
@@ -69,3 +73,29 @@ async def test_both_transports_give_the_same_responses_and_errors(fake_llm: Fake
         assert late[0] == "ProviderUnavailable"
         assert late[1].startswith(f"no answer from OpenAI API at {fake_llm.url}: ")
     assert sent_by_aiohttp == fake_llm.requests, "the same request bodies reach the server"
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "sdk"])
+async def test_a_redirect_to_another_origin_does_not_carry_the_key(
+    fake_llm: FakeLLM, transport: str
+):
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def away() -> RedirectResponse:
+        return RedirectResponse(f"{fake_llm.url}/chat/completions", status_code=307)
+
+    with serve_in_thread(app) as redirector:
+        provider = OpenAIProvider(
+            "gpt-test",
+            ProviderConfig(api_key=API_KEY, base_url=f"{redirector}/v1", transport=transport),
+        )
+        try:
+            response = await provider.generate(
+                ChatRequest(messages=[ChatMessage(role="user", content="q")])
+            )
+        finally:
+            await provider.aclose()
+
+    assert response.text == "echo: q", "the redirect was followed to the model"
+    assert "authorization" not in fake_llm.headers[-1], "the key stays with its own origin"

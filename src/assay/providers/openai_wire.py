@@ -11,8 +11,9 @@ a test runs both against one server and requires the same outcomes.
 
 Connections go where the outbound policy allows, as the SDK's do: the guarded resolver of
 ``http_guard.py`` answers only allowed addresses, and literal hosts are checked per call.
-A 307 or 308 is followed, each hop checked like the first (they keep the method and body);
-another redirect is an error, since a chat completion turned into a GET cannot succeed.
+A 307 or 308 is followed, each hop checked like the first (they keep the method and body),
+and a hop to another origin goes without the key, as httpx (the SDK's client) does; another
+redirect is an error, since a chat completion turned into a GET cannot succeed.
 """
 
 from __future__ import annotations
@@ -69,24 +70,22 @@ class ChatCompletionsClient:
         """
         session = self._session or self._open()
         data = json.dumps(body).encode()
-        url = self._url
+        url, sent = URL(self._url), self._headers
         try:
             for _ in range(MAX_REDIRECTS + 1):
                 if self._outbound is not None:
-                    self._outbound.check_url(url)  # literal hosts never reach the resolver
+                    self._outbound.check_url(str(url))  # literal hosts never reach the resolver
                 async with session.post(
-                    url,
-                    data=data,
-                    headers=self._headers,
-                    timeout=self._timeout,
-                    allow_redirects=False,
+                    url, data=data, headers=sent, timeout=self._timeout, allow_redirects=False
                 ) as response:
                     content = await response.read()
                     status, headers = response.status, response.headers
                 location = headers.get("Location")
                 if status not in (307, 308) or not location:
                     break
-                url = str(response.url.join(URL(location)))
+                url = url.join(URL(location))
+                if url.origin() != URL(self._url).origin():  # the key is for its endpoint only
+                    sent = {k: v for k, v in self._headers.items() if k != "Authorization"}
         except OutboundRefused:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
