@@ -7,6 +7,8 @@ waiting item survives the kill and continues from its saved state when its event
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +36,34 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "server.log"
+        self._running: Any = None
 
-    def process(self) -> Any:
+    @contextmanager
+    def process(self) -> Iterator[Any]:
         args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        return assay_process(args, self.env, self.log)
+        with assay_process(args, self.env, self.log) as process:
+            self._running = process
+            yield process
 
     async def healthy(self) -> None:
+        """Wait for /healthz; a server that exits or hangs fails the test with its log."""
+
         async def up() -> bool:
+            if self._running is not None and self._running.poll() is not None:
+                raise AssertionError(f"assay serve exited:\n{self._log_tail()}")
             try:
                 async with httpx.AsyncClient() as client:
                     return (await client.get(f"{self.url}/healthz")).status_code == 200
             except httpx.TransportError:
                 return False
 
-        await wait_until(up, timeout=30)
+        try:
+            await wait_until(up, timeout=60)
+        except TimeoutError:
+            raise AssertionError(f"assay serve not healthy in 60 s:\n{self._log_tail()}") from None
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else "(no log)"
 
 
 def _kill(process: Any) -> None:
