@@ -70,6 +70,11 @@ class Settings(BaseSettings):
 
     workers: int = Field(default=100, ge=1, le=10_000)
     """Items the in-process engine runs at once."""
+    engine: Literal["process", "thread"] = "process"
+    """Where `assay serve` runs items: `process`, a child process of its own, so API requests
+    never wait behind item work; or `thread`, a thread of the server's process (one process
+    and less memory, but the engine and the API share one interpreter lock, so a busy engine
+    slows every request)."""
     lease_seconds: float = Field(default=30.0, gt=0)
     """How long a claimed item stays owned without renewal before another worker may take it."""
     poll_interval: float = Field(default=0.2, gt=0)

@@ -45,7 +45,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await open_container(settings)
         if run_workers or settings.broker_url is not None:
-            await container.start_engine(own_loop=True)
+            await container.start_engine(apart_from_api=True)
         app.state.container = container
         try:
             yield

@@ -30,7 +30,7 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return numbers + (0,) * (4 - len(numbers))
 
 
-def require_client_version(
+async def require_client_version(
     container: ContainerDep,
     client_version: Annotated[str | None, Header(alias=HEADER, max_length=100)] = None,
 ) -> None:

@@ -14,7 +14,8 @@ from assay.services.container import Container
 from assay.services.keys import authenticate
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    """Async, as every cheap dependency here: FastAPI runs a plain function in a thread."""
     container: Container = request.app.state.container
     return container
 
@@ -40,8 +41,11 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def reject_unstorable_url_text(request: Request) -> None:
+async def reject_unstorable_url_text(request: Request) -> None:
     """Path and query values that no database can look up (a NUL) are a 4xx naming them.
+
+    Async though it awaits nothing: FastAPI runs a plain function in a worker thread, a hop
+    that cost every request more than the check itself.
 
     Bodies are checked by their schemas' types (``core/text.py``); this covers the URL for
     every route at once, since a NUL in ``/v1/agents/%00`` reaches PostgreSQL as a bound

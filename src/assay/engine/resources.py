@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from prometheus_client import Counter
 
-from assay.metrics import REGISTRY
+from assay.metrics import ENGINE_REGISTRY
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -22,7 +22,7 @@ R = TypeVar("R")
 CLEANUP_FAILURES = Counter(
     "assay_resource_cleanup_failures_total",
     "Releases of an item's resources (sandboxes, sessions) that raised.",
-    registry=REGISTRY,
+    registry=ENGINE_REGISTRY,
 )
 
 

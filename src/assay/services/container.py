@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assay.core.spec import Limits
+from assay.services.key_cache import KeyCache
 from assay.services.rate_limits import KeyRateLimiter
 from assay.settings import Settings
 from assay.store.db import create_engine, in_memory, session_factory
@@ -18,6 +19,7 @@ from assay.store.secrets import SecretBox, load_secret_box
 if TYPE_CHECKING:
     from assay.engine.backends.celery import CeleryBackend
     from assay.engine.backends.inprocess import InProcessBackend
+    from assay.engine.backends.process import EngineProcess
     from assay.engine.backends.threaded import EngineThread
     from assay.webhooks.delivery import WebhookDispatcher
 
@@ -30,9 +32,11 @@ class Container:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     #: Counts each API key's requests against ``settings.rate_limit``.
     rate_limits: KeyRateLimiter = field(init=False)
+    #: Keys authenticated a moment ago (``services/key_cache.py``).
+    known_keys: KeyCache = field(init=False, default_factory=KeyCache)
     #: The in-process backend, when this process runs items; with a broker, the Celery
     #: backend, which only publishes them; None for `serve --no-workers` without a broker.
-    engine: InProcessBackend | EngineThread | CeleryBackend | None = None
+    engine: InProcessBackend | EngineThread | EngineProcess | CeleryBackend | None = None
     #: Sends queued webhook events; runs beside the engine.
     webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
@@ -84,15 +88,17 @@ class Container:
         """Whether items run in this process (not with a broker: its workers run them)."""
         return self.engine is not None and self.settings.broker_url is None
 
-    async def start_engine(self, *, deliver_webhooks: bool = True, own_loop: bool = False) -> None:
+    async def start_engine(
+        self, *, deliver_webhooks: bool = True, apart_from_api: bool = False
+    ) -> None:
         """Run items (or, with a broker, publish them), and send webhook events, here.
 
         A local one-user command (``assay run``, ``assay scan``) sends no webhooks: it polls
         for nothing it could have queued, and a server on the same database sends what is
-        queued there. With ``own_loop`` (``assay serve``) the in-process engine runs on its
-        own event loop in a thread, so API requests never wait behind item work
-        (``engine/backends/threaded.py``); not over an in-memory SQLite database, which the
-        thread's own database engine could not see.
+        queued there. With ``apart_from_api`` (``assay serve``) the in-process engine runs
+        where API requests never wait behind item work: in a child process or a thread of its
+        own (``settings.engine``); not over an in-memory SQLite database, which another
+        database engine could not see.
         """
         if deliver_webhooks:
             from assay.webhooks.delivery import WebhookDispatcher
@@ -107,7 +113,12 @@ class Container:
         else:
             from assay.engine.backends.inprocess import InProcessBackend
 
-            if own_loop and not in_memory(self.settings.database_url):
+            apart = apart_from_api and not in_memory(self.settings.database_url)
+            if apart and self.settings.engine == "process":
+                from assay.engine.backends.process import EngineProcess
+
+                self.engine = EngineProcess(self.settings, on_finished=self._announce_finished)
+            elif apart:
                 from assay.engine.backends.threaded import EngineThread
 
                 settings, secrets = self.settings, self.secrets

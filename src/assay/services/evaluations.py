@@ -211,10 +211,10 @@ async def get_progress(
 ) -> EvaluationProgress:
     """Where one evaluation stands, with its item counts: the cheap read status routes poll."""
     async with container.db.connect() as conn:
-        row = await evaluation_rows.get_progress(conn, evaluation_id, principal.org_id)
-        if row is None or not can_see(principal, row["workspace_id"]):
+        found = await evaluation_rows.get_progress(conn, evaluation_id, principal.org_id)
+        if found is None or not can_see(principal, found[0]["workspace_id"]):
             raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
-        counts = await item_rows.state_counts(conn, evaluation_id)
+        row, counts = found
         reasons = await _infra_reasons(conn, evaluation_id, counts)
     return EvaluationProgress(**row, item_counts=counts, infra_errors=reasons or [])
 

@@ -1,9 +1,10 @@
 """API keys: random, shown once, stored as a hash, scoped to an organization (and workspace).
 
 Admins list and revoke their organization's keys (a workspace admin only its workspace's).
-A listing shows a key's prefix, never the key or its hash. Revoking is immediate: every
-request looks its key up, so the next one with a revoked key is a 401, and its web sessions
-end too.
+A listing shows a key's prefix, never the key or its hash. Revoking through the API is
+immediate: the next request with the key is a 401, and its web sessions end too. Revoked by
+another process (`assay keys revoke`, another server), a key stops working within a second
+(``services/key_cache.py``).
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ async def revoke_key(container: Container, principal: Principal, key_id: str) ->
             raise NotFound(f"key {key_id!r} not found")
         if key.revoked_at is None:
             key.revoked_at = datetime.now(UTC)
+        container.known_keys.forget(key.id)
         workspace = None
         if key.workspace_id is not None:
             found = await tenancy.get_workspace_by_id(session, key.workspace_id)
@@ -213,12 +215,18 @@ async def authenticate(container: Container, authorization: str | None) -> Princ
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("missing bearer token: send Authorization: Bearer <api key>")
-    async with container.sessions() as session:
-        key = await tenancy.find_key(session, hash_key(token.strip()))
-    if key is None:
-        raise NotAuthenticated("invalid API key")
-    await container.rate_limits.hit(key.id)
-    return _principal(key)
+    key_hash = hash_key(token.strip())
+    principal = container.known_keys.get(key_hash)
+    if principal is None:
+        async with container.sessions() as session:
+            key = await tenancy.find_key(session, key_hash)
+        if key is None:
+            raise NotAuthenticated("invalid API key")
+        principal = _principal(key)
+        container.known_keys.put(key_hash, principal)
+    assert principal.key_id is not None
+    await container.rate_limits.hit(principal.key_id)
+    return principal
 
 
 async def authenticate_key_id(container: Container, key_id: str) -> Principal:

@@ -36,7 +36,7 @@ from assay.services.container import Container
 router = APIRouter(prefix="/eval-runs", tags=["eval-runs"])
 
 
-def get_collection(
+async def get_collection(
     container: ContainerDep,
     db_id: Annotated[str | None, Query(description="Database ID to use for evaluation")] = None,
     table: Annotated[str | None, Query(description="Table to use for evaluation")] = None,
