@@ -93,9 +93,10 @@ class HarnessParams(BaseModel):
     """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
     transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
     """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
-    attacker: Annotated[str, Field(min_length=3, max_length=200)] | None = None
-    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline) or
-    an attacker model `provider/model`."""
+    attacker: Annotated[str, Field(min_length=3, max_length=200)] | ModelRef | None = None
+    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline), an
+    attacker model `provider/model`, or a model with its endpoint (a project's default
+    attacker: `{provider, model, base_url}`)."""
 
     @field_validator("weights")
     @classmethod
@@ -179,8 +180,8 @@ class HarnessKind(Kind[HarnessParams]):
                 raise ValidationFailed.for_field(("transforms", index), exc.message) from None
         if parsed.transform_model is not None:
             ModelRef.parse(parsed.transform_model, field="transform_model")
-        if parsed.attacker not in (None, attacks.SCRIPTED):
-            ModelRef.parse(str(parsed.attacker), field="attacker")
+        if isinstance(parsed.attacker, str) and parsed.attacker != attacks.SCRIPTED:
+            ModelRef.parse(parsed.attacker, field="attacker")
         return parsed
 
     @override
@@ -457,6 +458,8 @@ def _attacker_model(params: HarnessParams, ctx: ItemContext) -> RewriteModel | N
     """The evaluation's attacker model; None for the scripted attacker."""
     if params.attacker in (None, attacks.SCRIPTED) or ctx.llm is None:
         return None
+    if isinstance(params.attacker, ModelRef):
+        return ctx.llm(params.attacker)
     return ctx.llm(ModelRef.parse(str(params.attacker)))
 
 
