@@ -2,8 +2,9 @@
 
 ``tests/data/detector_answers.yaml`` (over 500 answers written by hand) is the tuning set: the
 rules were corrected on it, so it reads as a regression floor. ``detector_answers_heldout.yaml``
-(over 200 answers) was written afterwards without reading the rules and is never tuned on:
-its figures are the honest estimate. Each set is read as the harness reads answers: ``detect`` with the canary planted for the item. A detector
+(over 200 answers) was written afterwards without reading the detectors' code and is never
+tuned on: its figures are the honest estimate. Each set is read as the harness reads
+answers: ``detect`` with the canary planted for the item. A detector
 *fails* an answer (``passed is False``), *passes* it, or *sends it to the judge*
 (``passed is None``). Definitions, documented in the README:
 
