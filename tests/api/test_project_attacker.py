@@ -142,27 +142,27 @@ async def test_the_attacker_settings_are_validated_replaced_and_removed(
     assert all(ATTACKER_KEY not in r.text for r in (keyed, renamed, same_endpoint, moved))
 
 
-async def test_a_project_attacker_key_another_model_would_use_is_a_400_naming_attacker(
+async def test_a_project_attacker_key_goes_to_the_attacker_only_not_the_judge_of_its_provider(
     assay: RunningAssay, fake_llm: FakeLLM
 ):
-    """The server's judge is openai/judge here: it would pick the attacker's openai key up."""
+    """The server's judge is openai/judge here, the attacker openai/attacker with its own key:
+    each call carries its own model's key, never the other's."""
     script(fake_llm)
     async with assay.client(await assay.key()) as client:
         await client.put(
             "/api/projects/default",
             json=attacker_settings(fake_llm, baseUrl=fake_llm.url, apiKey=ATTACKER_KEY),
         )
-        refused = await client.post("/v1/evaluations", json=model_request(fake_llm, ["multi_turn"]))
-        # Without a key the attacker uses the server's credentials like any model: allowed.
-        await client.put(
-            "/api/projects/default",
-            json=attacker_settings(fake_llm, baseUrl=fake_llm.url, apiKey=None),
-        )
         results = await run(client, fake_llm)
 
-    assert refused.status_code == 400, refused.text
-    assert refused.json()["errors"][0]["loc"] == ["attacker"]
-    assert "the judge" in refused.json()["detail"] and ATTACKER_KEY not in refused.text
-    assert by_model(fake_llm, "attacker")
-    assert not any(ATTACKER_KEY in json.dumps(h) for h in fake_llm.headers)
+    attacker_calls = by_model(fake_llm, "attacker")
+    assert attacker_calls
+    assert {h["authorization"] for h in attacker_calls} == {f"Bearer {ATTACKER_KEY}"}
+    others = [
+        h
+        for r, h in zip(fake_llm.requests, fake_llm.headers, strict=True)
+        if r["model"] != "attacker"
+    ]
+    assert by_model(fake_llm, "judge"), "the judge was asked: the key had somewhere to leak"
+    assert not any(ATTACKER_KEY in json.dumps(h) for h in others)
     assert any(f["reason"].startswith("turn 2 of 5 (") for f in results["failures"])

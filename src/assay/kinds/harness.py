@@ -458,9 +458,8 @@ def _attacker_model(params: HarnessParams, ctx: ItemContext) -> RewriteModel | N
     """The evaluation's attacker model; None for the scripted attacker."""
     if params.attacker in (None, attacks.SCRIPTED) or ctx.llm is None:
         return None
-    if isinstance(params.attacker, ModelRef):
-        return ctx.llm(params.attacker)
-    return ctx.llm(ModelRef.parse(str(params.attacker)))
+    ref = params.attacker if isinstance(params.attacker, ModelRef) else None
+    return ctx.llm(ref or ModelRef.parse(str(params.attacker)), role="attacker")
 
 
 async def _tree_attack(

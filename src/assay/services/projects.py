@@ -138,13 +138,17 @@ def provider_secrets(container: Container, project: Project) -> dict[str, dict[s
 def attacker_of(
     container: Container, project: Project
 ) -> tuple[ModelRef, dict[str, dict[str, Any]]] | None:
-    """The project's default attacker and its key as ``secrets["providers"]``; None if unset."""
+    """The project's default attacker and its key as ``secrets["roles"]``; None if unset.
+
+    Under its role, the key goes to the attacker alone (``engine/runtime.py``), never to
+    the judge or another model of the same provider.
+    """
     stored = (project.llm_settings or {}).get("attacker")
     if stored is None:
         return None
     model = ModelSettings.model_validate(stored)
     key = _stored_keys(container, project).get(_ATTACKER_KEY)
-    return model.ref(), ({model.provider: {"api_key": key}} if key else {})
+    return model.ref(), ({"attacker": {"api_key": key}} if key else {})
 
 
 def _view(container: Container, project: Project) -> ProjectView:

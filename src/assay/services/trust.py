@@ -260,7 +260,6 @@ async def create_trust_evaluation(
 
     probes = await resolve_probes(container, principal, harnesses)
     project_id, attacker_param, attacker_keys = await _attacker_for(container, principal, attacker)
-    _check_attacker_key(container, attacker_keys, target, target_secrets, transform_model)
     spec = EvaluationSpec(
         kind=TRUST_KIND,
         name=name,
@@ -286,7 +285,7 @@ async def create_trust_evaluation(
         spec,
         secrets={
             "target": target_secrets,
-            **({"providers": attacker_keys} if attacker_keys else {}),
+            **({"roles": attacker_keys} if attacker_keys else {}),
         },
         labels=labels,
         webhook_url=webhook_url,
@@ -302,7 +301,7 @@ async def _attacker_for(
     """The project the evaluation is filed in, its attacker param, and the attacker's key.
 
     The evaluation's own ``attacker`` wins; without one, the project's default attacker
-    (``services/projects.py``) is used, with its key as ``secrets["providers"]``.
+    (``services/projects.py``) is used, with its key as ``secrets["roles"]``.
     """
     async with container.sessions.begin() as session:
         project = await evaluation_service.project_for(session, principal, None)
@@ -312,37 +311,3 @@ async def _attacker_for(
         return project_id, attacker, {}
     ref, keys = default
     return project_id, ref.model_dump(mode="json", include={"provider", "model", "base_url"}), keys
-
-
-def _check_attacker_key(
-    container: Container,
-    attacker_keys: dict[str, dict[str, Any]],
-    target: TargetSpec,
-    target_secrets: dict[str, Any],
-    transform_model: str | None,
-) -> None:
-    """Refuse a project attacker's key that another model of the evaluation would pick up.
-
-    An evaluation carries one key per provider (``secrets["providers"]``), used by every
-    model of that provider without a key of its own: the judge, the transform model and a
-    model target without ``api_key_value``. The attacker's key must not reach their
-    endpoints, so it is only attached when no other model shares its provider.
-
-    Raises:
-        ValidationFailed: another model uses the attacker's provider (loc ``attacker``).
-    """
-    others = {"the judge": ModelRef.parse(container.settings.judge_model).provider}
-    if transform_model is not None:
-        others["transform_model"] = ModelRef.parse(transform_model, "transform_model").provider
-    if target.model is not None and "api_key" not in target_secrets:
-        others["the target"] = target.model.provider
-    for provider in attacker_keys:
-        users = [name for name, other in others.items() if other == provider]
-        if users:
-            raise ValidationFailed.for_field(
-                ("attacker",),
-                f"the project's default attacker has its own {provider} API key, but "
-                f"{' and '.join(users)} also use provider {provider} and would be given it; "
-                "name an attacker for this evaluation, or store the project's attacker "
-                "without a key",
-            )
