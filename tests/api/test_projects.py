@@ -266,6 +266,7 @@ async def test_project_llm_settings_drive_the_simulator_and_judge(
             "simulator": {"provider": "openai", "model": "judge", "baseUrl": None},
             "judge": {"provider": "openai", "model": "judge", "baseUrl": None},
             "hasApiKey": False,
+            "attacker": None,
         }
         assert (await client.get(f"/api/projects/{project['id']}")).json() == project
 

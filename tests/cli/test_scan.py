@@ -137,8 +137,13 @@ def test_scan_runs_multi_turn_attacks_with_the_scripted_attacker(tmp_path: Path)
     data = json.loads(result.stdout)
     failures = data["failures"]
     assert len(failures) == len(probes_for_harness("multi_turn"))
-    # The agent complies at once, so every attack succeeds on its opening turn.
-    assert all(f["reason"].startswith("turn 1 of 5 (") for f in failures), failures[0]
+    # The agent complies at once, so every attack succeeds on its opening turn (a tap
+    # probe at its tree's root).
+    tree = [f for f in failures if f["probe_id"].startswith("security.multiturn_tap.")]
+    assert len(tree) == 3
+    assert all(f["reason"].startswith("depth 0 of 3 (tap, nodes 0)") for f in tree), tree[0]
+    turns = [f for f in failures if f not in tree]
+    assert all(f["reason"].startswith("turn 1 of 5 (") for f in turns), turns[0]
 
 
 @pytest.mark.timeout(600)  # four scans in a row

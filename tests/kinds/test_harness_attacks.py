@@ -18,7 +18,12 @@ from tests.fakes.openai_server import FakeLLM, FakeReply
 from tests.kinds.harness_runs import run_harness
 
 REFUSAL = "I'm sorry, but I can't help with that."
-PROBES = probes_for_harness("multi_turn")
+#: The conversational attacks; ``tap`` searches a tree instead (tests/kinds/test_harness_tap.py).
+PROBES = [
+    p
+    for p in probes_for_harness("multi_turn")
+    if p.attack is not None and p.attack.strategy is not AttackStrategy.TAP
+]
 
 
 def user_turns(body: dict[str, Any]) -> int:
@@ -81,7 +86,8 @@ async def test_a_model_that_never_gives_in_passes_after_every_turn(
 
 
 def test_each_strategy_escalates_to_the_goal_and_the_attacker_is_validated() -> None:
-    for strategy in AttackStrategy:
+    assert set(SCRIPTS) == set(AttackStrategy) - {AttackStrategy.TAP}
+    for strategy in SCRIPTS:
         attack = Attack(strategy=strategy, goal="do the thing")
         turns = [scripted_turn(attack, n) for n in range(1, len(SCRIPTS[strategy]) + 1)]
         assert len(set(turns)) == len(turns) and "do the thing" in turns[-1]

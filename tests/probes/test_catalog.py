@@ -41,7 +41,7 @@ def test_builtin_catalogue_loads_with_unique_ids() -> None:
 
 
 def test_catalog_version_comes_from_the_files() -> None:
-    assert CATALOG_VERSION == "2026.12.1"
+    assert CATALOG_VERSION == "2026.12.2"
 
 
 def test_editing_a_loaded_probe_does_not_change_the_catalogue() -> None:

@@ -21,7 +21,7 @@ def load_probes() -> list[Probe]:
     text = files("assay.probes").joinpath("builtin/reliability.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     assert set(document) == {"version", "probes"}
-    assert document["version"] == "2026.12.1"
+    assert document["version"] == "2026.12.2"
     return [Probe.model_validate(raw) for raw in document["probes"]]
 
 

@@ -22,7 +22,7 @@ from assay.core.spec import EvaluationSpec, ModelRef
 from assay.engine.limits import Limits
 from assay.engine.retry import RetryPolicy, call_with_retries
 from assay.kinds._registry import get_kind
-from assay.kinds.base import Kind
+from assay.kinds.base import Kind, ModelFactory
 from assay.providers._registry import get_provider
 from assay.providers.base import ModelProvider, ProviderConfig
 from assay.providers.call_limits import ProviderLimiter
@@ -154,7 +154,7 @@ class EvaluationRuntime:
     target_handle: RetryingTarget
     judge: RetryingLLM | None
     #: Any other model a kind calls (a simulated user, ...), with the evaluation's credentials.
-    llm: Callable[[ModelRef], RetryingLLM]
+    llm: ModelFactory
     price_overrides: dict[str, tuple[float, float]]
     #: Secret values given with the evaluation for its tasks (``ItemContext.secrets``).
     task_secrets: dict[str, str]
@@ -180,10 +180,15 @@ def build_runtime(
     """Rebuild everything an evaluation's items need from its spec; raises ConfigurationError."""
     policy = RetryPolicy(max_retries=spec.limits.max_retries, base_delay=settings.retry_base_delay)
     provider_secrets: dict[str, dict[str, Any]] = secrets.get("providers", {})
+    role_secrets: dict[str, dict[str, Any]] = secrets.get("roles", {})
 
-    def evaluation_config(provider: str) -> ProviderConfig:
-        """Credentials given with the evaluation for a provider (e.g. a per-run API key)."""
-        given = provider_secrets.get(provider, {})
+    def evaluation_config(provider: str, role: str | None = None) -> ProviderConfig:
+        """Credentials given with the evaluation for a role, else for a provider.
+
+        A role's (the project's attacker's own key) goes to that role's model only, never
+        to another model of the same provider, which gets the provider's (a per-run key).
+        """
+        given = role_secrets.get(role or "") or provider_secrets.get(provider, {})
         api_key = given.get("api_key")
         return ProviderConfig(
             api_key=SecretStr(api_key) if api_key else None, base_url=given.get("base_url")
@@ -202,9 +207,9 @@ def build_runtime(
             ),
         )
 
-    def llm(ref: ModelRef) -> RetryingLLM:
+    def llm(ref: ModelRef, role: str | None = None) -> RetryingLLM:
         return RetryingLLM(
-            pool.get(ref, evaluation_config(ref.provider)), ref.label, limits, policy
+            pool.get(ref, evaluation_config(ref.provider, role)), ref.label, limits, policy
         )
 
     target = create_target(

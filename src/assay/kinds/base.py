@@ -96,6 +96,17 @@ class LLM(Protocol):
     async def generate(self, request: ChatRequest) -> ChatResponse: ...
 
 
+class ModelFactory(Protocol):
+    """Builds a model other than the judge, with the evaluation's credentials.
+
+    ``role`` names whose credentials to use when the evaluation holds some for that role
+    alone (``"attacker"``: a project's default attacker's own key), so another model of the
+    same provider is never given them.
+    """
+
+    def __call__(self, ref: ModelRef, role: str | None = None) -> LLM: ...
+
+
 class Resources(Protocol):
     """Where a kind puts what must be released when its run ends (a sandbox, a session)."""
 
@@ -145,7 +156,7 @@ class ItemContext:
     #: stored at once, so a crash mid-item loses no finished step. No-op outside the engine.
     log: Callable[[str, dict[str, Any]], Awaitable[None]] = field(default=_discard)
     #: A model other than the judge (a simulated user, ...), retried and rate limited like it.
-    llm: Callable[[ModelRef], LLM] | None = None
+    llm: ModelFactory | None = None
     #: Report the item's phase (one of ``core.states.PHASES``), in order; the engine stores
     #: a phase once it lasted a quarter of a second, so a shorter one never shows.
     phase: Callable[[ItemState], Awaitable[None]] = field(default=_ignore_phase)

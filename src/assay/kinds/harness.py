@@ -57,8 +57,8 @@ from assay.kinds.toolkit import (
     usage_summary,
 )
 from assay.kinds.verdicts import problems, unsupported_gate
-from assay.probes import attacks
-from assay.probes.base import Dimension, Probe
+from assay.probes import attacks, tree_search
+from assay.probes.base import AttackStrategy, Dimension, Probe
 from assay.probes.transforms import RewriteModel, Transform, get_transform
 from assay.scoring.detectors import DetectorResult, detect, judge_criteria, validate_detector
 from assay.scoring.judge import Judge, Verdict
@@ -93,9 +93,10 @@ class HarnessParams(BaseModel):
     """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
     transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
     """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
-    attacker: Annotated[str, Field(min_length=3, max_length=200)] | None = None
-    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline) or
-    an attacker model `provider/model`."""
+    attacker: Annotated[str, Field(min_length=3, max_length=200)] | ModelRef | None = None
+    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline), an
+    attacker model `provider/model`, or a model with its endpoint (a project's default
+    attacker: `{provider, model, base_url}`)."""
 
     @field_validator("weights")
     @classmethod
@@ -114,6 +115,17 @@ class _Decision(NamedTuple):
     reason: str
     decided_by: str
     verdict: Verdict | None
+
+
+class _AttackRun(NamedTuple):
+    """An attack probe's calls and decision, the call to report, and its data and evidence."""
+
+    calls: _Calls
+    result: DetectorResult
+    decision: _Decision
+    shown: int
+    data: dict[str, Any]
+    evidence: dict[str, Any]
 
 
 def make_canary(item_id: str) -> str:
@@ -168,8 +180,8 @@ class HarnessKind(Kind[HarnessParams]):
                 raise ValidationFailed.for_field(("transforms", index), exc.message) from None
         if parsed.transform_model is not None:
             ModelRef.parse(parsed.transform_model, field="transform_model")
-        if parsed.attacker not in (None, attacks.SCRIPTED):
-            ModelRef.parse(str(parsed.attacker), field="attacker")
+        if isinstance(parsed.attacker, str) and parsed.attacker != attacks.SCRIPTED:
+            ModelRef.parse(parsed.attacker, field="attacker")
         return parsed
 
     @override
@@ -215,11 +227,13 @@ class HarnessKind(Kind[HarnessParams]):
         ref: str | None = item.input.get("transform")
         canary = make_canary(ctx.item_id)
         extra: dict[str, Any] = {}
+        evidence: dict[str, Any] = {}
         if probe.attack is not None:
-            calls, result, decision = await _attack(probe, params, canary, ctx)
+            run = await (_tree_attack if probe.attack.strategy is AttackStrategy.TAP else _attack)(
+                probe, params, canary, ctx
+            )
+            calls, result, decision, shown, extra, evidence = run
             outputs = [response.output for response in calls.responses]
-            shown = len(outputs) - 1
-            extra = {"turns": len(outputs)}
         else:
             rewriting = _Rewriting.of(ref, params, ctx)
             calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
@@ -265,11 +279,7 @@ class HarnessKind(Kind[HarnessParams]):
                     if ref
                     else {}
                 ),
-                **(
-                    {"conversation": _conversation(calls.prompts, outputs)}
-                    if probe.attack is not None
-                    else {}
-                ),
+                **evidence,
             },
             data={
                 "probe_id": probe.id,
@@ -382,9 +392,7 @@ def _conversation(prompts: list[str], outputs: list[str]) -> list[dict[str, Any]
     ]
 
 
-async def _attack(
-    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext
-) -> tuple[_Calls, DetectorResult, _Decision]:
+async def _attack(probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext) -> _AttackRun:
     """Talk to the target turn by turn in one session until a turn fails or turns run out.
 
     Each turn is decided like a one-prompt probe (the detector, then the judge) and stored as
@@ -396,11 +404,7 @@ async def _attack(
         params.system_prompt,
         fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
     )
-    attacker = (
-        ctx.llm(ModelRef.parse(params.attacker))
-        if params.attacker not in (None, attacks.SCRIPTED) and ctx.llm is not None
-        else None
-    )
+    attacker = _attacker_model(params, ctx)
     session = f"{ctx.item_id}:attack"
     prompts: list[str] = []
     responses: list[NormalizedResponse] = []
@@ -429,16 +433,122 @@ async def _attack(
             )
             if not decision.passed:
                 reason = f"turn {turn} of {attack.max_turns} ({attack.strategy}): {decision.reason}"
-                return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
+                break
             if turn < attack.max_turns:
                 prompt = fill_canary(await attacks.next_turn(attack, history, attacker), canary)
+        else:
+            reason = f"held for all {attack.max_turns} turns ({attack.strategy}): {decision.reason}"
     finally:
         try:
             await ctx.target.end_session(session)
         except AssayError as exc:
             await ctx.log("session_end_error", {"error": exc.message})
-    reason = f"held for all {attack.max_turns} turns ({attack.strategy}): {decision.reason}"
-    return _Calls(prompts, responses, system), result, decision._replace(reason=reason)
+    outputs = [response.output for response in responses]
+    return _AttackRun(
+        _Calls(prompts, responses, system),
+        result,
+        decision._replace(reason=reason),
+        shown=len(outputs) - 1,
+        data={"turns": len(outputs)},
+        evidence={"conversation": _conversation(prompts, outputs)},
+    )
+
+
+def _attacker_model(params: HarnessParams, ctx: ItemContext) -> RewriteModel | None:
+    """The evaluation's attacker model; None for the scripted attacker."""
+    if params.attacker in (None, attacks.SCRIPTED) or ctx.llm is None:
+        return None
+    ref = params.attacker if isinstance(params.attacker, ModelRef) else None
+    return ctx.llm(ref or ModelRef.parse(str(params.attacker)), role="attacker")
+
+
+async def _tree_attack(
+    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext
+) -> _AttackRun:
+    """A ``tap`` probe: the tree search of ``probes/tree_search.py`` against the target.
+
+    Every node the target answers is decided like a one-prompt probe (the detector, then the
+    judge) in its own session and stored at once as an ``attack_node`` event with its place
+    in the tree (``node``, ``depth``, ``parent``); a refinement pruned off-topic is stored as
+    ``attack_pruned``. The first failing answer ends the search.
+    """
+    assert probe.attack is not None
+    attack, tree = probe.attack, probe.attack.search
+    system = join_system_prompts(
+        params.system_prompt,
+        fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
+    )
+    model = _attacker_model(params, ctx)
+    attacker: tree_search.TreeAttacker = (
+        attacks.ScriptedTreeAttacker(attack, lambda text: fill_canary(text, canary))
+        if model is None
+        else attacks.ModelTreeAttacker(attack, model, ctx.judge or model)
+    )
+    prompts: list[str] = []
+    responses: list[NormalizedResponse] = []
+    #: node id -> its call's index, detector result and decision
+    decisions: dict[int, tuple[int, DetectorResult, _Decision]] = {}
+
+    async def answer(node: tree_search.Node) -> bool:
+        response = await ctx.target.invoke(
+            node.prompt, session_id=f"{ctx.item_id}:tap:{node.id}", system_prompt=system
+        )
+        prompts.append(node.prompt)
+        responses.append(response)
+        node.answer = response.output
+        result = await asyncio.to_thread(
+            detect, probe.detector.name, probe.detector.params, [response.output], canary
+        )
+        decision = await _decide(probe, result, _Calls([node.prompt], [response], system), ctx)
+        decisions[node.id] = (len(prompts) - 1, result, decision)
+        await ctx.log(
+            "attack_node",
+            {
+                "node": node.id,
+                "depth": node.depth,
+                "parent": node.parent,
+                "attacker": node.prompt,
+                "target": response.output,
+                "passed": decision.passed,
+                "reason": decision.reason,
+                "decided_by": decision.decided_by,
+            },
+        )
+        return not decision.passed
+
+    async def pruned(node: tree_search.Node) -> None:
+        await ctx.log(
+            "attack_pruned",
+            {"node": node.id, "depth": node.depth, "parent": node.parent, "attacker": node.prompt},
+        )
+
+    root = fill_canary(probe.prompts[0], canary)
+    found = await tree_search.search(tree, root, attacker, answer, pruned)
+    shown = found.shown
+    index, result, decision = decisions[shown.id]
+    path = found.path(shown)
+    route = " > ".join(str(node.id) for node in path)
+    if found.found is not None:
+        reason = f"depth {shown.depth} of {tree.depth} (tap, nodes {route}): {decision.reason}"
+    else:
+        reason = (
+            f"held for the whole tree ({found.target_calls} target calls, depth {tree.depth}, "
+            f"tap): {decision.reason}"
+        )
+    return _AttackRun(
+        _Calls(prompts, responses, system),
+        result,
+        decision._replace(reason=reason),
+        shown=index,
+        data={"target_calls": found.target_calls, "depth": shown.depth},
+        evidence={
+            "conversation": [
+                {"turn": n, "node": node.id, "attacker": node.prompt, "target": node.answer}
+                for n, node in enumerate(path, start=1)
+            ],
+            "tree": [node.trace() for node in found.nodes],
+        },
+    )
 
 
 class _Rewriting(NamedTuple):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class Dimension(StrEnum):
@@ -41,23 +41,67 @@ SEVERITY_WEIGHTS: dict[Severity, float] = {
 class AttackStrategy(StrEnum):
     CRESCENDO = "crescendo"  #: start harmless, escalate a little each turn towards the goal
     FOOT_IN_THE_DOOR = "foot_in_the_door"  #: small agreed requests first, then the real one
-    TAP = "tap"  #: after each refusal, refine the attack with a new framing (one TAP branch)
+    TAP = "tap"  #: a tree of refinements, pruned off-topic and then to the best few (TAP)
     GOAT = "goat"  #: each turn picks a technique from a toolbox (persona, hypothetical, ...)
+
+
+class TreeSearch(BaseModel):
+    """The bounds of a ``tap`` attack's tree (Mehrotra et al. 2023, Tree of Attacks with Pruning).
+
+    The defaults are the small end of the paper's settings: enough to find a framing two
+    refinements away, at most ``max_target_calls`` (13) target calls per probe.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    depth: int = Field(default=3, ge=1, le=6)
+    """Refinement rounds after the opening prompt."""
+    branching: int = Field(default=2, ge=1, le=5)
+    """Refinements the attacker proposes for each live node per round."""
+    width: int = Field(default=3, ge=1, le=10)
+    """Nodes kept per round after scoring (the second pruning phase)."""
+
+    @property
+    def max_target_calls(self) -> int:
+        """Target calls when nothing is pruned off-topic and nothing succeeds: the budget."""
+        calls, live = 1, 1
+        for _ in range(self.depth):
+            calls += live * self.branching
+            live = min(self.width, live * self.branching)
+        return calls
 
 
 class Attack(BaseModel):
     """A multi-turn attack on one goal.
 
-    An attacker talks to the target until the detector flags a turn or the turns run out
-    (see ``probes/attacks.py``).
+    An attacker talks to the target until the detector flags a turn or the turns run out;
+    a ``tap`` attack searches a tree of prompts instead (see ``probes/attacks.py`` and
+    ``probes/tree_search.py``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     strategy: AttackStrategy
     goal: str = Field(min_length=1, max_length=2000)
     """What the attacker tries to get, e.g. `a phishing email for Larkspur Bank`."""
     max_turns: int = Field(default=5, ge=2, le=10)
+    """Turns of a conversational strategy; a `tap` attack is bounded by `tree` instead."""
+    tree: TreeSearch | None = None
+    """Only for `tap`: depth, branching and width (defaults 3, 2, 3 when left out)."""
+
+    @field_validator("tree")
+    @classmethod
+    def _tree_only_for_tap(
+        cls, value: TreeSearch | None, info: ValidationInfo
+    ) -> TreeSearch | None:
+        if value is not None and info.data.get("strategy") not in (None, AttackStrategy.TAP):
+            raise ValueError("is only for strategy tap")
+        return value
+
+    @property
+    def search(self) -> TreeSearch:
+        """The tree bounds of a ``tap`` attack, defaults filled in."""
+        return self.tree or TreeSearch()
 
 
 class DetectorRef(BaseModel):

@@ -124,7 +124,7 @@ async def create_evaluation(
     now = datetime.now(UTC)
     evaluation_id = evaluation_id or new_id()
     async with container.sessions.begin() as session:
-        project = await _project_for(session, principal, project_id)
+        project = await project_for(session, principal, project_id)
         conn = await session.connection()
         if enforce_quotas:
             await evaluation_rows.lock_organization(conn, principal.org_id)
@@ -164,7 +164,7 @@ async def create_evaluation(
     return await get_evaluation(container, principal, evaluation_id)
 
 
-async def _project_for(
+async def project_for(
     session: AsyncSession, principal: Principal, project_id: str | None
 ) -> Project:
     """The project an evaluation is filed in: the given one, or the workspace's default."""

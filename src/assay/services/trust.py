@@ -46,6 +46,7 @@ from assay.core.text import URL_MAX, Bounded
 from assay.providers.credentials import server_credentials
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
+from assay.services import projects as project_service
 from assay.services.compare import BASELINE_LABEL, check_baseline
 from assay.services.container import Container
 from assay.services.harnesses import resolve_probes
@@ -258,6 +259,7 @@ async def create_trust_evaluation(
     from assay.probes.catalog import CATALOG_VERSION
 
     probes = await resolve_probes(container, principal, harnesses)
+    project_id, attacker_param, attacker_keys = await _attacker_for(container, principal, attacker)
     spec = EvaluationSpec(
         kind=TRUST_KIND,
         name=name,
@@ -269,7 +271,7 @@ async def create_trust_evaluation(
             "catalog_version": CATALOG_VERSION,
             "transforms": transforms or [],
             "transform_model": transform_model,
-            "attacker": attacker,
+            "attacker": attacker_param,
         },
     )
     labels: dict[str, Any] = {"harnesses": list(dict.fromkeys(harnesses))}
@@ -281,9 +283,31 @@ async def create_trust_evaluation(
         container,
         principal,
         spec,
-        secrets={"target": target_secrets},
+        secrets={
+            "target": target_secrets,
+            **({"roles": attacker_keys} if attacker_keys else {}),
+        },
         labels=labels,
         webhook_url=webhook_url,
         evaluation_id=f"eval-{uuid.uuid4()}",
         enforce_quotas=True,
+        project_id=project_id,
     )
+
+
+async def _attacker_for(
+    container: Container, principal: Principal, attacker: str | None
+) -> tuple[str, str | dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """The project the evaluation is filed in, its attacker param, and the attacker's key.
+
+    The evaluation's own ``attacker`` wins; without one, the project's default attacker
+    (``services/projects.py``) is used, with its key as ``secrets["roles"]``.
+    """
+    async with container.sessions.begin() as session:
+        project = await evaluation_service.project_for(session, principal, None)
+        default = None if attacker is not None else project_service.attacker_of(container, project)
+        project_id = project.id
+    if default is None:
+        return project_id, attacker, {}
+    ref, keys = default
+    return project_id, ref.model_dump(mode="json", include={"provider", "model", "base_url"}), keys

@@ -71,7 +71,8 @@ class EvaluationCreate(BaseModel):
     """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
     attacker: ShortText | None = None
     """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
-    (the default, offline) or an attacker model `provider/model`."""
+    or an attacker model `provider/model`. Unset: the project's default attacker
+    (`llmSettings.attacker` of `/api/projects`), else `scripted` (offline)."""
     api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
     """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
     webhook_url: Url | None = None

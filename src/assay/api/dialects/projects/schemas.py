@@ -116,11 +116,19 @@ class ModelSettingsBody(Wire):
     base_url: Url | None = None
 
 
+class AttackerSettingsBody(ModelSettingsBody):
+    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = None
+    """Write-only, the attacker's own key; left out keeps the stored one (unless the provider
+    or base URL changes), `null` removes it."""
+
+
 class LLMSettingsBody(Wire):
     simulator: ModelSettingsBody | None = None
     judge: ModelSettingsBody | None = None
     api_key: Annotated[str, Bounded(SECRET_MAX)] | None = None
     """Write-only; `null` removes the stored key."""
+    attacker: AttackerSettingsBody | None = None
+    """The default attacker of this project's trust evaluations; `null` removes it."""
 
 
 class ProjectBody(Wire):
@@ -239,10 +247,15 @@ class ModelSettingsResponse(Wire):
     base_url: str | None = None
 
 
+class AttackerSettingsResponse(ModelSettingsResponse):
+    has_api_key: bool
+
+
 class LLMSettingsResponse(Wire):
     simulator: ModelSettingsResponse
     judge: ModelSettingsResponse
     has_api_key: bool
+    attacker: AttackerSettingsResponse | None = None
 
 
 class ProjectResponse(Wire):

@@ -238,8 +238,11 @@ def project_update_from_request(body: wire.ProjectBody) -> ProjectUpdate:
         values["name"] = body.name
     llm = body.llm_settings
     if llm is not None:
-        values |= _given(llm, {"simulator": _model, "judge": _model})
-    return ProjectUpdate(**{k: v for k, v in values.items() if v is not None or k == "api_key"})
+        values |= _given(llm, {"simulator": _model, "judge": _model, "attacker": _model})
+        if llm.attacker is not None and "api_key" in llm.attacker.model_fields_set:
+            values["attacker_api_key"] = llm.attacker.api_key
+    removable = ("api_key", "attacker", "attacker_api_key")
+    return ProjectUpdate(**{k: v for k, v in values.items() if v is not None or k in removable})
 
 
 def project_response_from_view(view: ProjectView) -> wire.ProjectResponse:
@@ -254,7 +257,14 @@ def project_response_from_view(view: ProjectView) -> wire.ProjectResponse:
         name=view.name,
         workspace_id=view.workspace_id,
         llm_settings=wire.LLMSettingsResponse(
-            simulator=model(llm.simulator), judge=model(llm.judge), has_api_key=llm.has_api_key
+            simulator=model(llm.simulator),
+            judge=model(llm.judge),
+            has_api_key=llm.has_api_key,
+            attacker=wire.AttackerSettingsResponse(
+                **model(llm.attacker).model_dump(), has_api_key=llm.attacker.has_api_key
+            )
+            if llm.attacker is not None
+            else None,
         ),
         created_at=view.created_at,
         updated_at=view.updated_at,
