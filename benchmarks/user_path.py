@@ -12,7 +12,9 @@ storing and summarising all count):
 - **assay scan**: ``assay scan openai/MODEL --base-url ... -H trust_score`` against the raw
   client making the same number of calls at the same concurrency.
 - **status**: ``assay serve`` with evaluations running, ``GET /v1/evaluations/{id}`` at a fixed
-  rate from this process; latency percentiles, and the server's CPU per request.
+  rate from this process; latency percentiles, the API process's CPU per request (the engine
+  runs in a child process of its own, ``ASSAY_ENGINE=process``), and the same read's CPU on
+  an idle server.
 
 Configurations (each on its own fake server, ``fake_openai.py``, in its own process):
 
@@ -253,6 +255,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_cpu(pid: int) -> float:
+    """CPU seconds used so far by the running children of ``pid`` (the engine process)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    total += process_cpu(int(entry.name))
+            except (OSError, ValueError):
+                continue
+    return total
+
+
 def process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a running process has used so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -314,6 +329,7 @@ async def status_load(bench: Bench, running: int, rate: float, seconds: float) -
                 latencies.append(time.perf_counter() - started)
 
             cpu_before = process_cpu(server.pid)
+            engine_before = children_cpu(server.pid)
             tasks = []
             started = time.perf_counter()
             for i in range(int(rate * seconds)):
@@ -321,6 +337,21 @@ async def status_load(bench: Bench, running: int, rate: float, seconds: float) -
                 await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
             await asyncio.gather(*tasks)
             cpu = process_cpu(server.pid) - cpu_before
+            engine_cpu = children_cpu(server.pid) - engine_before
+
+            # The same read with nothing else running: its own cost, one request at a time.
+            for evaluation_id in ids:
+                for _ in range(100):
+                    async with session.get(f"{base}/v1/evaluations/{evaluation_id}") as response:
+                        if (await response.json())["status"] not in ("completed", "failed"):
+                            await asyncio.sleep(0.05)
+            idle_before = process_cpu(server.pid)
+            idle_n = 1000
+            for i in range(idle_n):
+                async with session.get(f"{base}/v1/evaluations/{ids[i % len(ids)]}") as response:
+                    await response.read()
+                    errors += response.status != 200
+            idle_cpu = process_cpu(server.pid) - idle_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -331,7 +362,9 @@ async def status_load(bench: Bench, running: int, rate: float, seconds: float) -
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
         "requests": len(latencies),
         "errors": errors,
-        "server_cpu_ms_per_request": cpu * 1000 / len(latencies),
+        "api_cpu_ms_per_request": cpu * 1000 / len(latencies),
+        "engine_cpu_s": engine_cpu,
+        "idle_cpu_ms_per_request": idle_cpu * 1000 / idle_n,
     }
 
 
@@ -349,12 +382,20 @@ def verdict(value: float, goal: float) -> str:
 
 def report_status(results: list[dict[str, float]]) -> None:
     print("status: GET /v1/evaluations/{id} at 200/s on one assay serve, 10 trust scans running")
-    for key, unit in (("p50_ms", "ms"), ("p99_ms", "ms"), ("server_cpu_ms_per_request", "ms")):
+    rows = (
+        ("p50_ms", "p50", "ms", ".1f"),
+        ("p99_ms", "p99", "ms", ".1f"),
+        ("api_cpu_ms_per_request", "API CPU/request", "ms", ".2f"),
+        ("engine_cpu_s", "engine process CPU", "s", ".1f"),
+        ("idle_cpu_ms_per_request", "idle CPU/request", "ms", ".2f"),
+    )
+    for key, label, unit, fmt in rows:
         values = [r[key] for r in results]
-        triple = (min(values), statistics.median(values), max(values))
-        print(line(key.removesuffix("_ms"), triple, unit, ".1f"))
+        print(line(label, (min(values), statistics.median(values), max(values)), unit, fmt))
     p99 = statistics.median(r["p99_ms"] for r in results)
+    idle = statistics.median(r["idle_cpu_ms_per_request"] for r in results)
     print(f"  -> p99 {p99:.1f} ms ({verdict(p99, 50)}); errors {sum(r['errors'] for r in results)}")
+    print(f"  -> CPU of one status read {idle:.2f} ms ({verdict(idle, 1)})")
 
 
 def report(bench: Bench, configs: list[Config], scale_n: int) -> None:
