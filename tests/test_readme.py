@@ -2,16 +2,28 @@
 
 Every fenced block of README.md is preceded by a marker comment that says what it is:
 
-- ``<!-- readme: run -->``: shell commands, run offline in a fresh directory; they must exit 0.
+- ``<!-- readme: run -->``: shell commands (or a ``python`` block), run offline in a fresh
+  directory that holds a copy of the repository's ``examples/``, as a clone would; they must
+  exit 0.
 - ``<!-- readme: file NAME -->``: the contents of NAME, written before the commands run.
+- ``<!-- readme: background URL -->``: its last line runs until stopped (``assay serve``,
+  ``assay view``): the lines before it run first, then it is started in the background on a
+  free port (``--port`` is added and URL's port swapped), must print nothing that says it
+  failed and answer URL with a 200, and is stopped.
 - ``<!-- readme: server -->``: the set-up of a live server; its ``assay serve`` line is
-  started in the background (on a free port), its other lines run first and what they
-  export is seen by the blocks that use the server.
-- ``<!-- readme: with-server expect=TEXT -->``: commands against that server (its
-  ``127.0.0.1:8000`` becomes the free port); they must exit 0 and print TEXT.
+  started in the background (on a free port) after its other lines ran, with what they
+  export, which the blocks that use the server see too.
+- ``<!-- readme: with-server expect=TEXT -->``: commands (or a ``python`` block) against that
+  server, in README order (a block may use what an earlier one wrote); they must exit 0 and
+  print TEXT.
 - ``<!-- readme: output -->``: what a command prints, or a diagram; nothing to run.
 - ``<!-- readme: skip: REASON -->``: needs what the test machine lacks (a key, a service,
-  ids to fill in) or runs for long; the reason says what, and where it is tested instead.
+  Docker) or runs for long; the reason says what, and where it is tested instead.
+
+In every block that runs, ``127.0.0.1:8000`` (the server) and ``127.0.0.1:11434`` (the model
+server the README's examples evaluate, Ollama's address) become the test's own: the live
+server's port and the fake OpenAI-compatible server, which also stands in for OpenAI
+(``OPENAI_BASE_URL``) for the blocks that use the server. ``run`` blocks get no key at all.
 
 A block without a marker fails the test, so no example is left out silently.
 """
@@ -20,6 +32,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,14 +44,17 @@ import httpx
 import pytest
 
 from tests.factories import free_port
+from tests.fakes.openai_server import FakeLLM
 
 pytestmark = pytest.mark.timeout(300)
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
-_FENCE = re.compile(r"^(\s*)```")
+_FENCE = re.compile(r"^(\s*)```(\w*)")
 _MARKER = re.compile(r"^\s*<!-- readme: (.+?) -->\s*$")
-_KINDS = ("run", "file", "server", "with-server", "output", "skip:")
+_KINDS = ("run", "file", "background", "server", "with-server", "output", "skip:")
+_SERVER = "127.0.0.1:8000"
+_MODEL_SERVER = "127.0.0.1:11434"
 
 
 @dataclass
@@ -45,6 +62,7 @@ class Block:
     line: int
     marker: str
     text: str
+    language: str = ""
 
     @property
     def kind(self) -> str:
@@ -53,6 +71,14 @@ class Block:
     @property
     def argument(self) -> str:
         return self.marker.partition(" ")[2].strip()
+
+    def script(self, fake_llm: FakeLLM, server: str = _SERVER) -> str:
+        """The block as bash runs it, pointed at the test's servers."""
+        model_server = fake_llm.url.removeprefix("http://").removesuffix("/v1")
+        text = self.text.replace(_SERVER, server).replace(_MODEL_SERVER, model_server)
+        if self.language == "python":
+            return f"python - <<'README_PYTHON'\n{text}\nREADME_PYTHON"
+        return text
 
 
 def readme_blocks() -> list[Block]:
@@ -73,7 +99,8 @@ def readme_blocks() -> list[Block]:
             body.append(lines[n][indent:])
             n += 1
         marker = _MARKER.match(lines[start - 1]) if start else None
-        blocks.append(Block(start + 1, marker.group(1) if marker else "", "\n".join(body)))
+        text = "\n".join(body)
+        blocks.append(Block(start + 1, marker.group(1) if marker else "", text, opened.group(2)))
         n += 1
     return blocks
 
@@ -108,29 +135,57 @@ def test_every_readme_block_says_what_it_is():
     for block in readme_blocks():
         if block.kind == "skip:":
             assert block.argument, f"README line {block.line}: a skip says why"
-        if block.kind in ("file", "with-server"):
+        if block.kind in ("file", "with-server", "background"):
             assert block.argument, f"README line {block.line}: {block.kind} needs its argument"
 
 
-def test_readme_commands_and_files_work_offline(tmp_path: Path):
+def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLLM):
     blocks = readme_blocks()
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
     for block in blocks:
         if block.kind == "file":
             (tmp_path / block.argument).write_text(block.text + "\n")
     env = _env(tmp_path)
-    runs = [b for b in blocks if b.kind == "run"]
+    runs = [b for b in blocks if b.kind in ("run", "background")]
     assert runs
     for block in runs:
-        result = _bash(block.text, tmp_path, env)
+        if block.kind == "background":
+            _run_in_background(block, block.script(fake_llm), tmp_path, env)
+            continue
+        result = _bash(block.script(fake_llm), tmp_path, env)
         assert result.returncode == 0, f"README line {block.line}:\n{result.stdout}{result.stderr}"
 
 
-def test_readme_server_examples_work_against_a_live_server(tmp_path: Path):
+def _run_in_background(block: Block, script: str, cwd: Path, env: dict[str, str]) -> None:
+    *before, command = script.strip().splitlines()
+    if before:
+        prepared = _bash("\n".join(before), cwd, env)
+        assert prepared.returncode == 0, f"README line {block.line}:\n{prepared.stderr}"
+    port = free_port()
+    url = re.sub(r"(//[^/:]+):\d+", rf"\g<1>:{port}", block.argument, count=1)
+    log_path = cwd / f"background-{block.line}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            ["bash", "-c", f"{command.split('#')[0].strip()} --port {port}"],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_answering(url, process, log_path)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_llm: FakeLLM):
     blocks = readme_blocks()
     [setup] = [b for b in blocks if b.kind == "server"]
     port = free_port()
-    env = _env(tmp_path)
-    lines = setup.text.splitlines()
+    env = _env(tmp_path) | {"OPENAI_API_KEY": "sk-readme-fake", "OPENAI_BASE_URL": fake_llm.url}
+    lines = setup.script(fake_llm).splitlines()
     serve = [line for line in lines if line.startswith("assay serve")]
     assert len(serve) == 1, setup.text
     exported = tmp_path / "exported.sh"
@@ -140,31 +195,38 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path):
         env,
     )
     assert prepared.returncode == 0, prepared.stdout + prepared.stderr
-    command = serve[0].split("#")[0].split() + ["--port", str(port)]
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(port, server)
-        for block in (b for b in blocks if b.kind == "with-server"):
-            script = f". {exported}\n" + block.text.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
-            result = _bash(script, tmp_path, env)
-            output = result.stdout + result.stderr
-            assert result.returncode == 0, f"README line {block.line}:\n{output}"
-            expected = block.argument.removeprefix("expect=")
-            assert expected in result.stdout, f"README line {block.line}:\n{output}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def _wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        assert server.poll() is None, "assay serve exited"
+    command = serve[0].split("#")[0].strip() + f" --port {port}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            ["bash", "-c", f". {exported}\nexec {command}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            _wait_answering(f"http://127.0.0.1:{port}/healthz", server, log_path)
+            for block in (b for b in blocks if b.kind == "with-server"):
+                script = f". {exported}\n" + block.script(fake_llm, f"127.0.0.1:{port}")
+                result = _bash(script, tmp_path, env)
+                output = result.stdout + result.stderr
+                assert result.returncode == 0, f"README line {block.line}:\n{output}"
+                expected = block.argument.removeprefix("expect=")
+                assert expected in result.stdout, f"README line {block.line}:\n{output}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def _wait_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until URL answers 200; a process that exits first fails with its output."""
+    for _ in range(600):
+        assert process.poll() is None, f"exited before {url} answered:\n{log.read_text()}"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise AssertionError("assay serve did not become healthy")
+    raise AssertionError(f"{url} did not answer 200:\n{log.read_text()}")
