@@ -12,10 +12,11 @@ Every fenced block of README.md is preceded by a marker comment that says what i
   failed and answer URL with a 200, and is stopped.
 - ``<!-- readme: server -->``: the set-up of a live server; its ``assay serve`` line is
   started in the background (on a free port) after its other lines ran, with what they
-  export, which the blocks that use the server see too.
+  export.
 - ``<!-- readme: with-server expect=TEXT -->``: commands (or a ``python`` block) against that
-  server, in README order (a block may use what an earlier one wrote); they must exit 0 and
-  print TEXT.
+  server, in README order and as if pasted into one shell: what the server's set-up exports
+  and what an earlier block defines (variables, functions, files) a later one sees. They must
+  exit 0 and print TEXT.
 - ``<!-- readme: output -->``: what a command prints, or a diagram; nothing to run.
 - ``<!-- readme: skip: REASON -->``: needs what the test machine lacks (a key, a service,
   Docker) or runs for long; the reason says what, and where it is tested instead.
@@ -119,8 +120,10 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """As a reader's shell runs it, but stopping at the first failure (no pipefail: a
+    README's ``... | grep -q`` may end a pipe early, as it does in any shell)."""
     return subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
+        ["bash", "-eu", "-c", script],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -188,9 +191,9 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
     lines = setup.script(fake_llm).splitlines()
     serve = [line for line in lines if line.startswith("assay serve")]
     assert len(serve) == 1, setup.text
-    exported = tmp_path / "exported.sh"
+    shell = tmp_path / "shell.sh"
     prepared = _bash(
-        "\n".join(line for line in lines if line not in serve) + f"\nexport -p > {exported}",
+        "\n".join(line for line in lines if line not in serve) + f"\nexport -p > {shell}",
         tmp_path,
         env,
     )
@@ -199,7 +202,7 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            ["bash", "-c", f". {exported}\nexec {command}"],
+            ["bash", "-c", f". {shell}\nexec {command}"],
             cwd=tmp_path,
             env=env,
             stdout=log,
@@ -208,8 +211,8 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
         try:
             _wait_answering(f"http://127.0.0.1:{port}/healthz", server, log_path)
             for block in (b for b in blocks if b.kind == "with-server"):
-                script = f". {exported}\n" + block.script(fake_llm, f"127.0.0.1:{port}")
-                result = _bash(script, tmp_path, env)
+                script = block.script(fake_llm, f"127.0.0.1:{port}")
+                result = _bash(_in_one_shell(script, shell), tmp_path, env)
                 output = result.stdout + result.stderr
                 assert result.returncode == 0, f"README line {block.line}:\n{output}"
                 expected = block.argument.removeprefix("expect=")
@@ -217,6 +220,12 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def _in_one_shell(script: str, state: Path) -> str:
+    """SCRIPT run with the variables and functions the blocks before it left in STATE, and
+    leaving its own there for the next."""
+    return f". {state}\nset -a\n{script}\nset +a\n{{ export -p; declare -f; }} > {state}"
 
 
 def _wait_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
