@@ -147,7 +147,9 @@ def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLL
     shutil.copytree(REPO / "examples", tmp_path / "examples")
     for block in blocks:
         if block.kind == "file":
-            (tmp_path / block.argument).write_text(block.text + "\n")
+            path = tmp_path / block.argument
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(block.text + "\n")
     env = _env(tmp_path)
     runs = [b for b in blocks if b.kind in ("run", "background")]
     assert runs
