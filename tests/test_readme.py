@@ -6,10 +6,11 @@ Every fenced block of README.md is preceded by a marker comment that says what i
   directory that holds a copy of the repository's ``examples/``, as a clone would; they must
   exit 0.
 - ``<!-- readme: file NAME -->``: the contents of NAME, written before the commands run.
-- ``<!-- readme: background URL -->``: its last line runs until stopped (``assay serve``,
-  ``assay view``): the lines before it run first, then it is started in the background on a
-  free port (``--port`` is added and URL's port swapped), must print nothing that says it
-  failed and answer URL with a 200, and is stopped.
+- ``<!-- readme: background URL [needs=redis] -->``: its last line runs until stopped
+  (``assay serve``, ``assay view``) after the lines before it, in one shell; it gets a free
+  port (``--port`` is added and URL's port swapped), must answer URL with a 200, and is
+  stopped. ``needs=redis`` (or ``postgresql``): it skips when that service is not on
+  127.0.0.1, and fails under ``ASSAY_REQUIRE_SERVICES=1`` (as on CI).
 - ``<!-- readme: server -->``: the set-up of a live server; its ``assay serve`` line is
   started in the background (on a free port) after its other lines ran, with what they
   export.
@@ -44,7 +45,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.factories import free_port
+from tests.factories import free_port, postgres_reachable, redis_reachable
 from tests.fakes.openai_server import FakeLLM
 
 pytestmark = pytest.mark.timeout(300)
@@ -151,29 +152,38 @@ def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLL
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(block.text + "\n")
     env = _env(tmp_path)
-    runs = [b for b in blocks if b.kind in ("run", "background")]
+    runs = [b for b in blocks if b.kind == "run"]
     assert runs
     for block in runs:
-        if block.kind == "background":
-            _run_in_background(block, block.script(fake_llm), tmp_path, env)
-            continue
         result = _bash(block.script(fake_llm), tmp_path, env)
         assert result.returncode == 0, f"README line {block.line}:\n{result.stdout}{result.stderr}"
 
 
-def _run_in_background(block: Block, script: str, cwd: Path, env: dict[str, str]) -> None:
-    *before, command = script.strip().splitlines()
-    if before:
-        prepared = _bash("\n".join(before), cwd, env)
-        assert prepared.returncode == 0, f"README line {block.line}:\n{prepared.stderr}"
+_SERVICES = {"redis": redis_reachable, "postgresql": postgres_reachable}
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in readme_blocks() if b.kind == "background"], ids=lambda b: f"line{b.line}"
+)
+def test_readme_commands_that_run_until_stopped_answer(
+    block: Block, tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    url, *options = block.argument.split()
+    for service in (o.removeprefix("needs=") for o in options):
+        if not _SERVICES[service]():
+            if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
+                pytest.fail(f"README line {block.line} needs {service} (ASSAY_REQUIRE_SERVICES=1)")
+            pytest.skip(f"README line {block.line} needs {service} on 127.0.0.1")
     port = free_port()
-    url = re.sub(r"(//[^/:]+):\d+", rf"\g<1>:{port}", block.argument, count=1)
-    log_path = cwd / f"background-{block.line}.log"
+    url = re.sub(r"(//[^/:]+):\d+", rf"\g<1>:{port}", url, count=1)
+    *before, command = block.script(fake_llm).strip().splitlines()
+    script = "\n".join([*before, f"{command.split('#')[0].strip()} --port {port}"])
+    log_path = tmp_path / "background.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            ["bash", "-c", f"{command.split('#')[0].strip()} --port {port}"],
-            cwd=cwd,
-            env=env,
+            ["bash", "-eu", "-c", script],
+            cwd=tmp_path,
+            env=_env(tmp_path),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
