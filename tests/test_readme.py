@@ -22,10 +22,11 @@ Every fenced block of README.md is preceded by a marker comment that says what i
 - ``<!-- readme: skip: REASON -->``: needs what the test machine lacks (a key, a service,
   Docker) or runs for long; the reason says what, and where it is tested instead.
 
-In every block that runs, ``127.0.0.1:8000`` (the server) and ``127.0.0.1:11434`` (the model
-server the README's examples evaluate, Ollama's address) become the test's own: the live
-server's port and the fake OpenAI-compatible server, which also stands in for OpenAI
-(``OPENAI_BASE_URL``) for the blocks that use the server. ``run`` blocks get no key at all.
+In every block that runs, ``127.0.0.1:8000`` (the server), ``127.0.0.1:11434`` (the model
+server the README's examples evaluate, Ollama's address) and ``127.0.0.1:8900`` (the README's
+webhook receiver) become the test's own: the live server's port, the fake OpenAI-compatible
+server, which also stands in for OpenAI (``OPENAI_BASE_URL``) for the blocks that use the
+server, and a free port. ``run`` blocks get no key at all.
 
 A block without a marker fails the test, so no example is left out silently.
 """
@@ -57,6 +58,7 @@ _MARKER = re.compile(r"^\s*<!-- readme: (.+?) -->\s*$")
 _KINDS = ("run", "file", "background", "server", "with-server", "output", "skip:")
 _SERVER = "127.0.0.1:8000"
 _MODEL_SERVER = "127.0.0.1:11434"
+_RECEIVER = "127.0.0.1:8900"
 
 
 @dataclass
@@ -74,10 +76,11 @@ class Block:
     def argument(self) -> str:
         return self.marker.partition(" ")[2].strip()
 
-    def script(self, fake_llm: FakeLLM, server: str = _SERVER) -> str:
+    def script(self, fake_llm: FakeLLM, server: str = _SERVER, receiver: str = _RECEIVER) -> str:
         """The block as bash runs it, pointed at the test's servers."""
         model_server = fake_llm.url.removeprefix("http://").removesuffix("/v1")
         text = self.text.replace(_SERVER, server).replace(_MODEL_SERVER, model_server)
+        text = text.replace(_RECEIVER, receiver)
         if self.language == "python":
             return f"python - <<'README_PYTHON'\n{text}\nREADME_PYTHON"
         return text
@@ -143,14 +146,18 @@ def test_every_readme_block_says_what_it_is():
             assert block.argument, f"README line {block.line}: {block.kind} needs its argument"
 
 
+def _write_files(blocks: list[Block], directory: Path) -> None:
+    """The README's files, and the repository's ``examples/`` as a clone has them."""
+    shutil.copytree(REPO / "examples", directory / "examples")
+    for block in (b for b in blocks if b.kind == "file"):
+        path = directory / block.argument
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(block.text + "\n")
+
+
 def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLLM):
     blocks = readme_blocks()
-    shutil.copytree(REPO / "examples", tmp_path / "examples")
-    for block in blocks:
-        if block.kind == "file":
-            path = tmp_path / block.argument
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(block.text + "\n")
+    _write_files(blocks, tmp_path)
     env = _env(tmp_path)
     runs = [b for b in blocks if b.kind == "run"]
     assert runs
@@ -199,6 +206,8 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
     blocks = readme_blocks()
     [setup] = [b for b in blocks if b.kind == "server"]
     port = free_port()
+    receiver = f"127.0.0.1:{free_port()}"
+    _write_files(blocks, tmp_path)
     env = _env(tmp_path) | {"OPENAI_API_KEY": "sk-readme-fake", "OPENAI_BASE_URL": fake_llm.url}
     lines = setup.script(fake_llm).splitlines()
     serve = [line for line in lines if line.startswith("assay serve")]
@@ -223,7 +232,7 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
         try:
             _wait_answering(f"http://127.0.0.1:{port}/healthz", server, log_path)
             for block in (b for b in blocks if b.kind == "with-server"):
-                script = block.script(fake_llm, f"127.0.0.1:{port}")
+                script = block.script(fake_llm, f"127.0.0.1:{port}", receiver)
                 result = _bash(_in_one_shell(script, shell), tmp_path, env)
                 output = result.stdout + result.stderr
                 assert result.returncode == 0, f"README line {block.line}:\n{output}"
