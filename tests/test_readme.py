@@ -33,6 +33,7 @@ A block without a marker fails the test, so no example is left out silently.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -125,15 +126,29 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """As a reader's shell runs it, but stopping at the first failure (no pipefail: a
-    README's ``... | grep -q`` may end a pipe early, as it does in any shell)."""
-    return subprocess.run(
+    README's ``... | grep -q`` may end a pipe early, as it does in any shell). Whatever it
+    left running in the background is stopped with it."""
+    with subprocess.Popen(
         ["bash", "-eu", "-c", script],
         cwd=cwd,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=240,
-    )
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=240)
+        finally:
+            _stop_group(process)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    """Stop the process and everything it started (its own session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
 
 
 def test_every_readme_block_says_what_it_is():
@@ -193,13 +208,13 @@ def test_readme_commands_that_run_until_stopped_answer(
             env=_env(tmp_path),
             stdout=log,
             stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         )
         try:
             _wait_answering(url, process, log_path)
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            _stop_group(process)
 
 
 def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_llm: FakeLLM):
@@ -228,6 +243,7 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             _wait_answering(f"http://127.0.0.1:{port}/healthz", server, log_path)
@@ -249,7 +265,7 @@ def _in_one_shell(script: str, state: Path) -> str:
     return f". {state}\nset -a\n{script}\nset +a\n{{ export -p; declare -f; }} > {state}"
 
 
-def _wait_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_answering(url: str, process: subprocess.Popen[str], log: Path) -> None:
     """Until URL answers 200; a process that exits first fails with its output."""
     for _ in range(600):
         assert process.poll() is None, f"exited before {url} answered:\n{log.read_text()}"
