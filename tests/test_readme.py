@@ -9,8 +9,9 @@ Every fenced block of README.md is preceded by a marker comment that says what i
 - ``<!-- readme: background URL [needs=redis] -->``: its last line runs until stopped
   (``assay serve``, ``assay view``) after the lines before it, in one shell; it gets a free
   port (``--port`` is added and URL's port swapped), must answer URL with a 200, and is
-  stopped. ``needs=redis`` (or ``postgresql``): it skips when that service is not on
-  127.0.0.1, and fails under ``ASSAY_REQUIRE_SERVICES=1`` (as on CI).
+  stopped, with whatever it started. ``needs=redis`` (or ``postgresql``): it skips when
+  that service is not on 127.0.0.1, and fails under ``ASSAY_REQUIRE_SERVICES=1`` (as on CI);
+  its PostgreSQL database ``127.0.0.1:5432/assay`` becomes a fresh one.
 - ``<!-- readme: server -->``: the set-up of a live server; its ``assay serve`` line is
   started in the background (on a free port) after its other lines ran, with what they
   export.
@@ -24,9 +25,9 @@ Every fenced block of README.md is preceded by a marker comment that says what i
 
 In every block that runs, ``127.0.0.1:8000`` (the server), ``127.0.0.1:11434`` (the model
 server the README's examples evaluate, Ollama's address) and ``127.0.0.1:8900`` (the README's
-webhook receiver) become the test's own: the live server's port, the fake OpenAI-compatible
-server, which also stands in for OpenAI (``OPENAI_BASE_URL``) for the blocks that use the
-server, and a free port. ``run`` blocks get no key at all.
+webhook receiver) become the test's own (see ``_local``): the live server's port, the fake
+OpenAI-compatible server, which also stands in for OpenAI (``OPENAI_BASE_URL``) for the
+blocks that use the server, and a free port. ``run`` blocks get no key at all.
 
 A block without a marker fails the test, so no example is left out silently.
 """
@@ -48,6 +49,7 @@ import httpx
 import pytest
 
 from tests.factories import free_port, postgres_reachable, redis_reachable
+from tests.factories import fresh_postgres_database as fresh_database
 from tests.fakes.openai_server import FakeLLM
 
 pytestmark = pytest.mark.timeout(300)
@@ -60,6 +62,7 @@ _KINDS = ("run", "file", "background", "server", "with-server", "output", "skip:
 _SERVER = "127.0.0.1:8000"
 _MODEL_SERVER = "127.0.0.1:11434"
 _RECEIVER = "127.0.0.1:8900"
+_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/assay"
 
 
 @dataclass
@@ -77,14 +80,22 @@ class Block:
     def argument(self) -> str:
         return self.marker.partition(" ")[2].strip()
 
-    def script(self, fake_llm: FakeLLM, server: str = _SERVER, receiver: str = _RECEIVER) -> str:
-        """The block as bash runs it, pointed at the test's servers."""
-        model_server = fake_llm.url.removeprefix("http://").removesuffix("/v1")
-        text = self.text.replace(_SERVER, server).replace(_MODEL_SERVER, model_server)
-        text = text.replace(_RECEIVER, receiver)
+    def script(self, local: dict[str, str]) -> str:
+        """The block as bash runs it, with the README's addresses replaced by LOCAL's."""
+        text = self.text
+        for address, replacement in local.items():
+            text = text.replace(address, replacement)
         if self.language == "python":
             return f"python - <<'README_PYTHON'\n{text}\nREADME_PYTHON"
         return text
+
+
+def _local(fake_llm: FakeLLM, **addresses: str) -> dict[str, str]:
+    """The README's addresses and what they are in this test: the model server is the fake
+    one, and each of ADDRESSES (``server``, ``receiver``, ``database``) replaces its own."""
+    names = {"server": _SERVER, "receiver": _RECEIVER, "database": _DATABASE}
+    model_server = fake_llm.url.removeprefix("http://").removesuffix("/v1")
+    return {_MODEL_SERVER: model_server} | {names[k]: v for k, v in addresses.items()}
 
 
 def readme_blocks() -> list[Block]:
@@ -177,7 +188,7 @@ def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLL
     runs = [b for b in blocks if b.kind == "run"]
     assert runs
     for block in runs:
-        result = _bash(block.script(fake_llm), tmp_path, env)
+        result = _bash(block.script(_local(fake_llm)), tmp_path, env)
         assert result.returncode == 0, f"README line {block.line}:\n{result.stdout}{result.stderr}"
 
 
@@ -187,18 +198,27 @@ _SERVICES = {"redis": redis_reachable, "postgresql": postgres_reachable}
 @pytest.mark.parametrize(
     "block", [b for b in readme_blocks() if b.kind == "background"], ids=lambda b: f"line{b.line}"
 )
-def test_readme_commands_that_run_until_stopped_answer(
+async def test_readme_commands_that_run_until_stopped_answer(
     block: Block, tmp_path: Path, fake_llm: FakeLLM
 ) -> None:
     url, *options = block.argument.split()
-    for service in (o.removeprefix("needs=") for o in options):
+    needs = [o.removeprefix("needs=") for o in options]
+    for service in needs:
         if not _SERVICES[service]():
             if os.environ.get("ASSAY_REQUIRE_SERVICES") == "1":
                 pytest.fail(f"README line {block.line} needs {service} (ASSAY_REQUIRE_SERVICES=1)")
             pytest.skip(f"README line {block.line} needs {service} on 127.0.0.1")
+    async with contextlib.AsyncExitStack() as stack:
+        local = _local(fake_llm)
+        if "postgresql" in needs:
+            local = _local(fake_llm, database=await stack.enter_async_context(fresh_database()))
+        _answer_until_stopped(block, local, url, tmp_path)
+
+
+def _answer_until_stopped(block: Block, local: dict[str, str], url: str, tmp_path: Path) -> None:
     port = free_port()
     url = re.sub(r"(//[^/:]+):\d+", rf"\g<1>:{port}", url, count=1)
-    *before, command = block.script(fake_llm).strip().splitlines()
+    *before, command = block.script(local).strip().splitlines()
     script = "\n".join([*before, f"{command.split('#')[0].strip()} --port {port}"])
     log_path = tmp_path / "background.log"
     with log_path.open("w") as log:
@@ -221,10 +241,10 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
     blocks = readme_blocks()
     [setup] = [b for b in blocks if b.kind == "server"]
     port = free_port()
-    receiver = f"127.0.0.1:{free_port()}"
     _write_files(blocks, tmp_path)
     env = _env(tmp_path) | {"OPENAI_API_KEY": "sk-readme-fake", "OPENAI_BASE_URL": fake_llm.url}
-    lines = setup.script(fake_llm).splitlines()
+    local = _local(fake_llm, server=f"127.0.0.1:{port}", receiver=f"127.0.0.1:{free_port()}")
+    lines = setup.script(local).splitlines()
     serve = [line for line in lines if line.startswith("assay serve")]
     assert len(serve) == 1, setup.text
     shell = tmp_path / "shell.sh"
@@ -248,8 +268,7 @@ def test_readme_server_examples_work_against_a_live_server(tmp_path: Path, fake_
         try:
             _wait_answering(f"http://127.0.0.1:{port}/healthz", server, log_path)
             for block in (b for b in blocks if b.kind == "with-server"):
-                script = block.script(fake_llm, f"127.0.0.1:{port}", receiver)
-                result = _bash(_in_one_shell(script, shell), tmp_path, env)
+                result = _bash(_in_one_shell(block.script(local), shell), tmp_path, env)
                 output = result.stdout + result.stderr
                 assert result.returncode == 0, f"README line {block.line}:\n{output}"
                 expected = block.argument.removeprefix("expect=")
