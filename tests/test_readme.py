@@ -6,12 +6,13 @@ Every fenced block of README.md is preceded by a marker comment that says what i
   directory that holds a copy of the repository's ``examples/``, as a clone would; they must
   exit 0.
 - ``<!-- readme: file NAME -->``: the contents of NAME, written before the commands run.
-- ``<!-- readme: background URL [needs=redis] -->``: its last line runs until stopped
+- ``<!-- readme: background URL [needs=SERVICE ...] -->``: its last line runs until stopped
   (``assay serve``, ``assay view``) after the lines before it, in one shell; it gets a free
   port (``--port`` is added and URL's port swapped), must answer URL with a 200, and is
-  stopped, with whatever it started. ``needs=redis`` (or ``postgresql``): it skips when
+  stopped, with whatever it started. ``needs=redis`` or ``needs=postgresql``: it skips when
   that service is not on 127.0.0.1, and fails under ``ASSAY_REQUIRE_SERVICES=1`` (as on CI);
-  its PostgreSQL database ``127.0.0.1:5432/assay`` becomes a fresh one.
+  the README's database ``postgresql+asyncpg://postgres@127.0.0.1:5432/assay`` becomes a
+  fresh one.
 - ``<!-- readme: server -->``: the set-up of a live server; its ``assay serve`` line is
   started in the background (on a free port) after its other lines ran, with what they
   export.
