@@ -64,6 +64,7 @@ _SERVER = "127.0.0.1:8000"
 _MODEL_SERVER = "127.0.0.1:11434"
 _RECEIVER = "127.0.0.1:8900"
 _DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/assay"
+_SERVICES = {"redis": redis_reachable, "postgresql": postgres_reachable}
 
 
 @dataclass
@@ -171,6 +172,10 @@ def test_every_readme_block_says_what_it_is():
             assert block.argument, f"README line {block.line}: a skip says why"
         if block.kind in ("file", "with-server", "background"):
             assert block.argument, f"README line {block.line}: {block.kind} needs its argument"
+        if block.kind == "background":
+            options = block.argument.split()[1:]
+            known = [o for o in options if o.removeprefix("needs=") in _SERVICES]
+            assert options == known, f"README line {block.line}: needs= one of {list(_SERVICES)}"
 
 
 def _write_files(blocks: list[Block], directory: Path) -> None:
@@ -191,9 +196,6 @@ def test_readme_commands_and_files_work_offline(tmp_path: Path, fake_llm: FakeLL
     for block in runs:
         result = _bash(block.script(_local(fake_llm)), tmp_path, env)
         assert result.returncode == 0, f"README line {block.line}:\n{result.stdout}{result.stderr}"
-
-
-_SERVICES = {"redis": redis_reachable, "postgresql": postgres_reachable}
 
 
 @pytest.mark.parametrize(
