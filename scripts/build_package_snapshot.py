@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python scripts/build_package_snapshot.py \
-        --pypi /work/.library/env/packages/pypi.tsv --npm /work/.library/env/packages/npm.tsv
+        --pypi pypi-names.tsv --npm npm-names.tsv
 
 Each listing is a TSV whose first column is a package name (a header row is skipped). Each
 filter gets about 9.6 bits per name and the best hash count for it, which puts the false
