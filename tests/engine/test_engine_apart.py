@@ -115,9 +115,7 @@ async def test_a_killed_engine_process_is_started_again_and_its_item_runs_to_the
     assert "the engine process exited (code -9); starting it again" in server.log.read_text()
 
 
-async def test_the_engine_process_dies_with_a_killed_server(
-    tmp_path: Path, lifecycle_plugin: Path
-):
+async def test_the_engine_process_dies_with_a_killed_server(tmp_path: Path, lifecycle_plugin: Path):
     settings = make_settings(tmp_path)
     server = Server(tmp_path, settings, lifecycle_plugin)
     with server.process() as process:
