@@ -95,6 +95,16 @@ class Cluster:
         self.workers.append(process)
         return process
 
+    async def workers_ready(self) -> None:
+        """Wait until every worker says it consumes (Celery's "ready."): one that starts after
+        the others finished the queue would get nothing, which is no failure of Assay's."""
+
+        async def ready() -> bool:
+            logs = [self.tmp_path / f"worker{i}.log" for i in range(len(self.workers))]
+            return all(log.exists() and " ready." in log.read_text() for log in logs)
+
+        await wait_until(ready, timeout=150)
+
     async def healthy(self) -> None:
         async def up() -> bool:
             try:

@@ -60,6 +60,7 @@ async def test_three_workers_finish_what_an_api_only_server_queued_each_item_onc
         await cluster.healthy()
         for _ in range(3):
             cluster.worker(slots=8)
+        await cluster.workers_ready()
         key = await make_key(settings)
         async with httpx.AsyncClient(
             base_url=cluster.url, headers={"Authorization": f"Bearer {key}"}, timeout=120

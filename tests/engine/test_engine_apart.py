@@ -12,35 +12,12 @@ import httpx
 import pytest
 
 from tests.engine.lifecycle import create_lifecycle, evaluation_row, item_rows, lifecycle_plugin
+from tests.engine.processes import alive, engine_children
 from tests.engine.test_kills import Server
 from tests.factories import make_key, make_settings, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 __all__ = ["lifecycle_plugin"]  # the fixture, used by name
-
-
-def engine_children(server_pid: int) -> list[int]:
-    """The server's engine process: its child started by multiprocessing's spawn."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == server_pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie, dead but not reaped, does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("engine", ["process", "thread"])

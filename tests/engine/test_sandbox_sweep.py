@@ -16,6 +16,7 @@ from assay.core.principal import Role
 from assay.sandbox.base import SandboxLimits, SandboxPolicy
 from assay.sandbox.cgroups import cgroup_trees, make_cgroup
 from assay.sandbox.orphans import owner_is_gone, sweep_orphans
+from tests.engine.processes import alive, engine_children
 from tests.factories import assay_env, assay_process, free_port, make_key, make_settings, wait_until
 
 pytestmark = pytest.mark.timeout(180)
@@ -90,11 +91,17 @@ async def test_the_next_start_removes_what_a_killed_server_left(tmp_path: Path):
 
             await wait_until(agent_running, timeout=30)
         [left] = list(root.iterdir())
-        assert left.name.startswith(f"bwrap-{first.pid}-")
-        groups = _cgroups_of(first.pid)
+        [engine] = engine_children(first.pid)  # the engine process runs the items
+        assert left.name.startswith(f"bwrap-{engine}-")
+        groups = _cgroups_of(engine)
         assert bool(groups) == _cgroups_writable()
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
+
+        async def engine_gone() -> bool:
+            return not alive(engine)
+
+        await wait_until(engine_gone, timeout=10)  # it dies with the server
 
     assert left.is_dir(), "a killed server cannot clean up"
     assert all(g.is_dir() for g in groups)
