@@ -205,3 +205,28 @@ def test_bad_tree_bounds_are_refused_naming_the_field(attack: dict[str, Any], lo
     with pytest.raises(ValidationFailed) as caught:
         HarnessKind().validate_params({"probes": [probe]})
     assert ".".join(str(p) for p in caught.value.errors[0]["loc"]).endswith(f"attack.{loc}")
+
+
+async def test_every_call_the_attack_causes_counts_in_the_items_tokens(
+    tmp_path: Path, fake_llm: FakeLLM
+):
+    """The attacker's proposals and the evaluator's topic checks and scores are calls of the
+    item as much as the target's: each fake reply reports 10 input and 5 output tokens."""
+
+    def handler(body: dict[str, Any]) -> FakeReply:
+        text = last_user_text(body)
+        if body["model"] == "attacker":
+            return FakeReply(content=f"WARM: {GOAL}")
+        if body["model"] == "judge":
+            return FakeReply(content="YES" if "Answer YES or NO" in text else "2")
+        return FakeReply(content=REFUSAL)
+
+    fake_llm.handler = handler
+    _, item = await run(tmp_path, fake_llm, "target", tap_probe(), attacker="openai/attacker")
+
+    models = {r["model"] for r in fake_llm.requests}
+    assert models == {"target", "attacker", "judge"}
+    assert item.outcome is not None
+    metrics = item.outcome.metrics
+    assert metrics.input_tokens == 10 * len(fake_llm.requests)
+    assert metrics.output_tokens == 5 * len(fake_llm.requests)

@@ -43,11 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import override
 
 from assay.core.errors import AssayError, ValidationFailed
+from assay.core.llm import ChatRequest, ChatResponse
 from assay.core.outcome import ItemRecord, Metrics, NormalizedResponse, Outcome, Score, Usage
 from assay.core.spec import EvaluationSpec, ItemPlan, ModelRef
 from assay.core.verdict import TRUST_DIMENSIONS, CheckVerdict, Thresholds
 from assay.kinds import harness_summary
-from assay.kinds.base import ItemContext, ItemKey, Kind
+from assay.kinds.base import LLM, ItemContext, ItemKey, Kind
 from assay.kinds.toolkit import (
     count_items,
     judge_trace,
@@ -115,6 +116,46 @@ class _Decision(NamedTuple):
     reason: str
     decided_by: str
     verdict: Verdict | None
+
+
+class _Spend:
+    """Tokens and cost of the other models an item asks, for its metrics.
+
+    Besides the target and its last verdict's judge: the attacker, the tree's evaluator, the
+    judge of earlier turns, a rewriting model; so a scan's cost counts every call it caused.
+    """
+
+    def __init__(self, ctx: ItemContext) -> None:
+        self.usage = Usage()
+        self.cost = 0.0
+        self._ctx = ctx
+
+    def add(self, label: str | None, usage: Usage) -> None:
+        self.usage = self.usage + usage
+        self.cost += self._ctx.cost(label, usage)
+
+    def add_verdict(self, decision: _Decision) -> None:
+        """Count the judge's call behind a decision that is not the item's last."""
+        if decision.verdict is not None:
+            judge = self._ctx.judge
+            self.add(judge.label if judge else None, decision.verdict.usage)
+
+    def metered(self, model: LLM) -> _Metered:
+        return _Metered(model, self)
+
+
+class _Metered:
+    """A model whose every answer's usage is added to an item's ``_Spend``."""
+
+    def __init__(self, model: LLM, spend: _Spend) -> None:
+        self.label = model.label
+        self._model = model
+        self._spend = spend
+
+    async def generate(self, request: ChatRequest) -> ChatResponse:
+        response = await self._model.generate(request)
+        self._spend.add(self.label, response.usage)
+        return response
 
 
 class _AttackRun(NamedTuple):
@@ -228,14 +269,15 @@ class HarnessKind(Kind[HarnessParams]):
         canary = make_canary(ctx.item_id)
         extra: dict[str, Any] = {}
         evidence: dict[str, Any] = {}
+        spend = _Spend(ctx)
         if probe.attack is not None:
             run = await (_tree_attack if probe.attack.strategy is AttackStrategy.TAP else _attack)(
-                probe, params, canary, ctx
+                probe, params, canary, ctx, spend
             )
             calls, result, decision, shown, extra, evidence = run
             outputs = [response.output for response in calls.responses]
         else:
-            rewriting = _Rewriting.of(ref, params, ctx)
+            rewriting = _Rewriting.of(ref, params, ctx, spend)
             calls = await _send(probe, params.system_prompt, canary, ctx, rewriting)
             outputs = [response.output for response in calls.responses]
             if rewriting is not None:
@@ -259,7 +301,7 @@ class HarnessKind(Kind[HarnessParams]):
                     reason=decision.reason,
                 )
             ],
-            metrics=_metrics(ctx, calls.responses, decision.verdict),
+            metrics=_metrics(ctx, calls.responses, decision.verdict, spend),
             trace={
                 "canary": canary,
                 "system_prompt": calls.system_prompt,
@@ -392,7 +434,9 @@ def _conversation(prompts: list[str], outputs: list[str]) -> list[dict[str, Any]
     ]
 
 
-async def _attack(probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext) -> _AttackRun:
+async def _attack(
+    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext, spend: _Spend
+) -> _AttackRun:
     """Talk to the target turn by turn in one session until a turn fails or turns run out.
 
     Each turn is decided like a one-prompt probe (the detector, then the judge) and stored as
@@ -404,11 +448,12 @@ async def _attack(probe: Probe, params: HarnessParams, canary: str, ctx: ItemCon
         params.system_prompt,
         fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
     )
-    attacker = _attacker_model(params, ctx)
+    attacker = _attacker_model(params, ctx, spend)
     session = f"{ctx.item_id}:attack"
     prompts: list[str] = []
     responses: list[NormalizedResponse] = []
     history: list[attacks.Turn] = []
+    earlier: _Decision | None = None
     prompt = fill_canary(probe.prompts[0], canary)
     try:
         for turn in range(1, attack.max_turns + 1):
@@ -419,7 +464,10 @@ async def _attack(probe: Probe, params: HarnessParams, canary: str, ctx: ItemCon
             result = await asyncio.to_thread(
                 detect, probe.detector.name, probe.detector.params, [response.output], canary
             )
+            if earlier is not None:  # the earlier turn's decision is not the item's last
+                spend.add_verdict(earlier)
             decision = await _decide(probe, result, _Calls([prompt], [response], system), ctx)
+            earlier = decision
             await ctx.log(
                 "attack_turn",
                 {
@@ -454,16 +502,16 @@ async def _attack(probe: Probe, params: HarnessParams, canary: str, ctx: ItemCon
     )
 
 
-def _attacker_model(params: HarnessParams, ctx: ItemContext) -> RewriteModel | None:
-    """The evaluation's attacker model; None for the scripted attacker."""
+def _attacker_model(params: HarnessParams, ctx: ItemContext, spend: _Spend) -> _Metered | None:
+    """The evaluation's attacker model, metered into the item; None for the scripted attacker."""
     if params.attacker in (None, attacks.SCRIPTED) or ctx.llm is None:
         return None
     ref = params.attacker if isinstance(params.attacker, ModelRef) else None
-    return ctx.llm(ref or ModelRef.parse(str(params.attacker)), role="attacker")
+    return spend.metered(ctx.llm(ref or ModelRef.parse(str(params.attacker)), role="attacker"))
 
 
 async def _tree_attack(
-    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext
+    probe: Probe, params: HarnessParams, canary: str, ctx: ItemContext, spend: _Spend
 ) -> _AttackRun:
     """A ``tap`` probe: the tree search of ``probes/tree_search.py`` against the target.
 
@@ -478,11 +526,13 @@ async def _tree_attack(
         params.system_prompt,
         fill_canary(probe.system_prompt, canary) if probe.system_prompt else None,
     )
-    model = _attacker_model(params, ctx)
+    model = _attacker_model(params, ctx, spend)
     attacker: tree_search.TreeAttacker = (
         attacks.ScriptedTreeAttacker(attack, lambda text: fill_canary(text, canary))
         if model is None
-        else attacks.ModelTreeAttacker(attack, model, ctx.judge or model)
+        else attacks.ModelTreeAttacker(
+            attack, model, spend.metered(ctx.judge) if ctx.judge else model
+        )
     )
     prompts: list[str] = []
     responses: list[NormalizedResponse] = []
@@ -526,6 +576,9 @@ async def _tree_attack(
     found = await tree_search.search(tree, root, attacker, answer, pruned)
     shown = found.shown
     index, result, decision = decisions[shown.id]
+    for node_id, (_, _, other) in decisions.items():
+        if node_id != shown.id:
+            spend.add_verdict(other)
     path = found.path(shown)
     route = " > ".join(str(node.id) for node in path)
     if found.found is not None:
@@ -558,15 +611,18 @@ class _Rewriting(NamedTuple):
     model: RewriteModel | None
 
     @classmethod
-    def of(cls, ref: str | None, params: HarnessParams, ctx: ItemContext) -> _Rewriting | None:
+    def of(
+        cls, ref: str | None, params: HarnessParams, ctx: ItemContext, spend: _Spend
+    ) -> _Rewriting | None:
         if ref is None:
             return None
         transform = get_transform(ref)
         if not transform.needs_model:
             return cls(transform, None)
         if params.transform_model is not None and ctx.llm is not None:
-            return cls(transform, ctx.llm(ModelRef.parse(params.transform_model)))
-        return cls(transform, ctx.judge)
+            model = ctx.llm(ModelRef.parse(params.transform_model))
+            return cls(transform, spend.metered(model))
+        return cls(transform, spend.metered(ctx.judge) if ctx.judge else None)
 
     async def apply(self, prompt: str) -> str:
         return await self.transform.apply(prompt, self.model)
@@ -640,11 +696,10 @@ def _shown_call(probe: Probe, decision: _Decision, outputs: list[str], canary: s
 
 
 def _metrics(
-    ctx: ItemContext, responses: list[NormalizedResponse], verdict: Verdict | None
+    ctx: ItemContext, responses: list[NormalizedResponse], verdict: Verdict | None, spend: _Spend
 ) -> Metrics:
-    """The target's latency over all prompts; tokens and cost of the target and the judge."""
-    usage = Usage()
-    cost = 0.0
+    """The target's latency over all prompts; tokens and cost of every model the item asked."""
+    usage, cost = spend.usage, spend.cost
     for response in responses:
         usage = usage + response.usage
         cost += ctx.cost(target_model_label(ctx, response), response.usage)
