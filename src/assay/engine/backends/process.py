@@ -252,19 +252,9 @@ def _child_main(settings: Settings, conn: Connection, levels: tuple[int, int]) -
     if parent is not None and os.getppid() != parent.pid:
         return  # the API process died before we could ask to die with it
     try:
-        with asyncio.Runner(loop_factory=_fast_loop()) as runner:
-            runner.run(_serve(settings, channel))
+        asyncio.run(_serve(settings, channel))
     finally:
         conn.close()
-
-
-def _fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The uvloop event loop where installed (uvicorn picks it for the API too): less CPU."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 async def _serve(settings: Settings, channel: Channel) -> None:
