@@ -191,8 +191,12 @@ async def get_evaluation(
 ) -> EvaluationView:
     """One evaluation of the caller's organization; another tenant's is NotFound."""
     async with container.db.connect() as conn:
-        row = await _visible_row(conn, principal, evaluation_id)
-        counts = await item_rows.state_counts(conn, evaluation_id) if with_counts else None
+        if not with_counts:
+            return view_from_row(await _visible_row(conn, principal, evaluation_id))
+        found = await evaluation_rows.get_with_counts(conn, evaluation_id, principal.org_id)
+        if found is None or not can_see(principal, found[0].workspace_id):
+            raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
+        row, counts = found
         reasons = await _infra_reasons(conn, evaluation_id, counts)
     return view_from_row(row, counts, reasons)
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    BindParameter,
+    Label,
     Row,
-    Select,
+    RowMapping,
     Table,
     bindparam,
     delete,
@@ -17,12 +17,16 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assay.core.states import ACTIVE_EVALUATION_STATUSES, TERMINAL_ITEM_STATES, EvaluationStatus
+from assay.core.states import (
+    ACTIVE_EVALUATION_STATUSES,
+    TERMINAL_ITEM_STATES,
+    EvaluationStatus,
+    ItemState,
+)
 from assay.store.tables import Evaluation, Item, Organization
 from assay.store.transitions import move_evaluations, queue_summarised_event
 
@@ -62,42 +66,54 @@ PROGRESS_COLUMNS = (
 )
 
 
-def _progress_query() -> Select[Any]:
-    """The status read as one statement: the row joined to its items' counts, a row per state.
+def _state_counts() -> list[Label[int]]:
+    """Each state's item count as a column of the evaluation's own row.
 
-    Built once, with bound parameters: each round trip is what a status poll pays most for,
-    and a statement built per call also paid SQLAlchemy for its cache key every time.
+    A correlated count per state (one range of the (evaluation, state) index each): a read
+    that wants the row and its counts takes one round trip, and decodes the row once.
     """
-    wanted: BindParameter[str] = bindparam("evaluation_id")
-    counts = (
-        select(items.c.state, func.count().label("n"))
-        .where(items.c.evaluation_id == wanted)
-        .group_by(items.c.state)
-        .subquery()
-    )
-    return (
-        select(*PROGRESS_COLUMNS, counts.c.state, counts.c.n)
-        .select_from(evaluations.outerjoin(counts, true()))
-        .where(evaluations.c.id == wanted, evaluations.c.org_id == bindparam("org_id"))
-    )
+    return [
+        select(func.count())
+        .where(items.c.evaluation_id == evaluations.c.id, items.c.state == state.value)
+        .scalar_subquery()
+        .label(f"n_{state.value}")
+        for state in ItemState
+    ]
 
 
-_PROGRESS = _progress_query()
+_COUNTS = _state_counts()
+_ONE = (evaluations.c.id == bindparam("evaluation_id"), evaluations.c.org_id == bindparam("org_id"))
+#: Built once, with bound parameters: a statement built per call also paid SQLAlchemy for
+#: its cache key every time, and a status poll is read hundreds of times a second.
+_PROGRESS = select(*PROGRESS_COLUMNS, *_COUNTS).where(*_ONE)
+_WITH_COUNTS = select(evaluations, *_COUNTS).where(*_ONE)
+
+
+def _counts(mapping: RowMapping) -> dict[str, int]:
+    """The states the row's count columns hold items in."""
+    found = {state.value: int(mapping[f"n_{state.value}"]) for state in ItemState}
+    return {state: n for state, n in found.items() if n}
 
 
 async def get_progress(
     conn: AsyncConnection, evaluation_id: str, org_id: str
 ) -> tuple[dict[str, Any], dict[str, int]] | None:
-    """The ``PROGRESS_COLUMNS`` of an evaluation of ``org_id`` and its items per state, or None.
-
-    The counts use the (evaluation, state) index.
-    """
+    """The ``PROGRESS_COLUMNS`` of an evaluation of ``org_id`` and its items per state, or None."""
     params = {"evaluation_id": evaluation_id, "org_id": org_id}
-    rows = (await conn.execute(_PROGRESS, params)).all()
-    if not rows:
+    row = (await conn.execute(_PROGRESS, params)).first()
+    if row is None:
         return None
-    columns = {column.name: value for column, value in zip(PROGRESS_COLUMNS, rows[0], strict=False)}
-    return columns, {row.state: int(row.n) for row in rows if row.state is not None}
+    mapping = row._mapping
+    return {column.name: mapping[column.name] for column in PROGRESS_COLUMNS}, _counts(mapping)
+
+
+async def get_with_counts(
+    conn: AsyncConnection, evaluation_id: str, org_id: str
+) -> tuple[Row[Any], dict[str, int]] | None:
+    """The row of an evaluation of ``org_id`` and its items per state, or None."""
+    params = {"evaluation_id": evaluation_id, "org_id": org_id}
+    row = (await conn.execute(_WITH_COUNTS, params)).first()
+    return None if row is None else (row, _counts(row._mapping))
 
 
 async def evaluation_progress(

@@ -407,16 +407,6 @@ async def only_waiting(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> 
     return {e for e, states in by_evaluation.items() if states == {ItemState.WAITING.value}}
 
 
-async def state_counts(conn: AsyncConnection, evaluation_id: str) -> dict[str, int]:
-    """Items per state, counted on the (evaluation, state) index without reading the rows."""
-    rows = await conn.execute(
-        select(items.c.state, func.count())
-        .where(items.c.evaluation_id == evaluation_id)
-        .group_by(items.c.state)
-    )
-    return {state: int(count) for state, count in rows.all()}
-
-
 _LISTED = (
     items.c.id,
     items.c.seq,
