@@ -109,7 +109,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     #: The person the key belongs to (a reviewer verifies as them); None: a service key.
     user_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), default=None
+        ForeignKey("users.id", ondelete="CASCADE", name="fk_api_keys_user_id"), default=None
     )
 
 
@@ -126,7 +126,9 @@ class Agent(Base):
     )
     id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+        ForeignKey("workspaces.id", ondelete="CASCADE", name="fk_agents_workspace_id"),
+        default=None,
+        index=True,
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     kind: Mapped[str] = mapped_column(String(KIND_MAX))
@@ -222,7 +224,9 @@ class Harness(Base):
     )
     id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+        ForeignKey("workspaces.id", ondelete="CASCADE", name="fk_harnesses_workspace_id"),
+        default=None,
+        index=True,
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     name: Mapped[str] = mapped_column(String(NAME_MAX))
