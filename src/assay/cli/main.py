@@ -5,12 +5,12 @@ Each subcommand's module is imported only when that subcommand runs (or help lis
 line to ``COMMANDS``: its name, and where its Typer app or function lives.
 
 The process itself (``AssayApp.__call__``, which tests do not go through) keeps the garbage
-collector out of start-up and exit: importing a command builds a few hundred thousand
-long-lived objects and no garbage, yet allocating them triggers collections that walk them
-all, and so does the interpreter's last collection at exit. Collection is off while the
-command's module is imported, what exists then is frozen (never walked again) and collection
-resumes for the run itself; at exit everything is frozen, which leaves freeing memory to the
-operating system. About 0.15 s of a one-item `assay run`.
+collector off what importing builds: a few hundred thousand long-lived objects and no
+garbage, which every full collection would walk again (while importing, during the run, and
+in the interpreter's last collections at exit). Collection is off while the command's module
+is imported, what exists then is frozen (never walked again) and collection resumes for the
+run itself; at exit everything is frozen. A one-item `assay run` measured 1.12 s of CPU
+without this and 0.75 s with it (medians of 12 paired runs on a loaded 2-core machine).
 """
 
 from __future__ import annotations
