@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Metric
+from prometheus_client import CollectorRegistry, Counter, Metric
 from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry()
 ENGINE_REGISTRY = CollectorRegistry()
+
+#: Counted by ``engine/resources.py``, which imports this module only when a release fails
+#: (a one-item `assay run` need not pay for prometheus_client); the API, the worker and the
+#: engine's child process import it anyway, so the counter is exported from zero.
+CLEANUP_FAILURES = Counter(
+    "assay_resource_cleanup_failures_total",
+    "Releases of an item's resources (sandboxes, sessions) that raised.",
+    registry=ENGINE_REGISTRY,
+)
 
 
 class EngineMetrics(Collector):

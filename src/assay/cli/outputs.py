@@ -64,11 +64,13 @@ def write_run_outputs(
     files: OutputFiles, run: RunFile, results: list[CheckResult], data: Any, quiet: bool
 ) -> None:
     """A run's files: one case per check; ``data`` is what ``--json`` prints."""
-    from assay.cli.report import render_run_report
-
     title = run.name or "Assay results"
     cases = check_cases(title, results)
-    html = render_run_report(title, cases) if files.html else None
+    html = None
+    if files.html:
+        from assay.cli.report import render_run_report  # jinja2: only for an HTML report
+
+        html = render_run_report(title, cases)
     _announce(write_outputs(files, title=title, cases=cases, data=data, html=html), quiet)
 
 

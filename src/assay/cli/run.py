@@ -16,7 +16,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from assay.cli.common import console, err_console, exit_on_error, local_settings, run_with_container
@@ -62,8 +61,11 @@ async def _work(container: Container, run: RunFile, show_progress: bool) -> list
     assert main is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await container.start_engine(deliver_webhooks=False)
-    if not show_progress:
+    # A transient bar shows nothing where the console is not interactive (a pipe, CI's log).
+    if not show_progress or not console.is_interactive:
         return await run_checks(container, run)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -28,7 +28,6 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.cli.common import console, exit_on_error
-from assay.cli.compare import check_scan_baseline, compare_with_baseline, comparison_table
 from assay.cli.outputs import (
     CSVOption,
     GateOption,
@@ -37,11 +36,9 @@ from assay.cli.outputs import (
     output_files,
     write_scan_outputs,
 )
-from assay.cli.report import render_report
 from assay.cli.run import exit_code, run_with_progress
 from assay.core.errors import ValidationFailed
 from assay.core.verdict import TRUST_DIMENSIONS, Gate
-from assay.services.compare import baseline_summary
 from assay.services.runs import Check, CheckResult, RunFile, RunTarget
 
 #: Failures listed under the table (the JSON and the HTML report list every one).
@@ -318,20 +315,31 @@ def scan(
         )
     if run.target.kind == "python" and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # like `python -m`: the agent's module may sit here
+    # The baseline's comparison and the HTML report (jinja2) are imported only when asked for.
     if baseline is not None:
+        from assay.cli.compare import check_scan_baseline
+
         check_scan_baseline(baseline)
     [result] = run_with_progress(run, show_progress=not as_json)
     data = scan_results(result, target)
-    comparison = None if baseline is None else compare_with_baseline(baseline, result)
-    if comparison is not None:
+    comparison = None
+    if baseline is not None:
+        from assay.cli.compare import compare_with_baseline
+        from assay.services.compare import baseline_summary
+
+        comparison = compare_with_baseline(baseline, result)
         data["baseline"] = baseline_summary(comparison)
     if report is not None:
+        from assay.cli.report import render_report
+
         report.write_text(render_report(data), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         _print(data)
         if comparison is not None:
+            from assay.cli.compare import comparison_table
+
             console.print(comparison_table(comparison))
         if report is not None:
             console.print(f"report written to {report}", highlight=False)

@@ -211,6 +211,8 @@ class RunInterrupted(Exception):
         self.results = results
 
 
+#: Seconds between progress updates while the run's evaluations are running.
+PROGRESS_INTERVAL = 0.1
 #: How long an interrupted run waits for its running items to stop and be summarised.
 INTERRUPT_GRACE_SECONDS = 15.0
 
@@ -233,9 +235,13 @@ async def run_checks(
         while True:
             if on_progress is not None:
                 on_progress(await evaluation_service.finished_items(container, ids), total)
-            if all([await evaluation_service.is_finished(container, principal, i) for i in ids]):
+            running = [
+                i for i in ids if not await evaluation_service.is_finished(container, principal, i)
+            ]
+            if not running:
                 break
-            await asyncio.sleep(0.1)
+            # Woken as soon as the engine finishes it, which a one-item run is waiting for.
+            await container.wait_for_change(running[0], PROGRESS_INTERVAL)
     except asyncio.CancelledError:
         current = asyncio.current_task()
         if current is not None:

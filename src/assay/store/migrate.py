@@ -3,8 +3,10 @@
 Alembic takes longer to import than a one-item ``assay run`` takes to run, so a database
 already at the newest revision is recognised without it: the head is read from the
 revision files themselves (the one revision no other names as its ``down_revision``) and
-compared with ``alembic_version``. Anything unexpected (no version table, another
-revision, files this parser does not understand) goes through Alembic as before.
+compared with ``alembic_version``. A new, empty database gets the tables straight from the
+ORM metadata and is stamped at that head, which is several times faster than replaying every
+migration (``tests/store/test_migrate.py`` proves both give the same schema). Anything else
+(an older revision, files this parser does not understand) goes through Alembic as before.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -76,18 +79,42 @@ async def upgrade(engine: AsyncEngine) -> None:
     """
     if await at_head(engine):
         return
-    from alembic import command
-
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-
-    def _upgrade(connection: object) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-
     async with _sqlite_lock(engine), engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-        await connection.run_sync(_upgrade)
+        head = head_revision()
+        if head is not None and await connection.run_sync(_is_empty):
+            await connection.run_sync(_create_at, head)
+            return
+        await connection.run_sync(_alembic_upgrade)
+
+
+def _is_empty(connection: Connection) -> bool:
+    return not inspect(connection).get_table_names()
+
+
+def _create_at(connection: Connection, head: str) -> None:
+    """Create the newest schema from the ORM metadata and record it as ``head``."""
+    from assay.store.tables import Base
+
+    Base.metadata.create_all(connection)
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        # As Alembic creates it, so that later migrations find what they expect.
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(connection)
+    connection.execute(version.insert().values(version_num=head))
+
+
+def _alembic_upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    config = alembic_config(connection.engine.url.render_as_string(hide_password=False))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 #: The advisory lock key migrations hold (any constant; this one spells "assaymig").

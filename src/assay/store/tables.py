@@ -6,14 +6,35 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from assay.core.text import ID_MAX, KIND_MAX, LONG_NAME_MAX, NAME_MAX, UUID_MAX
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+class JSONDocument(TypeDecorator[Any]):
+    """JSON, stored as JSONB on PostgreSQL.
+
+    What ``JSON().with_variant(JSONB(), "postgresql")`` says, without importing SQLAlchemy's
+    PostgreSQL dialect (15 ms) in a process that never talks to PostgreSQL.
+    """
+
+    impl = JSON
+    cache_ok = True
+    # As JSON's: None is stored as JSON null, and values are not hashed (dicts are not).
+    should_evaluate_none = True
+    hashable = False
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JSONType = JSONDocument()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -109,7 +130,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     #: The person the key belongs to (a reviewer verifies as them); None: a service key.
     user_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), default=None
+        ForeignKey("users.id", ondelete="CASCADE", name="fk_api_keys_user_id"), default=None
     )
 
 
@@ -126,7 +147,9 @@ class Agent(Base):
     )
     id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+        ForeignKey("workspaces.id", ondelete="CASCADE", name="fk_agents_workspace_id"),
+        default=None,
+        index=True,
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     kind: Mapped[str] = mapped_column(String(KIND_MAX))
@@ -222,7 +245,9 @@ class Harness(Base):
     )
     id: Mapped[str] = mapped_column(String(ID_MAX), primary_key=True)
     workspace_id: Mapped[str | None] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), default=None, index=True
+        ForeignKey("workspaces.id", ondelete="CASCADE", name="fk_harnesses_workspace_id"),
+        default=None,
+        index=True,
     )
     workspace: Mapped[Workspace | None] = relationship(lazy="joined")
     name: Mapped[str] = mapped_column(String(NAME_MAX))
