@@ -65,6 +65,8 @@ class InProcessBackend:
         self._results: asyncio.Queue[ItemResult | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = False
+        #: Set by ``stop``: ends the housekeeping loop's wait between rounds at once.
+        self._stopped = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._group: asyncio.TaskGroup | None = None
 
@@ -86,6 +88,7 @@ class InProcessBackend:
         if self._main is None:
             return
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         self._cancel(await self.runner.stop_cancelled())
         with contextlib.suppress(TimeoutError):
@@ -206,7 +209,10 @@ class InProcessBackend:
     async def _housekeeping_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping:
-            await asyncio.sleep(self._settings.poll_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), self._settings.poll_interval)
+            if self._stopping:
+                return
             try:
                 done = await self._housekeeping.round(loop.time())
             except Exception:
