@@ -44,6 +44,23 @@ def test_a_harbor_style_folder_loads(tmp_path: Path):
     assert task.agent_timeout_sec == 90
 
 
+def test_bytecode_caches_beside_a_tasks_python_files_are_not_part_of_it(tmp_path: Path):
+    """pip compiles the shipped tasks' .py files on install: their caches are binary."""
+    folder = _folder(
+        tmp_path,
+        "cached",
+        "[metadata]\n",
+        **{"tests/test.sh": "true\n", "environment/app.py": "print(1)\n"},
+    )
+    for part in ("environment", "tests"):
+        cache = folder / part / "__pycache__"
+        cache.mkdir()
+        (cache / "app.cpython-311.pyc").write_bytes(b"\xa7\r\r\n\x00\xff binary")
+    task = load_task(folder)
+    assert task.files == {"app.py": "print(1)\n"}
+    assert task.verifier.files == {}
+
+
 def test_a_flag_task_without_its_flag_is_refused_naming_it(tmp_path: Path):
     _folder(tmp_path, "no-flag", '[verifier]\ntype = "flag"\n')
     with pytest.raises(ValidationFailed) as caught:

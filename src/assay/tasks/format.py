@@ -113,12 +113,19 @@ def _text(path: Path) -> str:
 
 
 def _tree(root: Path) -> dict[str, str]:
+    """The folder's files, without Python's bytecode caches.
+
+    A task's ``.py`` files get ``__pycache__`` beside them wherever Python compiles them
+    (pip does, installing the shipped tasks); they are binary and never part of the task.
+    """
     if not root.is_dir():
         return {}
     return {
         str(p.relative_to(root)): _text(p)
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.is_symlink()
+        if p.is_file()
+        and not p.is_symlink()
+        and "__pycache__" not in p.relative_to(root).parts
     }
 
 
