@@ -123,9 +123,7 @@ def _tree(root: Path) -> dict[str, str]:
     return {
         str(p.relative_to(root)): _text(p)
         for p in sorted(root.rglob("*"))
-        if p.is_file()
-        and not p.is_symlink()
-        and "__pycache__" not in p.relative_to(root).parts
+        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.relative_to(root).parts
     }
 
 
