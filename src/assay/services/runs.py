@@ -231,6 +231,7 @@ async def run_checks(
     principal, views = await start_checks(container, run)
     total = sum(v.total_items for v in views)
     ids = [v.id for v in views]
+    del views  # their specs hold every case; the engine has its own copy, the database one
     try:
         while True:
             if on_progress is not None:
