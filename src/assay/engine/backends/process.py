@@ -46,8 +46,10 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 120.0
 #: Longest a ``/metrics`` request waits for the child's snapshot.
 METRICS_TIMEOUT = 2.0
-#: Pauses before starting a child that exited again; reset once one has started.
+#: Pauses before starting a child that exited again; they start over once a child has run
+#: for ``STABLE_SECONDS``, so one that dies soon after every start is not restarted each second.
 RESTART_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+STABLE_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -89,8 +91,9 @@ class EngineProcess:
         self._started: asyncio.Future[None] | None = None
         self._metrics: list[tuple[threading.Event, list[list[Metric]]]] = []
         self._stopping = False
-        #: Whether the child said it started (and has not gone since).
+        #: Whether the child said it started (and has not gone since), and when it did.
         self._up = False
+        self._up_since = 0.0
         self._restarts = 0
         self._restarting: asyncio.Task[None] | None = None
 
@@ -166,7 +169,7 @@ class EngineProcess:
                 box.append(payload)
                 done.set()
         elif message == "started" and self._started is not None:
-            self._up, self._restarts = True, 0
+            self._up, self._up_since = True, asyncio.get_running_loop().time()
             self._started.set_result(None)
         elif message == "failed" and self._started is not None:
             self._started.set_exception(RuntimeError(f"the engine could not start: {payload}"))
@@ -182,6 +185,8 @@ class EngineProcess:
             return
         if self._stopping or not was_up or process is None:
             return  # a child that failed to start: whoever started it has the error
+        if asyncio.get_running_loop().time() - self._up_since >= STABLE_SECONDS:
+            self._restarts = 0
         delay = RESTART_DELAYS[min(self._restarts, len(RESTART_DELAYS) - 1)]
         self._restarts += 1
         self._restarting = asyncio.get_running_loop().create_task(self._respawn(process, delay))
