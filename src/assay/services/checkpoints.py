@@ -35,7 +35,7 @@ from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.engine.waits import resume_item
 from assay.providers._registry import known_providers
 from assay.services import evaluations as evaluation_service
-from assay.services.access import require_role
+from assay.services.access import can_see, require_role
 from assay.services.agents import resolve_target
 from assay.services.container import Container
 from assay.services.keys import user_email
@@ -177,12 +177,12 @@ async def create_task(container: Container, principal: Principal, task: TaskRequ
 
 async def get_execution(container: Container, principal: Principal, execution_id: str) -> Execution:
     """The run as its status shows it; another tenant's, or another kind's, is NotFound."""
-    view = await evaluation_service.get_evaluation(container, principal, execution_id)
-    if view.kind != KIND:
-        raise EvaluationNotFound(f"execution {execution_id!r} not found")
     async with container.db.connect() as conn:
-        item = await checkpoint_rows.task_item(conn, execution_id)
-    return _execution(container, view, item)
+        found = await checkpoint_rows.run_with_item(conn, execution_id, principal.org_id)
+    if found is None or not can_see(principal, found[0].workspace_id) or found[0].kind != KIND:
+        raise EvaluationNotFound(f"execution {execution_id!r} not found")
+    row, item = found
+    return _execution(container, evaluation_service.view_from_row(row), item)
 
 
 def _execution(container: Container, view: EvaluationView, item: Any) -> Execution:
