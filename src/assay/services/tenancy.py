@@ -99,16 +99,16 @@ async def workspace_principal(
             tenant's names are indistinguishable from names that do not exist).
         PermissionDenied: the key is limited to another workspace of the organization.
     """
-    async with container.sessions.begin() as session:
-        org = await tenancy.get_org(session, org_slug)
-        if org is None or org.id != principal.org_id:
-            raise NotFound(f"organization {org_slug!r} not found")
-        workspace = await tenancy.get_workspace(session, org.id, workspace_slug)
-        if workspace is None:
-            raise NotFound(f"workspace {workspace_slug!r} not found")
-    if principal.workspace_id is not None and principal.workspace_id != workspace.id:
+    async with container.db.connect() as conn:
+        found = await tenancy.find_by_slugs(conn, org_slug, workspace_slug)
+    if found is None or found[0] != principal.org_id:
+        raise NotFound(f"organization {org_slug!r} not found")
+    workspace_id = found[1]
+    if workspace_id is None:
+        raise NotFound(f"workspace {workspace_slug!r} not found")
+    if principal.workspace_id is not None and principal.workspace_id != workspace_id:
         raise PermissionDenied(f"the key is limited to another workspace than {workspace_slug!r}")
-    return replace(principal, workspace_id=workspace.id)
+    return replace(principal, workspace_id=workspace_id)
 
 
 @dataclass(frozen=True)

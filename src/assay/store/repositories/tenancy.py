@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from assay.core.ids import new_id
@@ -36,6 +36,28 @@ async def ensure_org(session: AsyncSession, slug: str) -> Organization:
         session.add(org)
         await session.flush()
     return org
+
+
+#: An organization by slug with its workspace of a slug beside it (NULL when it has none),
+#: built once: every request of the benchmark API resolves the two slugs of its URL.
+_SLUGS = (
+    select(Organization.id, Workspace.id)
+    .select_from(
+        Organization.__table__.outerjoin(
+            Workspace.__table__,
+            and_(Workspace.org_id == Organization.id, Workspace.slug == bindparam("workspace")),
+        )
+    )
+    .where(Organization.slug == bindparam("org"))
+)
+
+
+async def find_by_slugs(
+    conn: AsyncConnection, org_slug: str, workspace_slug: str
+) -> tuple[str, str | None] | None:
+    """The ids of the organization and of its workspace (None: no such workspace), or None."""
+    row = (await conn.execute(_SLUGS, {"org": org_slug, "workspace": workspace_slug})).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def get_workspace(session: AsyncSession, org_id: str, slug: str) -> Workspace | None:
