@@ -7,6 +7,8 @@ compared with ``alembic_version``. A new, empty database gets the tables straigh
 ORM metadata and is stamped at that head, which is several times faster than replaying every
 migration (``tests/store/test_migrate.py`` proves both give the same schema). Anything else
 (an older revision, files this parser does not understand) goes through Alembic as before.
+The migrations write no rows today; one that does must have its rows written for a new
+database too, since a new database never runs it.
 """
 
 from __future__ import annotations
