@@ -340,11 +340,12 @@ async def status_load(bench: Bench, running: int, rate: float, seconds: float) -
             engine_cpu = children_cpu(server.pid) - engine_before
 
             # The same read with nothing else running: its own cost, one request at a time.
-            for evaluation_id in ids:
-                for _ in range(100):
+            for evaluation_id in ids:  # wait until every scan has ended (at most a minute)
+                for _ in range(600):
                     async with session.get(f"{base}/v1/evaluations/{evaluation_id}") as response:
-                        if (await response.json())["status"] not in ("completed", "failed"):
-                            await asyncio.sleep(0.05)
+                        if (await response.json())["status"] in ("completed", "failed"):
+                            break
+                    await asyncio.sleep(0.1)
             idle_before = process_cpu(server.pid)
             idle_n = 1000
             for i in range(idle_n):

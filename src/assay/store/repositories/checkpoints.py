@@ -64,16 +64,8 @@ async def run_with_item(
     return row, (item if item.id is not None else None)
 
 
-async def task_item(conn: AsyncConnection, evaluation_id: str) -> Any:
+async def task_item(conn: AsyncConnection, evaluation_id: str) -> TaskItem | None:
     """The run's item (its input, state, saved state, outcome, error), or None."""
-    query = select(
-        items.c.id,
-        items.c.input,
-        items.c.state,
-        items.c.saved_state,
-        items.c.outcome,
-        items.c.error,
-        items.c.started_at,
-        items.c.finished_at,
-    ).where(items.c.evaluation_id == evaluation_id, items.c.seq == 0)
-    return (await conn.execute(query)).first()
+    query = select(*_ITEM).where(items.c.evaluation_id == evaluation_id, items.c.seq == 0)
+    row = (await conn.execute(query)).first()
+    return None if row is None else TaskItem(*row)
