@@ -201,7 +201,7 @@ async def run_scenarios(
         view = await create_evaluation(container, principal, spec)
         done = await wait_for_evaluation(container, principal, view.id, timeout=40)
         async with container.db.connect() as conn:
-            records = await item_records(conn, view.id)
+            records = [record async for record in item_records(conn, view.id)]
             rows = await conn.execute(
                 select(Item.id, Item.seq).where(Item.evaluation_id == view.id).order_by(Item.seq)
             )

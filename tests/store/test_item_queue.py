@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assay.core.ids import new_id
@@ -148,3 +148,57 @@ async def test_renewed_leases_are_not_reaped_and_released_items_keep_their_attem
         await items.release_items(conn, "w", [claimed[0].id])
     (again,) = await _claim(db, "w2", 1)
     assert again.id == claimed[0].id and again.attempts == 1
+
+
+async def test_unfinished_and_only_waiting_tell_the_evaluations_apart(db: AsyncEngine):
+    running, waiting, done = [await _evaluation_with_items(db, 2) for _ in range(3)]
+    async with db.begin() as conn:
+        for evaluation, state in ((waiting, ItemState.WAITING), (done, ItemState.PASSED)):
+            await conn.execute(
+                Item.__table__.update().where(Item.evaluation_id == evaluation).values(state=state)
+            )
+        ids = {running, waiting, done}
+        assert await items.unfinished_evaluations(conn, ids) == {running, waiting}
+        assert await items.only_waiting(conn, ids) == {waiting}
+        assert await items.unfinished_evaluations(conn, []) == set()
+
+
+async def test_the_queue_is_read_off_its_indexes_however_many_items_it_holds(tmp_path):
+    """Each claim and each batch of outcomes reads the queue; none may scan or sort the items.
+
+    A scan or a sort costs in proportion to the evaluation: at 70,000 queued items a claim that
+    sorted them took 21 ms, and every item of a large evaluation got slower. SQLite's plan of
+    every statement the queue sends is checked: items are reached through an index on every
+    column the statement constrains (the state too), never scanned, never sorted.
+    """
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}")
+    await upgrade(engine)
+    evaluation = await _evaluation_with_items(engine, 300)
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE")) and not executemany:
+            sent.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    claimed = await _claim(engine, "w", 20)
+    async with engine.begin() as conn:
+        await items.unfinished_evaluations(conn, [evaluation])
+        await items.only_waiting(conn, [evaluation])
+    event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert len(claimed) == 20 and len(sent) == 4
+    async with engine.connect() as conn:
+        for statement, parameters in sent:
+            raw = await conn.get_raw_connection()
+            cursor = raw.driver_connection._conn.execute(  # type: ignore[union-attr]
+                f"EXPLAIN QUERY PLAN {statement}", parameters
+            )
+            plan = [row[3] for row in cursor.fetchall()]
+            on_items = [step for step in plan if " items " in f"{step} "]
+            assert on_items, (statement, plan)
+            for step in on_items:
+                assert "SCAN items" not in step and "TEMP B-TREE" not in step, (statement, plan)
+                if "ix_items_evaluation_state" in step:
+                    assert "state=?" in step, (statement, plan)
+            assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
+    await engine.dispose()

@@ -59,12 +59,16 @@ async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finali
         if row is None or row.summary is not None:
             continue
         spec = EvaluationSpec.model_validate(row.spec)
-        records = await item_rows.item_records(conn, evaluation_id)
+        summary = get_kind(spec.kind).start_summary(spec)
+        infra_errors = False
+        async for record in item_rows.item_records(conn, evaluation_id):
+            summary.add(record)
+            infra_errors = infra_errors or record.state == ItemState.INFRA_ERROR
         # In a thread: a kind's summary may be heavy (bootstraps over thousands of items), and
         # the server's loop must go on answering requests and renewing leases meanwhile.
-        summary = await asyncio.to_thread(get_kind(spec.kind).summarise, spec, records)
-        await evaluation_rows.finish_evaluation(conn, evaluation_id, summary, now)
-        if any(record.state == ItemState.INFRA_ERROR for record in records):
+        result = await asyncio.to_thread(summary.result)
+        await evaluation_rows.finish_evaluation(conn, evaluation_id, result, now)
+        if infra_errors:
             await _log_infra_errors(conn, evaluation_id)
         completed.append(evaluation_id)
     return Finalized(done, completed)

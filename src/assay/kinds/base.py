@@ -21,7 +21,10 @@ Contract for implementers:
   the run ends.
 - ``summarise`` is pure: it gets every item (terminal) in ``seq`` order and returns the
   kind's summary dict. Items in ``infra_error`` or ``cancelled`` are left out of scores and
-  counted apart.
+  counted apart. The engine feeds the items one at a time to ``start_summary``'s
+  :class:`Summary`; by default that collects them for ``summarise``, and a kind whose
+  evaluations can hold a hundred thousand items (``match``) returns one that keeps only
+  its tallies.
 """
 
 from __future__ import annotations
@@ -177,6 +180,37 @@ class ItemContext:
     sandbox_provider: Callable[[str], SandboxProvider] | None = None
 
 
+class Summary(abc.ABC):
+    """An evaluation's summary built one item at a time, the items given in ``seq`` order.
+
+    The engine streams the stored items through ``add`` and calls ``result`` once, so a
+    summary that keeps tallies holds no item: its memory does not grow with the evaluation.
+    """
+
+    @abc.abstractmethod
+    def add(self, item: ItemRecord) -> None:
+        """Count one (terminal) item in."""
+
+    @abc.abstractmethod
+    def result(self) -> dict[str, Any]:
+        """The summary dict; called once, after the last item (may be heavy: a thread runs it)."""
+
+
+class Collected(Summary):
+    """The default summary: every item kept, then the kind's ``summarise`` over all of them."""
+
+    def __init__(self, kind: Kind[Any], spec: EvaluationSpec) -> None:
+        self._kind = kind
+        self._spec = spec
+        self._items: list[ItemRecord] = []
+
+    def add(self, item: ItemRecord) -> None:
+        self._items.append(item)
+
+    def result(self) -> dict[str, Any]:
+        return self._kind.summarise(self._spec, self._items)
+
+
 class ItemKey(NamedTuple):
     """An item's identity for comparisons, and the group it is reported under."""
 
@@ -223,6 +257,10 @@ class Kind(abc.ABC, Generic[P]):
     @abc.abstractmethod
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
         """The evaluation's summary from all its (terminal) items."""
+
+    def start_summary(self, spec: EvaluationSpec) -> Summary:
+        """The summary the engine feeds the items to; by default it collects them all."""
+        return Collected(self, spec)
 
     def item_view(
         self,

@@ -18,14 +18,14 @@ from assay.core.errors import ValidationFailed
 from assay.core.outcome import ItemRecord, Outcome, Score
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.verdict import CheckVerdict, Thresholds
-from assay.kinds.base import ItemContext, ItemKey, Kind
-from assay.kinds.repeats import pass_k_block
+from assay.kinds.base import ItemContext, ItemKey, Kind, Summary
+from assay.kinds.repeats import PassK
 from assay.kinds.toolkit import (
-    count_items,
+    Counts,
+    Usage,
     item_metrics,
     pass_rate_percent,
     response_trace,
-    usage_summary,
     wilson_percent,
 )
 from assay.kinds.verdicts import pass_rate_verdict
@@ -138,31 +138,52 @@ class MatchKind(Kind[MatchParams]):
 
     @override
     def summarise(self, spec: EvaluationSpec, items: Sequence[ItemRecord]) -> dict[str, Any]:
-        params = MatchParams.model_validate(spec.params)
-        counts = count_items(items)
-        failures: list[dict[str, Any]] = []
+        summary = self.start_summary(spec)
         for item in sorted(items, key=lambda i: i.seq):
-            if (
-                item.state in ("failed", "errored", "timed_out")
-                and len(failures) < MAX_LISTED_FAILURES
-            ):
-                case = params.cases[item.input["case"]]
-                output = item.outcome.data.get("output") if item.outcome else None
-                reason = item.error.message if item.error else "the answer did not match"
-                failures.append(
-                    {
-                        "input": case.input,
-                        "expected_output": case.expected_output,
-                        "output": output,
-                        "reason": reason,
-                    }
-                )
+            summary.add(item)
+        return summary.result()
+
+    @override
+    def start_summary(self, spec: EvaluationSpec) -> Summary:
+        return MatchSummary(MatchParams.model_validate(spec.params))
+
+
+class MatchSummary(Summary):
+    """Tallies, and the first failures in ``seq`` order: a data set's items are never held."""
+
+    def __init__(self, params: MatchParams) -> None:
+        self._params = params
+        self._counts = Counts()
+        self._usage = Usage()
+        self._pass_k = PassK()
+        self._failures: list[dict[str, Any]] = []
+
+    @override
+    def add(self, item: ItemRecord) -> None:
+        self._counts.add(item)
+        self._usage.add(item)
+        self._pass_k.add(item)
+        failed = item.state in ("failed", "errored", "timed_out")
+        if failed and len(self._failures) < MAX_LISTED_FAILURES:
+            case = self._params.cases[item.input["case"]]
+            self._failures.append(
+                {
+                    "input": case.input,
+                    "expected_output": case.expected_output,
+                    "output": item.outcome.data.get("output") if item.outcome else None,
+                    "reason": item.error.message if item.error else "the answer did not match",
+                }
+            )
+
+    @override
+    def result(self) -> dict[str, Any]:
+        counts = self._counts.result()
         return {
-            "mode": params.mode,
+            "mode": self._params.mode,
             "pass_rate": pass_rate_percent(counts["passed"], counts["scored"]),
             "pass_rate_ci95": wilson_percent(counts["passed"], counts["scored"]),
-            "pass_k": pass_k_block(items),
-            "failures": failures,
+            "pass_k": self._pass_k.result(),
+            "failures": self._failures,
             "counts": counts,
-            "usage": usage_summary(items),
+            "usage": self._usage.result(),
         }

@@ -11,7 +11,7 @@ about all k runs, so it is left out of pass^k and counted as ``excluded_cases``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from assay.core.outcome import ItemRecord
@@ -19,22 +19,40 @@ from assay.core.states import ItemState
 from assay.kinds.toolkit import is_scored, pass_rate_percent, wilson_percent
 
 
-def pass_k_block(items: Sequence[ItemRecord]) -> dict[str, Any]:
-    """pass^k over the items grouped by ``input["case"]`` (one case when there is none).
+class PassK:
+    """pass^k over items grouped by ``input["case"]`` (one case when there is none), tallied.
 
-    ``k`` is the most runs any case has; ``rate`` is in percent and ``ci95`` its Wilson
-    interval, both ``None`` when no case was complete.
+    Per case it keeps three numbers, not the items: how many runs, whether all were scored,
+    whether all passed.
     """
-    cases: dict[Any, list[ItemRecord]] = {}
+
+    def __init__(self) -> None:
+        #: case -> [runs, all scored, all passed]
+        self._cases: dict[Any, list[int]] = {}
+
+    def add(self, item: ItemRecord) -> None:
+        runs = self._cases.setdefault(item.input.get("case"), [0, True, True])
+        runs[0] += 1
+        runs[1] = runs[1] and is_scored(item)
+        runs[2] = runs[2] and item.state == ItemState.PASSED
+
+    def result(self) -> dict[str, Any]:
+        """``k``: the most runs of any case; ``rate`` (percent) and ``ci95`` None if none is complete."""
+        complete = [runs for runs in self._cases.values() if runs[1]]
+        passed = sum(1 for runs in complete if runs[2])
+        return {
+            "k": max((runs[0] for runs in self._cases.values()), default=0),
+            "cases": len(complete),
+            "passed_cases": passed,
+            "excluded_cases": len(self._cases) - len(complete),
+            "rate": pass_rate_percent(passed, len(complete)),
+            "ci95": wilson_percent(passed, len(complete)),
+        }
+
+
+def pass_k_block(items: Iterable[ItemRecord]) -> dict[str, Any]:
+    """pass^k over the items grouped by ``input["case"]`` (see :class:`PassK`)."""
+    pass_k = PassK()
     for item in items:
-        cases.setdefault(item.input.get("case"), []).append(item)
-    complete = [runs for runs in cases.values() if all(is_scored(run) for run in runs)]
-    passed = sum(all(run.state == ItemState.PASSED for run in runs) for runs in complete)
-    return {
-        "k": max((len(runs) for runs in cases.values()), default=0),
-        "cases": len(complete),
-        "passed_cases": passed,
-        "excluded_cases": len(cases) - len(complete),
-        "rate": pass_rate_percent(passed, len(complete)),
-        "ci95": wilson_percent(passed, len(complete)),
-    }
+        pass_k.add(item)
+    return pass_k.result()

@@ -11,6 +11,7 @@ set of counting rules:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -126,32 +127,70 @@ def failure_reason(item: ItemRecord) -> str:
     return "no outcome was recorded"
 
 
+class Counts:
+    """The ``counts`` block of every summary, by terminal state, tallied one item at a time."""
+
+    def __init__(self) -> None:
+        self._states: Counter[str] = Counter()
+        self._scored = 0
+
+    def add(self, item: ItemRecord) -> None:
+        self._states[item.state] += 1
+        self._scored += is_scored(item)
+
+    def result(self) -> dict[str, int]:
+        return {
+            "total": self._states.total(),
+            "scored": self._scored,
+            "passed": self._states[ItemState.PASSED],
+            "failed": self._states[ItemState.FAILED],
+            "errored": self._states[ItemState.ERRORED],
+            "timed_out": self._states[ItemState.TIMED_OUT],
+            "infra_error": self._states[ItemState.INFRA_ERROR],
+            "cancelled": self._states[ItemState.CANCELLED],
+        }
+
+
 def count_items(items: Iterable[ItemRecord]) -> dict[str, int]:
     """The ``counts`` block of every summary, by terminal state."""
-    records = list(items)
-    by_state = {state: sum(1 for item in records if item.state == state) for state in ItemState}
-    return {
-        "total": len(records),
-        "scored": sum(1 for item in records if is_scored(item)),
-        "passed": by_state[ItemState.PASSED],
-        "failed": by_state[ItemState.FAILED],
-        "errored": by_state[ItemState.ERRORED],
-        "timed_out": by_state[ItemState.TIMED_OUT],
-        "infra_error": by_state[ItemState.INFRA_ERROR],
-        "cancelled": by_state[ItemState.CANCELLED],
-    }
+    counts = Counts()
+    for item in items:
+        counts.add(item)
+    return counts.result()
+
+
+class Usage:
+    """Tokens and cost summed over the items that recorded an outcome; their mean latency."""
+
+    def __init__(self) -> None:
+        self._input_tokens = 0
+        self._output_tokens = 0
+        self._cost_usd = 0.0
+        self._latencies: list[float] = []
+
+    def add(self, item: ItemRecord) -> None:
+        if item.outcome is not None:
+            metrics = item.outcome.metrics
+            self._input_tokens += metrics.input_tokens
+            self._output_tokens += metrics.output_tokens
+            self._cost_usd += metrics.cost_usd
+            self._latencies.append(metrics.latency_ms)
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self._input_tokens,
+            "output_tokens": self._output_tokens,
+            "cost_usd": self._cost_usd,
+            "latency_ms_mean": stats.mean(self._latencies) if self._latencies else None,
+        }
 
 
 def usage_summary(items: Iterable[ItemRecord]) -> dict[str, Any]:
     """Tokens and cost summed over the items that recorded an outcome; their mean latency."""
-    metrics = [item.outcome.metrics for item in items if item.outcome is not None]
-    latencies = [m.latency_ms for m in metrics]
-    return {
-        "input_tokens": sum(m.input_tokens for m in metrics),
-        "output_tokens": sum(m.output_tokens for m in metrics),
-        "cost_usd": sum(m.cost_usd for m in metrics),
-        "latency_ms_mean": stats.mean(latencies) if latencies else None,
-    }
+    usage = Usage()
+    for item in items:
+        usage.add(item)
+    return usage.result()
 
 
 def pass_rate_percent(passed: int, scored: int) -> float | None:

@@ -203,6 +203,8 @@ class Item(Base):
         Index("ix_items_evaluation_seq", "evaluation_id", "seq"),
         Index("ix_items_evaluation_state", "evaluation_id", "state"),
         Index("ix_items_state_resume", "state", "resume_after"),
+        #: The claim's order: the next queued items are read off the index, never sorted.
+        Index("ix_items_queue", "state", "created_at", "evaluation_id", "seq"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     evaluation_id: Mapped[str] = mapped_column(
