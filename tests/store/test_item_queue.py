@@ -17,7 +17,8 @@ from assay.store.db import create_engine
 from assay.store.migrate import upgrade
 from assay.store.repositories import evaluations, items
 from assay.store.repositories.items import FinishedItem
-from assay.store.tables import Item, Organization, Project, Workspace
+from assay.store.tables import Item
+from tests.store.rows import insert_tenant
 
 LEASE = 30.0
 
@@ -32,26 +33,9 @@ async def db(any_database_url: str) -> AsyncIterator[AsyncEngine]:
 
 async def _evaluation_with_items(db: AsyncEngine, n: int, max_attempts: int = 3) -> str:
     now = datetime.now(UTC)
-    org, ws, project, evaluation = new_id(), new_id(), new_id(), new_id()
+    evaluation = new_id()
     async with db.begin() as conn:
-        await conn.execute(
-            Organization.__table__.insert().values(id=org, slug=org, name=org, created_at=now)
-        )
-        await conn.execute(
-            Workspace.__table__.insert().values(
-                id=ws, org_id=org, slug="default", name="default", created_at=now
-            )
-        )
-        await conn.execute(
-            Project.__table__.insert().values(
-                id=project,
-                org_id=org,
-                workspace_id=ws,
-                slug="default",
-                name="default",
-                created_at=now,
-            )
-        )
+        org, ws, project = await insert_tenant(conn, now)
         await evaluations.insert_evaluation(
             conn,
             {

@@ -17,8 +17,9 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.spec import EvaluationSpec
@@ -55,7 +56,7 @@ async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finali
         await move_evaluations(conn, sorted(waiting), EvaluationStatus.WAITING_VERIFICATION, now)
     completed: list[str] = []
     for evaluation_id in sorted(done):
-        row = await evaluation_rows.get_evaluation(conn, evaluation_id)
+        row = await engine_row(conn, evaluation_id)
         if row is None or row.summary is not None:
             continue
         spec = EvaluationSpec.model_validate(row.spec)
@@ -72,6 +73,18 @@ async def settle(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> Finali
             await _log_infra_errors(conn, evaluation_id)
         completed.append(evaluation_id)
     return Finalized(done, completed)
+
+
+async def engine_row(conn: AsyncConnection, evaluation_id: str) -> Row[Any] | None:
+    """The evaluation's row as the engine reads it: without the params its items carry.
+
+    Its spec lacks the kind's ``item_fields`` (a data set's cases), which the engine gets
+    from each item's input instead.
+    """
+    kind = await evaluation_rows.get_kind(conn, evaluation_id)
+    if kind is None:
+        return None
+    return await evaluation_rows.get_for_engine(conn, evaluation_id, get_kind(kind).item_fields)
 
 
 async def _log_infra_errors(conn: AsyncConnection, evaluation_id: str) -> None:

@@ -39,7 +39,7 @@ from assay.core.outcome import ItemError, RecordedEvent, Suspend
 from assay.core.spec import EvaluationSpec, ItemPlan
 from assay.core.states import EvaluationStatus, ItemState
 from assay.engine.classify import INVALID_API_KEY, classify
-from assay.engine.finalize import Finalized, settle
+from assay.engine.finalize import Finalized, engine_row, settle
 from assay.engine.limits import Limits
 from assay.engine.resources import ItemResources
 from assay.engine.runtime import EvaluationRuntime, ProviderPool, build_runtime
@@ -252,7 +252,7 @@ class ItemRunner:
             if runtime is not None:
                 return runtime
             async with self.db.connect() as conn:
-                row = await evaluation_rows.get_evaluation(conn, evaluation_id)
+                row = await engine_row(conn, evaluation_id)
             if row is None or not EvaluationStatus(row.status).is_active:
                 return None
             spec = EvaluationSpec.model_validate(row.spec)

@@ -220,7 +220,7 @@ def build_runtime(
     return EvaluationRuntime(
         spec=spec,
         kind=kind,
-        params=kind.validate_params(spec.params),
+        params=kind.engine_params(spec.params),
         target=target,
         target_handle=RetryingTarget(target, policy),
         judge=judge,

@@ -232,6 +232,10 @@ class Kind(abc.ABC, Generic[P]):
     #: (``POST /v1/evaluations/{id}/items/{item}/events``); others come from the kind's own
     #: service (a reviewer's verdict is recorded with the reviewer's identity, not sent).
     client_events: ClassVar[frozenset[str]] = frozenset()
+    #: Params that ``plan`` copies onto each item's input (a data set's cases). The engine
+    #: reads the spec without them (``engine_params``), so an evaluation of 100,000 cases
+    #: does not hold its data set in memory while it runs and summarises.
+    item_fields: ClassVar[tuple[str, ...]] = ()
 
     def validate_params(self, params: dict[str, Any]) -> P:
         """Parse ``params`` into ``Params``; raises ValidationFailed naming each broken field."""
@@ -239,6 +243,10 @@ class Kind(abc.ABC, Generic[P]):
             return self.Params.model_validate(params)
         except PydanticValidationError as exc:
             raise ValidationFailed.from_pydantic(exc, model=self.Params) from None
+
+    def engine_params(self, params: dict[str, Any]) -> BaseModel:
+        """The params the engine gives items (``ItemContext.params``): without ``item_fields``."""
+        return self.validate_params(params)
 
     def item_params(self, ctx: ItemContext) -> P:
         """The validated params of the item's evaluation: the engine validated them once."""

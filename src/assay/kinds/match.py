@@ -47,17 +47,22 @@ class Case(BaseModel):
 INLINE_MATCH_CHARS = 16_384
 
 
-class MatchParams(BaseModel):
+class MatchOptions(BaseModel):
+    """How answers are matched: the params without the cases, which live on the items."""
+
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    cases: list[Case] = Field(min_length=1, max_length=100_000)
-    """The inputs and their expected answers."""
     mode: Literal["exact", "includes", "regex"] = "exact"
     """`exact`: the whole answer equals the expected one; `includes`: it contains it; `regex`: it matches it as a pattern."""
     case_sensitive: bool = False
     """Compare letters' case too (exact and includes trim surrounding whitespace either way)."""
     num_iterations: int = Field(default=1, ge=1, le=100)
     """Runs of every case, each in a fresh session."""
+
+
+class MatchParams(MatchOptions):
+    cases: list[Case] = Field(min_length=1, max_length=100_000)
+    """The inputs and their expected answers."""
 
 
 def matches(output: str, expected: str, mode: str, case_sensitive: bool) -> bool:
@@ -76,6 +81,8 @@ def matches(output: str, expected: str, mode: str, case_sensitive: bool) -> bool
 class MatchKind(Kind[MatchParams]):
     name = "match"
     Params = MatchParams
+    #: Each item carries its case: the engine never holds a data set's cases.
+    item_fields = ("cases",)
 
     @override
     def validate_params(self, params: dict[str, Any]) -> MatchParams:
@@ -94,26 +101,39 @@ class MatchKind(Kind[MatchParams]):
     def plan(self, spec: EvaluationSpec) -> list[ItemPlan]:
         params = self.validate_params(spec.params)
         return [
-            ItemPlan(input={"case": index, "iteration": iteration})
-            for index in range(len(params.cases))
+            ItemPlan(
+                input={
+                    "case": index,
+                    "iteration": iteration,
+                    "input": case.input,
+                    "expected_output": case.expected_output,
+                }
+            )
+            for index, case in enumerate(params.cases)
             for iteration in range(1, params.num_iterations + 1)
         ]
+
+    @override
+    def engine_params(self, params: dict[str, Any]) -> MatchOptions:
+        return MatchOptions.model_validate(
+            {key: value for key, value in params.items() if key not in self.item_fields}
+        )
 
     @override
     def item_keys(
         self, spec: EvaluationSpec, inputs: Sequence[dict[str, Any]]
     ) -> list[ItemKey | None]:
         """A case by its input text (its position may differ between two case lists)."""
-        cases = self.validate_params(spec.params).cases
-        return [ItemKey(cases[value["case"]].input) for value in inputs]
+        return [ItemKey(value["input"]) for value in inputs]
 
     @override
     async def run_item(self, item: ItemPlan, ctx: ItemContext) -> Outcome:
-        params = self.item_params(ctx)
-        case = params.cases[item.input["case"]]
-        response = await ctx.target.invoke(case.input, session_id=ctx.item_id)
-        arguments = (response.output, case.expected_output, params.mode, params.case_sensitive)
-        if len(response.output) + len(case.expected_output) <= INLINE_MATCH_CHARS:
+        params = ctx.params
+        assert isinstance(params, MatchOptions)
+        question, expected = item.input["input"], item.input["expected_output"]
+        response = await ctx.target.invoke(question, session_id=ctx.item_id)
+        arguments = (response.output, expected, params.mode, params.case_sensitive)
+        if len(response.output) + len(expected) <= INLINE_MATCH_CHARS:
             passed = matches(*arguments)
         else:  # a long answer costs milliseconds per megabyte: on a worker thread, off the loop
             passed = await asyncio.to_thread(matches, *arguments)
@@ -128,7 +148,7 @@ class MatchKind(Kind[MatchParams]):
                 )
             ],
             metrics=item_metrics(ctx, response),
-            trace=response_trace(case.input, response),
+            trace=response_trace(question, response),
             data={"case": item.input["case"], "output": response.output, "passed": passed},
         )
 
@@ -145,13 +165,13 @@ class MatchKind(Kind[MatchParams]):
 
     @override
     def start_summary(self, spec: EvaluationSpec) -> Summary:
-        return MatchSummary(MatchParams.model_validate(spec.params))
+        return MatchSummary(self.engine_params(spec.params))
 
 
 class MatchSummary(Summary):
     """Tallies, and the first failures in ``seq`` order: a data set's items are never held."""
 
-    def __init__(self, params: MatchParams) -> None:
+    def __init__(self, params: MatchOptions) -> None:
         self._params = params
         self._counts = Counts()
         self._usage = Usage()
@@ -165,11 +185,10 @@ class MatchSummary(Summary):
         self._pass_k.add(item)
         failed = item.state in ("failed", "errored", "timed_out")
         if failed and len(self._failures) < MAX_LISTED_FAILURES:
-            case = self._params.cases[item.input["case"]]
             self._failures.append(
                 {
-                    "input": case.input,
-                    "expected_output": case.expected_output,
+                    "input": item.input["input"],
+                    "expected_output": item.input["expected_output"],
                     "output": item.outcome.data.get("output") if item.outcome else None,
                     "reason": item.error.message if item.error else "the answer did not match",
                 }

@@ -11,14 +11,18 @@ from sqlalchemy import (
     Row,
     RowMapping,
     Table,
+    Text,
     bindparam,
     delete,
     exists,
     func,
     insert,
+    literal,
     select,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import (
@@ -47,6 +51,32 @@ async def get_evaluation(
     query = select(evaluations).where(evaluations.c.id == evaluation_id)
     if org_id is not None:
         query = query.where(evaluations.c.org_id == org_id)
+    return (await conn.execute(query)).first()
+
+
+async def get_kind(conn: AsyncConnection, evaluation_id: str) -> str | None:
+    """The evaluation's kind, or None when there is no such evaluation."""
+    return await conn.scalar(select(evaluations.c.kind).where(evaluations.c.id == evaluation_id))
+
+
+async def get_for_engine(
+    conn: AsyncConnection, evaluation_id: str, item_fields: Sequence[str]
+) -> Row[Any] | None:
+    """The row with its spec's ``params`` stripped of ``item_fields``, in the database.
+
+    Those params were copied onto the items when they were planned (``Kind.item_fields``):
+    the database drops them before the spec is sent, so the engine never decodes a data set
+    of 100,000 cases just to run or summarise its items.
+    """
+    spec: Any = evaluations.c.spec
+    for name in item_fields:
+        if conn.dialect.name == "postgresql":
+            spec = spec.op("#-")(literal(["params", name], postgresql.ARRAY(Text)))
+        else:
+            spec = func.json_remove(spec, f"$.params.{name}")
+    columns: list[Any] = [c for c in evaluations.c if c.name != "spec"]
+    columns.append(type_coerce(spec, evaluations.c.spec.type).label("spec"))
+    query = select(*columns).where(evaluations.c.id == evaluation_id)
     return (await conn.execute(query)).first()
 
 
