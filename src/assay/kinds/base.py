@@ -10,6 +10,8 @@ Contract for implementers:
 - ``validate_params`` turns the spec's ``params`` dict into the kind's ``Params`` model and
   raises ``ValidationFailed`` naming the field (``num_iterations must be between 1 and 100``).
 - ``plan`` is pure and deterministic: the same spec gives the same items in the same order.
+  It gets the spec as ``plan_evaluation`` normalised it: its params passed ``validate_params``
+  and hold every default.
 - ``run_item`` returns an ``Outcome``, or a ``Suspend`` when the item must wait for an event
   (a reviewer's answer, a timer): the engine parks it without a worker or a lease and runs it
   again when the event comes, with ``ctx.saved_state`` and ``ctx.events`` to continue from.

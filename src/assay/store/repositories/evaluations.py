@@ -22,7 +22,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import (
@@ -71,7 +70,9 @@ async def get_for_engine(
     spec: Any = evaluations.c.spec
     for name in item_fields:
         if conn.dialect.name == "postgresql":
-            spec = spec.op("#-")(literal(["params", name], postgresql.ARRAY(Text)))
+            from sqlalchemy.dialects.postgresql import ARRAY  # a local run never loads it
+
+            spec = spec.op("#-")(literal(["params", name], ARRAY(Text)))
         else:
             spec = func.json_remove(spec, f"$.params.{name}")
     columns: list[Any] = [c for c in evaluations.c if c.name != "spec"]
