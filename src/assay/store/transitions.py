@@ -9,12 +9,13 @@ same way; the item repository runs it (in batches on the hot path).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, Update, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Table, Update, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assay.core.states import EvaluationStatus, ItemState, evaluation_sources, item_sources
@@ -55,22 +56,40 @@ async def move_evaluations(
     """
     if not evaluation_ids:
         return []
-    sources = [s.value for s in evaluation_sources(new)]
-    if new.is_terminal:
-        values.setdefault("completed_at", now)
-    if new is EvaluationStatus.RUNNING:
-        values.setdefault("started_at", func.coalesce(evaluations.c.started_at, now))
-    result = await conn.execute(
-        update(evaluations)
-        .where(evaluations.c.id.in_(list(evaluation_ids)), evaluations.c.status.in_(sources))
-        .values(status=new.value, updated_at=now, **values)
-        .returning(evaluations.c.id)
-    )
+    statement = _evaluation_move(new, tuple(sorted(values)))
+    result = await conn.execute(statement, {"ids": list(evaluation_ids), "now": now, **values})
     moved = [row[0] for row in result.all()]
     if new.is_terminal:
         for evaluation_id in moved:
             await _queue_terminal_event(conn, evaluation_id, now)
     return moved
+
+
+@functools.cache
+def _evaluation_move(new: EvaluationStatus, value_names: tuple[str, ...]) -> Update:
+    """The UPDATE of ``move_evaluations``, built once per move: its values are bound.
+
+    Building an SQLAlchemy statement costs more than running it on SQLite, and the engine
+    moves evaluations to ``running`` on every claim.
+    """
+    now = bindparam("now", type_=evaluations.c.updated_at.type)
+    values: dict[str, Any] = {
+        name: bindparam(name, type_=evaluations.c[name].type) for name in value_names
+    }
+    if new.is_terminal:
+        values.setdefault("completed_at", now)
+    if new is EvaluationStatus.RUNNING:
+        values.setdefault("started_at", func.coalesce(evaluations.c.started_at, now))
+    sources = [s.value for s in evaluation_sources(new)]
+    return (
+        update(evaluations)
+        .where(
+            evaluations.c.id.in_(bindparam("ids", expanding=True)),
+            evaluations.c.status.in_(sources),
+        )
+        .values(status=new.value, updated_at=now, **values)
+        .returning(evaluations.c.id)
+    )
 
 
 def item_move(

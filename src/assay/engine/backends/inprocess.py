@@ -2,10 +2,10 @@
 
 Three loops share one TaskGroup with the item tasks:
 
-- **claim**: while worker slots are free, start items, and claim queued ones in batches,
-  a few ahead of the free slots (``PREFETCH``): a slot that frees starts the next item
-  without a query, so even an engine of ten slots on a fast model claims tens of items per
-  transaction instead of one. Claimed items are leased like running ones (renewed, reaped
+- **claim**: while worker slots are free, start items, and claim queued ones in batches
+  (``CLAIM_BATCH_MIN`` at least), a few ahead of the free slots (``PREFETCH``): a slot that
+  frees starts the next item without a query, so even an engine of ten slots on a fast
+  model claims ten items per transaction instead of one. Claimed items are leased like running ones (renewed, reaped
   if the process dies, given back at stop).
 - **write**: results are recorded in batches (``ItemRunner.record``: one transaction for
   many outcomes, then the evaluations they finished are settled); the loop lingers a moment
@@ -43,6 +43,8 @@ WRITE_BATCH = 500
 WRITE_LINGER = 0.02
 #: Most items claimed ahead of the free slots (never more than the slots themselves).
 PREFETCH = 50
+#: Fewest items a busy engine claims at once (fewer when its buffer is smaller).
+CLAIM_BATCH_MIN = 10
 
 
 class InProcessBackend:
@@ -144,8 +146,17 @@ class InProcessBackend:
             self._start_item(self._ready.popleft())
             free -= 1
         wanted = free + self._prefetch - len(self._ready)
-        # A busy engine claims in batches of a tenth of its slots and buffer: fewer queries.
-        batch = 1 if not self._tasks else max(1, (self._settings.workers + self._prefetch) // 10)
+        # A busy engine claims in batches of a tenth of its slots and buffer, and at least
+        # CLAIM_BATCH_MIN (or its whole buffer): ten slots on a fast model would otherwise
+        # claim two items per transaction.
+        batch = (
+            1
+            if not self._tasks
+            else max(
+                min(CLAIM_BATCH_MIN, self._prefetch),
+                (self._settings.workers + self._prefetch) // 10,
+            )
+        )
         if wanted < batch:
             return False
         claimed = await self.runner.claim(wanted)

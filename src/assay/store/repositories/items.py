@@ -112,15 +112,33 @@ async def insert_items(
     )
 
 
-def _claim(owner: str, lease_seconds: float, now: datetime, *conditions: Any) -> Any:
-    return item_move(
-        ItemState.CLAIMING,
-        *conditions,
-        lease_owner=owner,
-        lease_expires_at=now + timedelta(seconds=lease_seconds),
-        attempts=items.c.attempts + 1,
-        started_at=func.coalesce(items.c.started_at, now),
-    ).returning(*_RETURNED)
+#: Claiming, built once (building a statement costs more than running it on SQLite): the
+#: next queued items in order, read off ``ix_items_queue``, then the move of those still queued.
+_NEXT_QUEUED = (
+    select(items.c.id)
+    .where(items.c.state == ItemState.QUEUED.value)
+    .order_by(items.c.created_at, items.c.evaluation_id, items.c.seq)
+    .limit(bindparam("n"))
+)
+_NEXT_QUEUED_LOCKED = _NEXT_QUEUED.with_for_update(skip_locked=True)
+_CLAIM = item_move(
+    ItemState.CLAIMING,
+    items.c.id.in_(bindparam("ids", expanding=True)),
+    lease_owner=bindparam("owner"),
+    lease_expires_at=bindparam("expires", type_=items.c.lease_expires_at.type),
+    attempts=items.c.attempts + 1,
+    started_at=func.coalesce(items.c.started_at, bindparam("now", type_=items.c.started_at.type)),
+).returning(*_RETURNED)
+
+
+async def _claim(
+    conn: AsyncConnection, owner: str, ids: Sequence[str], lease_seconds: float, now: datetime
+) -> list[ClaimedItem]:
+    expires = now + timedelta(seconds=lease_seconds)
+    result = await conn.execute(
+        _CLAIM, {"ids": list(ids), "owner": owner, "expires": expires, "now": now}
+    )
+    return [ClaimedItem(*row) for row in result.all()]
 
 
 async def claim_items(
@@ -131,19 +149,11 @@ async def claim_items(
     The read comes first so an idle poll never takes SQLite's write lock; the update
     re-checks the state, so two processes racing for one row cannot both win it.
     """
-    candidates = (
-        select(items.c.id)
-        .where(items.c.state == ItemState.QUEUED.value)
-        .order_by(items.c.created_at, items.c.evaluation_id, items.c.seq)
-        .limit(n)
-    )
-    if conn.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list((await conn.execute(candidates)).scalars())
+    candidates = _NEXT_QUEUED_LOCKED if conn.dialect.name == "postgresql" else _NEXT_QUEUED
+    ids = list((await conn.execute(candidates, {"n": n})).scalars())
     if not ids:
         return []
-    result = await conn.execute(_claim(owner, lease_seconds, now, items.c.id.in_(ids)))
-    claimed = [ClaimedItem(*row) for row in result.all()]
+    claimed = await _claim(conn, owner, ids, lease_seconds, now)
     claimed.sort(key=lambda c: (c.evaluation_id, c.seq))
     return claimed
 
@@ -156,8 +166,7 @@ async def claim_items_by_id(
     The others (finished, running elsewhere, waiting) are left alone: a redelivered message
     claims nothing.
     """
-    result = await conn.execute(_claim(owner, lease_seconds, now, items.c.id.in_(item_ids)))
-    return [ClaimedItem(*row) for row in result.all()]
+    return await _claim(conn, owner, item_ids, lease_seconds, now)
 
 
 async def release_items(conn: AsyncConnection, owner: str, item_ids: Sequence[str]) -> None:
@@ -342,7 +351,7 @@ async def cancel_open_items(
 
 async def unfinished_evaluations(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> set[str]:
     """The subset of ``evaluation_ids`` that still has an item in a non-terminal state."""
-    return await _having(conn, evaluation_ids, _has_item(_OPEN))
+    return await _having(conn, _UNFINISHED, evaluation_ids)
 
 
 def _has_item(states: Sequence[str]) -> Any:
@@ -355,11 +364,25 @@ def _has_item(states: Sequence[str]) -> Any:
     return exists().where(items.c.evaluation_id == evaluations.c.id, items.c.state.in_(states))
 
 
-async def _having(conn: AsyncConnection, evaluation_ids: Iterable[str], *tests: Any) -> set[str]:
+def _among(*tests: Any) -> Any:
+    """The evaluations among the bound ``ids`` that pass ``tests``; built once per query."""
+    return select(evaluations.c.id).where(
+        evaluations.c.id.in_(bindparam("ids", expanding=True)), *tests
+    )
+
+
+_UNFINISHED = _among(_has_item(_OPEN))
+_ONLY_WAITING = _among(
+    _has_item([ItemState.WAITING.value]),
+    ~_has_item([state for state in _OPEN if state != ItemState.WAITING.value]),
+)
+
+
+async def _having(conn: AsyncConnection, query: Any, evaluation_ids: Iterable[str]) -> set[str]:
     ids = list(evaluation_ids)
     if not ids:
         return set()
-    rows = await conn.execute(select(evaluations.c.id).where(evaluations.c.id.in_(ids), *tests))
+    rows = await conn.execute(query, {"ids": ids})
     return {row[0] for row in rows.all()}
 
 
@@ -404,10 +427,7 @@ async def count_finished(conn: AsyncConnection, evaluation_ids: Sequence[str]) -
 
 async def only_waiting(conn: AsyncConnection, evaluation_ids: Iterable[str]) -> set[str]:
     """The subset of ``evaluation_ids`` whose unfinished items are all waiting (at least one)."""
-    busy = [state for state in _OPEN if state != ItemState.WAITING.value]
-    return await _having(
-        conn, evaluation_ids, _has_item([ItemState.WAITING.value]), ~_has_item(busy)
-    )
+    return await _having(conn, _ONLY_WAITING, evaluation_ids)
 
 
 _LISTED = (
