@@ -25,7 +25,7 @@ start-up 1        1            0 ms      assay run <= 0.8 s
 A        2,000    100          50 ms     wall <= 1.5x, CPU <= 2x
 B        5,000    500          200 ms    wall <= 2x
 C        2,000    10           0 ms      wall <= 2x
-scale    20,000   100          5 ms      time per item within 15% of 2,000's; RSS <= 250 MB
+scale    100,000  100          5 ms      time per item within 15% of 2,000's; RSS <= 250 MB
 ======== ======== ============ ========= ===============================
 
 Rounds are interleaved (raw, then Assay, config after config, round after round) and each
@@ -36,7 +36,7 @@ pass, a command that exited non-zero).
 
 Usage::
 
-    .venv/bin/python benchmarks/user_path.py [--rounds 3] [--scale-n 20000] [--quick]
+    .venv/bin/python benchmarks/user_path.py [--rounds 3] [--scale-n 100000] [--quick]
         [--only A,C,...]
 """
 
@@ -449,7 +449,7 @@ def report(bench: Bench, configs: list[Config], scale_n: int) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--scale-n", type=int, default=20000, help="0 skips the scale run")
+    parser.add_argument("--scale-n", type=int, default=100000, help="0 skips the scale run")
     parser.add_argument("--only", default="", help="comma-separated config names (start-up,A,B,C)")
     parser.add_argument("--quick", action="store_true", help="one round, no scale run")
     parser.add_argument("--no-status", action="store_true", help="skip the status load test")

@@ -17,7 +17,7 @@ from assay.store.db import create_engine
 from assay.store.migrate import upgrade
 from assay.store.repositories import evaluations, items
 from assay.store.repositories.items import FinishedItem
-from assay.store.tables import Item
+from assay.store.tables import Evaluation, Item
 from tests.store.rows import insert_tenant
 
 LEASE = 30.0
@@ -186,3 +186,21 @@ async def test_the_queue_is_read_off_its_indexes_however_many_items_it_holds(tmp
                     assert "state=?" in step, (statement, plan)
             assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
     await engine.dispose()
+
+
+async def test_the_engine_reads_a_spec_without_the_params_its_items_carry(db: AsyncEngine):
+    evaluation = await _evaluation_with_items(db, 1)
+    cases = [{"input": "2+2?", "expected_output": "4"}] * 3
+    spec = {"kind": "match", "params": {"mode": "exact", "cases": cases}}
+    async with db.begin() as conn:
+        await conn.execute(
+            Evaluation.__table__.update().where(Evaluation.id == evaluation).values(spec=spec)
+        )
+    async with db.connect() as conn:
+        stored = await evaluations.get_evaluation(conn, evaluation)
+        engine = await evaluations.get_for_engine(conn, evaluation, ("cases",))
+        untouched = await evaluations.get_for_engine(conn, evaluation, ())
+    assert stored is not None and engine is not None and untouched is not None
+    assert stored.spec == untouched.spec == spec
+    assert engine.spec == {"kind": "match", "params": {"mode": "exact"}}
+    assert engine.status == stored.status and engine.secrets_enc == stored.secrets_enc
