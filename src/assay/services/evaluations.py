@@ -120,14 +120,11 @@ async def create_evaluation(
         QuotaExceeded: the organization is at a quota; nothing is written.
     """
     require_role(principal, Role.MEMBER)
-    evaluation_id = evaluation_id or new_id()
-    # Stored in a frame of its own: its plans and the spec's dump are freed before the view
-    # is read back (with a data set of 100,000 cases, each is tens of megabytes).
-    await _store(
+    view = await _store(
         container,
         principal,
         spec,
-        evaluation_id,
+        evaluation_id or new_id(),
         secrets=secrets,
         collection=collection,
         labels=labels,
@@ -136,7 +133,7 @@ async def create_evaluation(
         project_id=project_id,
     )
     container.notify_work()
-    return await get_evaluation(container, principal, evaluation_id)
+    return view
 
 
 async def _store(
@@ -151,8 +148,12 @@ async def _store(
     webhook_url: str | None,
     enforce_quotas: bool,
     project_id: str | None,
-) -> None:
-    """Plan the evaluation and write it with its items in one transaction."""
+) -> EvaluationView:
+    """Plan the evaluation, write it with its items in one transaction, and read it back.
+
+    It is read back before the commit, so the view is the evaluation as created (``pending``)
+    whatever an engine does the moment it is committed.
+    """
     spec, plans = plan_evaluation(spec, container.settings.judge_model, container.default_limits())
     now = datetime.now(UTC)
     async with container.sessions.begin() as session:
@@ -192,6 +193,8 @@ async def _store(
                 now,
                 first_seq=start,
             )
+        del plans  # 100,000 of them are tens of megabytes: freed before the view is read
+        return view_from_row(await _visible_row(conn, principal, evaluation_id))
 
 
 async def project_for(
