@@ -45,3 +45,8 @@ def test_flow_style_yaml_that_is_not_json_is_still_read_as_yaml():
 def test_a_broken_document_is_a_yaml_error():
     with pytest.raises(yaml.YAMLError):
         load_yaml('{"name": "bench", "checks": [')
+
+
+def test_a_json_document_nested_too_deeply_is_a_yaml_error_not_a_crash():
+    with pytest.raises(yaml.YAMLError, match="nested too deeply"):
+        load_yaml('{"a": ' * 100_000 + "1" + "}" * 100_000)

@@ -26,7 +26,7 @@ evaluations = cast(Table, Evaluation.__table__)
 items = cast(Table, Item.__table__)
 #: What a webhook's event is made of: every column but the spec (it may hold a whole data
 #: set) and the sealed secrets.
-_event_row = select(*(c for c in evaluations.c if c.name not in ("spec", "secrets_enc")))
+_EVENT_ROW = select(*(c for c in evaluations.c if c.name not in ("spec", "secrets_enc")))
 
 #: A label of evaluations whose terminal webhook is their kind's own, built from the summary
 #: (``summary["webhook_event"]``): sent on completion, and on cancellation or failure once the
@@ -153,7 +153,7 @@ async def _queue_terminal_event(conn: AsyncConnection, evaluation_id: str, now: 
     :data:`KIND_EVENT_LABEL` that has no summary yet (cancelled while it ran) sends nothing
     now: :func:`queue_summarised_event` sends the kind's event when the summary is written.
     """
-    row = (await conn.execute(_event_row.where(evaluations.c.id == evaluation_id))).first()
+    row = (await conn.execute(_EVENT_ROW.where(evaluations.c.id == evaluation_id))).first()
     if row is None or not row.webhook_url:
         return
     event = EVENTS.get(EvaluationStatus(row.status))
@@ -175,7 +175,7 @@ async def queue_summarised_event(conn: AsyncConnection, evaluation_id: str, now:
     Only for evaluations labelled :data:`KIND_EVENT_LABEL` (cancelled or failed before their
     summary existed); the others got their generic event when they ended.
     """
-    row = (await conn.execute(_event_row.where(evaluations.c.id == evaluation_id))).first()
+    row = (await conn.execute(_EVENT_ROW.where(evaluations.c.id == evaluation_id))).first()
     if row is not None and (row.labels or {}).get(KIND_EVENT_LABEL):
         await _queue_terminal_event(conn, evaluation_id, now)
 
