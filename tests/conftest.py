@@ -21,7 +21,7 @@ from tests.factories import (
     serve_assay,
 )
 from tests.fakes.langgraph_server import langgraph_dev_available, serve_langgraph_dev
-from tests.fakes.openai_server import FakeLLM, serve_fake_llm
+from tests.fakes.openai_server import FakeLLM, FakeLLMRoutes, serve_fake_llm_routes
 
 #: pytest's own fixture for running pytest sessions (the Assay pytest plugin's tests).
 pytest_plugins = ["pytester"]
@@ -37,9 +37,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(scope="session")
+def fake_llm_routes() -> Iterator[FakeLLMRoutes]:
+    """One fake LLM server per test worker; each test gets a fake of its own on it."""
+    with serve_fake_llm_routes() as routes:
+        yield routes
+
+
 @pytest.fixture
-def fake_llm() -> Iterator[FakeLLM]:
-    with serve_fake_llm() as fake:
+def fake_llm(fake_llm_routes: FakeLLMRoutes) -> Iterator[FakeLLM]:
+    with fake_llm_routes.fake() as fake:
         yield fake
 
 

@@ -42,6 +42,10 @@ def make_settings(
         "retry_base_delay": 0.01,
         # The fakes listen on loopback, which the server refuses by default.
         "outbound_allow": LOOPBACK,
+        # The engine in a thread of the test's server: its own process (the default) costs
+        # every test a second interpreter start, about a second. The process engine is
+        # tested on its own (tests/engine/test_engine_apart.py) and by every `assay serve`.
+        "engine": "thread",
     }
     if fake_llm is not None:
         values |= {

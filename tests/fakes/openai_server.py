@@ -9,7 +9,10 @@ once (``max_in_flight``), for tests of limits shared across processes.
 
 Run it in a thread with :func:`serve_fake_llm`, or as a process with
 ``python -m tests.fakes.openai_server --port 0`` (prints its URL), which the crash tests and
-benchmarks use.
+benchmarks use. The ``fake_llm`` fixture shares one server per test worker
+(:class:`FakeLLMRoutes`): each test's fake answers under a path of its own, so starting and
+stopping a server is not paid per test, and a request that outlives its test (a retry still
+in flight) finds no fake rather than the next test's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass
@@ -216,6 +220,42 @@ def serve_in_thread(app: Any, lifespan: str = "off") -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+class FakeLLMRoutes:
+    """An ASGI app that hands ``/{token}/...`` to the fake registered under ``token``."""
+
+    def __init__(self) -> None:
+        self._fakes: dict[str, ASGIApp] = {}
+        self.base = ""  # set when serving: http://127.0.0.1:PORT
+
+    @contextmanager
+    def fake(self) -> Iterator[FakeLLM]:
+        """A new fake at ``{base}/{token}/v1``, answering until the block ends."""
+        fake, token = FakeLLM(), uuid.uuid4().hex
+        self._fakes[token] = fake.app()
+        fake.url = f"{self.base}/{token}/v1"
+        try:
+            yield fake
+        finally:
+            del self._fakes[token]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _, token, rest = (scope["path"] + "/").split("/", 2)
+        app = self._fakes.get(token)
+        if scope["type"] != "http" or app is None:  # a request from a test that has ended
+            await JSONResponse({"error": {"message": "no such fake"}}, 404)(scope, receive, send)
+            return
+        path = "/" + rest.removesuffix("/")
+        await app(scope | {"path": path, "raw_path": path.encode()}, receive, send)
+
+
+@contextmanager
+def serve_fake_llm_routes() -> Iterator[FakeLLMRoutes]:
+    routes = FakeLLMRoutes()
+    with serve_in_thread(routes) as base:
+        routes.base = base
+        yield routes
 
 
 @contextmanager
