@@ -10,7 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from limits import parse as parse_rate_limit
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -29,6 +28,17 @@ from assay.sandbox.base import SandboxPolicy
 _BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
 
 
+def _parse_rate(value: str) -> None:
+    """Raise a ValueError naming the bad part of a rate (a clear start-up error).
+
+    ``limits`` is imported here, not above: a process that sets no rate (``assay run``, the
+    common case) never loads it.
+    """
+    from limits import parse
+
+    parse(value)
+
+
 class ProviderLimit(BaseModel):
     """The operator's limit on one account at one provider endpoint (``provider_limits``)."""
 
@@ -43,7 +53,7 @@ class ProviderLimit(BaseModel):
     @classmethod
     def _rate(cls, value: str | None) -> str | None:
         if value is not None:
-            parse_rate_limit(value)  # ValueError names the bad part: a clear start-up error
+            _parse_rate(value)
         return value
 
 
@@ -139,7 +149,8 @@ class Settings(BaseSettings):
     provider_limits_storage: str = "memory://"
     """Where provider limits are counted: `memory://` (per process) or `redis://host:port/db`
     (shared by every server and worker using it, needs the `redis` extra)."""
-    rate_limit: str | None = "6000/minute"
+    # The default is not validated (it parses): ``limits`` is imported only for a set value.
+    rate_limit: str | None = Field(default="6000/minute", validate_default=False)
     """Requests one API key may make, as `N/second`, `N/minute`, `N/hour` or `N/day`, counted in a
     sliding window; over it the answer is 429 with Retry-After. `off` counts nothing. The
     default (100 a second on average) only stops a runaway client; set your own for tenants."""
@@ -247,7 +258,7 @@ class Settings(BaseSettings):
     def _rate_limit(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() in ("", "off"):
             return None
-        parse_rate_limit(value)  # ValueError names the bad part: a clear start-up error
+        _parse_rate(value)
         return value.strip()
 
     @field_validator("outbound_allow")

@@ -15,7 +15,8 @@ from tests.fakes.openai_server import FakeLLM
 pytestmark = pytest.mark.timeout(120)
 
 #: Modules `assay run` against an OpenAI-compatible agent has no use for (server, web UI,
-#: SDKs, migrations on a new database, the HTML report, metrics, another database's dialect).
+#: SDKs, migrations on a new database, the HTML report, metrics, another database's dialect,
+#: the rate-limit library when no rate is set).
 UNNEEDED = [
     "fastapi",
     "starlette",
@@ -28,6 +29,7 @@ UNNEEDED = [
     "prometheus_client",
     "sqlalchemy.dialects.postgresql",
     "rich.progress",
+    "limits",
 ]
 
 #: Runs the `assay` program in this process, then prints its exit code and what it imported.

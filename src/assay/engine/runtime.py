@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -25,7 +25,6 @@ from assay.kinds._registry import get_kind
 from assay.kinds.base import Kind, ModelFactory
 from assay.providers._registry import get_provider
 from assay.providers.base import ModelProvider, ProviderConfig
-from assay.providers.call_limits import ProviderLimiter
 from assay.providers.credentials import server_credentials
 from assay.providers.pricing import cost_usd
 from assay.sandbox import SandboxProvider
@@ -34,6 +33,9 @@ from assay.settings import Settings
 from assay.targets._registry import create_target
 from assay.targets.base import Target
 
+if TYPE_CHECKING:
+    from assay.providers.call_limits import ProviderLimiter
+
 
 class ProviderPool:
     """One provider instance per (provider, model, endpoint, key, headers); closed with the engine."""
@@ -41,7 +43,7 @@ class ProviderPool:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._providers: dict[tuple[object, ...], ModelProvider] = {}
-        self._limiter = ProviderLimiter.from_settings(settings)
+        self._limiter = _provider_limiter(settings)
 
     def get(self, ref: ModelRef, config: ProviderConfig | None = None) -> ModelProvider:
         config = self._with_server_defaults(ref, config or ProviderConfig())
@@ -58,9 +60,10 @@ class ProviderPool:
         )
         provider = self._providers.get(cache_key)
         if provider is None:
-            provider = self._providers[cache_key] = self._limiter.wrap(
-                get_provider(ref, config), ref.provider, config.base_url
-            )
+            provider = get_provider(ref, config)
+            if self._limiter is not None:
+                provider = self._limiter.wrap(provider, ref.provider, config.base_url)
+            self._providers[cache_key] = provider
         return provider
 
     def _with_server_defaults(self, ref: ModelRef, config: ProviderConfig) -> ProviderConfig:
@@ -86,7 +89,17 @@ class ProviderPool:
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
-        await self._limiter.aclose()
+        if self._limiter is not None:
+            await self._limiter.aclose()
+
+
+def _provider_limiter(settings: Settings) -> ProviderLimiter | None:
+    """The operator's provider limits; None without rules (and ``limits`` is never loaded)."""
+    if not settings.provider_limits:
+        return None
+    from assay.providers.call_limits import ProviderLimiter
+
+    return ProviderLimiter.from_settings(settings)
 
 
 class RetryingLLM:

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assay.core.spec import Limits
 from assay.services.key_cache import KeyCache
-from assay.services.rate_limits import KeyRateLimiter
 from assay.settings import Settings
 from assay.store.db import create_engine, in_memory, session_factory
 from assay.store.migrate import upgrade
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from assay.engine.backends.inprocess import InProcessBackend
     from assay.engine.backends.process import EngineProcess
     from assay.engine.backends.threaded import EngineThread
+    from assay.services.rate_limits import KeyRateLimiter
     from assay.webhooks.delivery import WebhookDispatcher
 
 
@@ -30,8 +30,6 @@ class Container:
     db: AsyncEngine
     secrets: SecretBox
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
-    #: Counts each API key's requests against ``settings.rate_limit``.
-    rate_limits: KeyRateLimiter = field(init=False)
     #: Keys authenticated a moment ago (``services/key_cache.py``).
     known_keys: KeyCache = field(init=False, default_factory=KeyCache)
     #: The in-process backend, when this process runs items; with a broker, the Celery
@@ -40,12 +38,25 @@ class Container:
     #: Sends queued webhook events; runs beside the engine.
     webhooks: WebhookDispatcher | None = None
     _finished: dict[str, asyncio.Event] = field(init=False, default_factory=dict)
+    _rate_limits: KeyRateLimiter | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.sessions = session_factory(self.db)
-        self.rate_limits = KeyRateLimiter(
-            self.settings.rate_limit, self.settings.rate_limit_storage
-        )
+
+    @property
+    def rate_limits(self) -> KeyRateLimiter:
+        """Counts each API key's requests against ``settings.rate_limit``.
+
+        Built on the first authenticated request: a command that serves no API (``assay
+        run``) never loads the ``limits`` library.
+        """
+        if self._rate_limits is None:
+            from assay.services.rate_limits import KeyRateLimiter
+
+            self._rate_limits = KeyRateLimiter(
+                self.settings.rate_limit, self.settings.rate_limit_storage
+            )
+        return self._rate_limits
 
     async def wait_for_change(self, evaluation_id: str, timeout: float) -> None:
         """Sleep until the local engine finishes this evaluation, or ``timeout`` passes.
@@ -140,7 +151,8 @@ class Container:
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None
-        await self.rate_limits.aclose()
+        if self._rate_limits is not None:
+            await self._rate_limits.aclose()
         await self.db.dispose()
 
 
