@@ -153,7 +153,9 @@ async def test_the_queue_is_read_off_its_indexes_however_many_items_it_holds(tmp
     A scan or a sort costs in proportion to the evaluation: at 70,000 queued items a claim that
     sorted them took 21 ms, and every item of a large evaluation got slower. SQLite's plan of
     every statement the queue sends is checked: items are reached through an index on every
-    column the statement constrains (the state too), never scanned, never sorted.
+    column the statement constrains (the state too), never scanned, never sorted, and items
+    named by id through their primary key (a claim of 20 ids once walked the state index
+    through every queued item: 2.5 ms a claim with 3,000 queued).
     """
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}")
     await upgrade(engine)
@@ -184,6 +186,8 @@ async def test_the_queue_is_read_off_its_indexes_however_many_items_it_holds(tmp
                 assert "SCAN items" not in step and "TEMP B-TREE" not in step, (statement, plan)
                 if "ix_items_evaluation_state" in step:
                     assert "state=?" in step, (statement, plan)
+                if "items.id IN" in statement:
+                    assert "(id=?)" in step, (statement, plan)
             assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
     await engine.dispose()
 

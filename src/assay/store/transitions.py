@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assay.core.states import EvaluationStatus, ItemState, evaluation_sources, item_sources
 from assay.store.repositories import webhooks as webhook_rows
 from assay.store.tables import Evaluation, Item
+from assay.store.unindexed import unindexed
 
 evaluations = cast(Table, Evaluation.__table__)
 items = cast(Table, Item.__table__)
@@ -93,22 +94,28 @@ def _evaluation_move(new: EvaluationStatus, value_names: tuple[str, ...]) -> Upd
 
 
 def item_move(
-    new: ItemState | Iterable[ItemState], *conditions: ColumnElement[bool], **values: Any
+    new: ItemState | Iterable[ItemState],
+    *conditions: ColumnElement[bool],
+    keyed: bool = False,
+    **values: Any,
 ) -> Update:
     """The UPDATE moving items to ``new``, only from the states the table allows.
 
     ``new`` may be several states (a batch of outcomes whose state is bound per row): the
     statement then allows only the sources all of them share. With one state, ``state`` is
     set to it; with several, the caller binds ``state`` in ``values``. The sources are
-    spelled as equalities because executemany cannot expand ``IN``.
+    spelled as equalities because executemany cannot expand ``IN``. ``keyed`` says the
+    conditions pick the rows by id: their state is then checked on those rows, never searched
+    in a state index (``store/unindexed.py``).
     """
     targets = {new} if isinstance(new, ItemState) else set(new)
     sources = frozenset.intersection(*(item_sources(t) for t in targets))
     if isinstance(new, ItemState):
         values.setdefault("state", new.value)
+    state = unindexed(items.c.state) if keyed else items.c.state
     return (
         update(items)
-        .where(*conditions, or_(*(items.c.state == s.value for s in sorted(sources))))
+        .where(*conditions, or_(*(state == s.value for s in sorted(sources))))
         .values(**values)
     )
 

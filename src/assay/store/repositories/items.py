@@ -35,6 +35,7 @@ from assay.core.spec import ItemPlan
 from assay.core.states import TERMINAL_ITEM_STATES, WORKING_ITEM_STATES, ItemState
 from assay.store.tables import Evaluation, Item
 from assay.store.transitions import item_move
+from assay.store.unindexed import unindexed
 
 items = cast(Table, Item.__table__)
 evaluations = cast(Table, Evaluation.__table__)
@@ -124,6 +125,7 @@ _NEXT_QUEUED_LOCKED = _NEXT_QUEUED.with_for_update(skip_locked=True)
 _CLAIM = item_move(
     ItemState.CLAIMING,
     items.c.id.in_(bindparam("ids", expanding=True)),
+    keyed=True,
     lease_owner=bindparam("owner"),
     lease_expires_at=bindparam("expires", type_=items.c.lease_expires_at.type),
     attempts=items.c.attempts + 1,
@@ -178,7 +180,8 @@ async def release_items(conn: AsyncConnection, owner: str, item_ids: Sequence[st
             ItemState.QUEUED,
             items.c.id.in_(list(item_ids)),
             items.c.lease_owner == owner,
-            items.c.state.in_(_WORKING),
+            unindexed(items.c.state).in_(_WORKING),
+            keyed=True,
             lease_owner=None,
             lease_expires_at=None,
             attempts=items.c.attempts - 1,
