@@ -177,7 +177,8 @@ class ItemRunner:
             error_data = runtime.redactor.redact(error.model_dump())
             return FinishedItem(item.id, item.evaluation_id, state, None, error_data)
         finally:
-            await asyncio.shield(resources.close())
+            if resources.held:  # shielding costs a task: most items hold nothing
+                await asyncio.shield(resources.close())
         if isinstance(ran, Suspend):
             return SuspendedItem(
                 item.id,

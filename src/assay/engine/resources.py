@@ -28,6 +28,11 @@ class ItemResources:
         self._entered.append(resource)
         return value
 
+    @property
+    def held(self) -> bool:
+        """Whether anything was entered and not yet released."""
+        return bool(self._entered)
+
     async def close(self) -> int:
         """Release everything entered, last first; returns how many releases failed."""
         failures = 0
