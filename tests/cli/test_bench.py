@@ -68,4 +68,10 @@ def test_tasks_check_finds_a_task_that_passes_doing_nothing(tmp_path: Path):
     assert "1 of 2 tasks are broken" in done.stdout
     assert "free-pass" in done.stdout
     (root / "free-pass" / "environment" / "answer.txt").unlink()
-    assert assay(tmp_path, "tasks", "check", str(root)).returncode == 0
+    fixed = assay(tmp_path, "tasks", "check", str(root))
+    assert fixed.returncode == 0 and "all 2 tasks are sound" in fixed.stdout
+    alone = assay(tmp_path, "tasks", "check", str(root / "sound"))
+    assert alone.returncode == 0 and "the task is sound" in alone.stdout, alone.stdout
+    (tmp_path / "empty").mkdir()
+    empty = assay(tmp_path, "tasks", "check", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "holds no task" in empty.stderr, empty.stdout

@@ -1,7 +1,7 @@
 """`assay tasks check DIR` and `assay tasks import DIR`: validating and converting task folders.
 
 `check`: every task passes with its oracle and fails doing nothing. Exit codes: 0 every task
-is sound, 1 some task is not, 2 the folder or a task is malformed. `import`: Harbor task
+is sound, 1 some task is not, 2 the folder holds no task or a task is malformed. `import`: Harbor task
 folders into Assay's format (``tasks/harbor.py``).
 """
 
@@ -15,10 +15,11 @@ import typer
 from rich.table import Table
 
 from assay.cli.common import console, exit_on_error
+from assay.core.errors import ValidationFailed
 from assay.sandbox import get_provider
 from assay.settings import get_settings
 from assay.tasks.checks import TaskCheck, check_tasks
-from assay.tasks.format import BUILTIN_DATASETS, load_tasks
+from assay.tasks.format import BUILTIN_DATASETS, Task, load_task, load_tasks
 
 app = typer.Typer(help="Task folders of sandboxed benchmarks.", no_args_is_help=True)
 
@@ -39,12 +40,28 @@ def _table(checks: list[TaskCheck]) -> Table:
     return table
 
 
+def _tasks_in(folder: Path) -> list[Task]:
+    """The tasks of a folder of task folders, or the one task the folder is.
+
+    A folder with no task is an error: "all 0 tasks are sound" would pass a CI gate for a
+    mistyped path.
+    """
+    if (folder / "task.toml").is_file():
+        return [load_task(folder)]
+    tasks = load_tasks(folder)
+    if not tasks:
+        raise ValidationFailed.for_field(
+            ("folder",), f"{folder} holds no task (a task is a folder with a task.toml)"
+        )
+    return tasks
+
+
 @app.command("check")
 def check(
     folder: Annotated[
         Path | None,
         typer.Argument(
-            help="A folder of task folders (default: the shipped benchmark).",
+            help="A task folder, or a folder of them (default: the shipped benchmark).",
             file_okay=False,
             exists=True,
         ),
@@ -54,7 +71,7 @@ def check(
 ) -> None:
     """Run every task of FOLDER with its reference solution and with an agent doing nothing."""
     with exit_on_error():
-        tasks = load_tasks(folder or BUILTIN_DATASETS["security"])
+        tasks = _tasks_in(folder or BUILTIN_DATASETS["security"])
         sandboxes = get_provider(provider, get_settings().sandbox_policy)
         checks = asyncio.run(check_tasks(sandboxes, tasks, concurrency))
     console.print(_table(checks))
@@ -62,7 +79,8 @@ def check(
     if broken:
         console.print(f"[red]{len(broken)} of {len(checks)} tasks are broken[/]")
         raise typer.Exit(1)
-    console.print(f"[green]all {len(checks)} tasks are sound[/]")
+    sound = "the task is sound" if len(checks) == 1 else f"all {len(checks)} tasks are sound"
+    console.print(f"[green]{sound}[/]")
 
 
 @app.command("import")
