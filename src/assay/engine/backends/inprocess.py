@@ -136,8 +136,11 @@ class InProcessBackend:
             if claimed:
                 continue
             self._wake.clear()
+            # asyncio.timeout, not wait_for: this wait ends once per finished item, and
+            # wait_for wraps the wait in a task of its own each time.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval)
+                async with asyncio.timeout(self._settings.poll_interval):
+                    await self._wake.wait()
 
     async def _claim_free_slots(self) -> bool:
         """Fill free slots from the claimed items, then claim; True when there may be more."""
@@ -177,6 +180,8 @@ class InProcessBackend:
             result = await self.runner.run(item)
         finally:
             self._tasks.pop(item.id, None)
+            if self._ready and not self._stopping:  # the freed slot takes the next at once
+                self._start_item(self._ready.popleft())
             self._wake.set()
         self._results.put_nowait(result)
 
