@@ -1,8 +1,8 @@
 """`assay tasks check DIR` and `assay tasks import DIR`: validating and converting task folders.
 
 `check`: every task passes with its oracle and fails doing nothing. Exit codes: 0 every task
-is sound, 1 some task is not, 2 the folder holds no task or a task is malformed. `import`: Harbor task
-folders into Assay's format (``tasks/harbor.py``).
+is sound, 1 some task is not, 2 the folder holds no task or a task is malformed. `import`:
+Harbor task folders into Assay's format (``tasks/harbor.py``).
 """
 
 from __future__ import annotations
