@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -244,13 +245,11 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("provider_limits_storage")
+    @field_validator("provider_limits_storage", "rate_limit_storage")
     @classmethod
-    def _provider_limits_storage(cls, value: str) -> str:
+    def _limits_storage(cls, value: str, info: ValidationInfo) -> str:
         if not value.startswith(("memory://", "redis://", "rediss://")):
-            raise ValueError(
-                "provider_limits_storage must start with memory://, redis:// or rediss://"
-            )
+            raise ValueError(f"{info.field_name} must start with memory://, redis:// or rediss://")
         return value
 
     @field_validator("rate_limit")

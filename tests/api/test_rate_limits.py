@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assay.api.app import create_app
 from tests.factories import RunningAssay, make_settings, serve_assay
 
 LIMIT = 3
@@ -86,3 +87,14 @@ async def test_servers_sharing_redis_share_one_limit(tmp_path: Path, redis_url: 
                     for n in range(LIMIT + 1)
                 ]
     assert statuses == [200] * LIMIT + [429]
+
+
+@pytest.mark.parametrize("storage_url", ["foo://x", "redis://:bad-port:x"])
+async def test_a_bad_rate_limit_storage_is_an_error_at_start_not_on_requests(
+    tmp_path: Path, storage_url: str
+):
+    """The limiter is built when the server starts, so a bad storage never reaches a request."""
+    with pytest.raises(ValueError, match="rate_limit_storage|port"):
+        app = create_app(make_settings(tmp_path, rate_limit_storage=storage_url), run_workers=False)
+        async with app.router.lifespan_context(app):
+            pass

@@ -44,10 +44,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = await open_container(settings)
-        if run_workers or settings.broker_url is not None:
-            await container.start_engine(apart_from_api=True)
-        app.state.container = container
-        try:
+        try:  # a start that fails half-way closes what it opened
+            # Built now, not on the first request: a bad rate-limit storage fails the start.
+            _ = container.rate_limits
+            if run_workers or settings.broker_url is not None:
+                await container.start_engine(apart_from_api=True)
+            app.state.container = container
             yield
         finally:
             await container.aclose()

@@ -4,9 +4,9 @@ Three loops share one TaskGroup with the item tasks:
 
 - **claim**: while worker slots are free, start items, and claim queued ones in batches
   (``CLAIM_BATCH_MIN`` at least), a few ahead of the free slots (``PREFETCH``): a slot that
-  frees starts the next item without a query, so even an engine of ten slots on a fast
-  model claims ten items per transaction instead of one. Claimed items are leased like running ones (renewed, reaped
-  if the process dies, given back at stop).
+  frees starts the next item at once, without a query, so even an engine of ten slots on a
+  fast model claims ten items per transaction instead of one. Claimed items are leased like
+  running ones (renewed, reaped if the process dies, given back at stop).
 - **write**: results are recorded in batches (``ItemRunner.record``: one transaction for
   many outcomes, then the evaluations they finished are settled); the loop lingers a moment
   after the first result so that a fast stream of results shares a transaction.
