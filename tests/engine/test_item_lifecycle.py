@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from assay.engine.item import PHASE_VISIBLE_AFTER
 from tests.engine.lifecycle import create_lifecycle, lifecycle_plugin
 from tests.factories import RunningAssay, make_settings, serve_assay, wait_until
 
@@ -47,7 +48,13 @@ async def _settled(client: httpx.AsyncClient, evaluation_id: str) -> dict[str, A
 
 async def test_phases_show_in_order_while_the_item_runs(lifecycle_assay: RunningAssay):
     phases = ["provisioning", "agent_running", "agent_finished", "verifying"]
-    evaluation_id = await create_lifecycle(lifecycle_assay.settings, sleep_in=phases, sleep_s=0.4)
+    # A phase is stored once it lasted PHASE_VISIBLE_AFTER, at the next housekeeping round:
+    # each phase lasts long enough to stay visible for most of a second after that, so a
+    # poller slowed by a loaded machine still sees it.
+    sleep_s = PHASE_VISIBLE_AFTER + 0.75
+    evaluation_id = await create_lifecycle(
+        lifecycle_assay.settings, sleep_in=phases, sleep_s=sleep_s
+    )
     seen: list[str] = []
     async with lifecycle_assay.client(await lifecycle_assay.key()) as client:
         while not seen or seen[-1] != "passed":
