@@ -31,7 +31,7 @@ class EvaluationStatus(StrEnum):
 
 
 class APIModel(BaseModel):
-    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="allow")
 
 
 class CreatedEvaluation(APIModel):
@@ -48,33 +48,33 @@ class EvaluationProgress(APIModel):
 
     id: str
     status: EvaluationStatus
-    progress: float = 0.0
-    """Completion percentage, 0-100."""
-    completed: int = 0
-    """Probes finished."""
-    total: int = 0
-    """Probes to run."""
+    progress: float = Field(default=0.0, description="Completion percentage, 0-100.")
+    completed: int = Field(default=0, description="Probes finished.")
+    total: int = Field(default=0, description="Probes to run.")
     started_at: datetime | None = None
     estimated_completion: datetime | None = None
-    error: str | None = None
-    """Why the evaluation failed, when it did."""
-    infra_errors: str | None = None
-    """Why probes could not run (infrastructure errors), grouped; None when all could."""
+    error: str | None = Field(default=None, description="Why the evaluation failed, when it did.")
+    infra_errors: str | None = Field(
+        default=None,
+        description=(
+            "Why probes could not run (infrastructure errors), grouped; None when all could."
+        ),
+    )
 
 
 class Failure(APIModel):
     """One failed probe, with the evidence."""
 
     probe_id: str
-    category: str
-    """`reliability`, `security` or `safety`."""
-    severity: str
-    """`high`, `medium` or `low`."""
+    category: str = Field(description="`reliability`, `security` or `safety`.")
+    severity: str = Field(description="`high`, `medium` or `low`.")
     reason: str = ""
     prompt: str = ""
     response: str = ""
-    transform: str | None = None
-    """The transform the probe ran under (`translate:sw`, ...); None as written."""
+    transform: str | None = Field(
+        default=None,
+        description="The transform the probe ran under (`translate:sw`, ...); None as written.",
+    )
 
 
 class EvaluationResults(APIModel):
@@ -88,8 +88,12 @@ class EvaluationResults(APIModel):
     completed_at: datetime | None = None
     failures: list[Failure] = Field(default_factory=list)
     summary: dict[str, Any] = Field(default_factory=dict)
-    infra_errors: str | None = None
-    """Why probes could not run (infrastructure errors), grouped; None when all could."""
+    infra_errors: str | None = Field(
+        default=None,
+        description=(
+            "Why probes could not run (infrastructure errors), grouped; None when all could."
+        ),
+    )
 
 
 class EvaluationState(APIModel):

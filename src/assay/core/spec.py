@@ -18,14 +18,16 @@ from assay.core.errors import ValidationFailed
 class ModelRef(BaseModel):
     """A model at a provider, with generation parameters."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, protected_namespaces=())
+    model_config = ConfigDict(protected_namespaces=())
 
-    provider: str
-    """Provider name: `openai`, `anthropic`, `mock`, or a plugin's name."""
-    model: str
-    """The provider's model id, e.g. `gpt-4o-mini`."""
-    base_url: str | None = None
-    """For OpenAI-compatible servers (vLLM, Ollama, ...): the API base URL."""
+    provider: str = Field(
+        description="Provider name: `openai`, `anthropic`, `mock`, or a plugin's name."
+    )
+    model: str = Field(description="The provider's model id, e.g. `gpt-4o-mini`.")
+    base_url: str | None = Field(
+        default=None,
+        description="For OpenAI-compatible servers (vLLM, Ollama, ...): the API base URL.",
+    )
     temperature: float | None = None
     max_tokens: int | None = None
     system_prompt: str | None = None
@@ -59,16 +61,26 @@ class TargetSpec(BaseModel):
 
 
 class Limits(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    item_timeout_s: float = Field(default=300.0, gt=0)
-    """Deadline of one item; past it the item is `timed_out`."""
-    max_retries: int = Field(default=3, ge=0, le=10)
-    """Retries of a provider or target call that failed for infrastructure reasons."""
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    """Claims of one item; a worker that dies holding it uses one attempt."""
-    max_concurrency: int | None = Field(default=None, ge=1)
-    """Items of this evaluation running at once; None leaves it to the engine."""
+    item_timeout_s: float = Field(
+        default=300.0, gt=0, description="Deadline of one item; past it the item is `timed_out`."
+    )
+    max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a provider or target call that failed for infrastructure reasons.",
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Claims of one item; a worker that dies holding it uses one attempt.",
+    )
+    max_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Items of this evaluation running at once; None leaves it to the engine.",
+    )
 
 
 class EvaluationSpec(BaseModel):

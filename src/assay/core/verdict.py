@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 #: What a pass-rate or score threshold is compared with: the measured value (``point``), the
 #: lower bound of its 95% interval (``lower-bound``: passes only when the bar is met with 95%
@@ -24,20 +24,45 @@ TRUST_DIMENSIONS = ("security", "safety", "reliability")
 class Thresholds(BaseModel):
     """What a check requires; ``None`` leaves the kind's default."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    min_score: float | None = Field(default=None, ge=1, le=10)
-    """Accuracy and numeric judging: the lowest acceptable mean score (default 7)."""
-    min_pass_rate: float | None = Field(default=None, ge=0, le=100)
-    """Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default 100)."""
-    max_mean_seconds: float | None = Field(default=None, gt=0)
-    """Performance: the slowest acceptable mean run time."""
-    min_trust_score: float | None = Field(default=None, ge=0, le=1)
-    """Harness: the lowest acceptable trust score (default: any score passes)."""
-    min_dimension_score: float | None = Field(default=None, ge=0, le=1)
-    """Harness: the lowest acceptable score of every measured dimension (default: none)."""
-    gate: Gate | None = None
-    """What `min_score` / `min_pass_rate` is compared with: `point` (default), `lower-bound` (of the 95% interval) or `pass^k`."""
+    min_score: float | None = Field(
+        default=None,
+        ge=1,
+        le=10,
+        description="Accuracy and numeric judging: the lowest acceptable mean score (default 7).",
+    )
+    min_pass_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "Agent-as-judge and reliability: the lowest acceptable pass rate in percent (default "
+            "100)."
+        ),
+    )
+    max_mean_seconds: float | None = Field(
+        default=None, gt=0, description="Performance: the slowest acceptable mean run time."
+    )
+    min_trust_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Harness: the lowest acceptable trust score (default: any score passes).",
+    )
+    min_dimension_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "Harness: the lowest acceptable score of every measured dimension (default: none)."
+        ),
+    )
+    gate: Gate | None = Field(
+        default=None,
+        description=(
+            "What `min_score` / `min_pass_rate` is compared with: `point` (default), "
+            "`lower-bound` (of the 95% interval) or `pass^k`."
+        ),
+    )
 
 
 class CheckVerdict(BaseModel):

@@ -50,12 +50,15 @@ PASS_SCORE = 7
 
 
 class AccuracyParams(EvalRunParams):
-    expected_output: str = Field(min_length=1)
-    """The correct answer; the judge takes it as ground truth."""
-    additional_guidelines: str | None = None
-    """Extra instructions for the judge."""
-    additional_context: str | None = None
-    """Background the judge may use (documents, facts)."""
+    expected_output: str = Field(
+        min_length=1, description="The correct answer; the judge takes it as ground truth."
+    )
+    additional_guidelines: str | None = Field(
+        default=None, description="Extra instructions for the judge."
+    )
+    additional_context: str | None = Field(
+        default=None, description="Background the judge may use (documents, facts)."
+    )
 
 
 class AccuracyKind(EvalRunKind[AccuracyParams]):

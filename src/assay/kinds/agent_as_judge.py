@@ -43,16 +43,23 @@ from assay.scoring.judge import Judge
 
 
 class AgentAsJudgeParams(EvalRunParams):
-    criteria: str = Field(min_length=1)
-    """What a good output does, in plain words."""
-    scoring_strategy: Literal["binary", "numeric"] = "binary"
-    """`binary`: the judge says pass or fail. `numeric`: a 1-10 score, passing at `threshold`."""
-    threshold: int = Field(default=7, ge=1, le=10)
-    """The lowest passing score (numeric strategy only)."""
-    additional_guidelines: str | None = None
-    """Extra instructions for the judge."""
-    additional_context: str | None = None
-    """Background the judge may use (documents, facts)."""
+    criteria: str = Field(min_length=1, description="What a good output does, in plain words.")
+    scoring_strategy: Literal["binary", "numeric"] = Field(
+        default="binary",
+        description=(
+            "`binary`: the judge says pass or fail. `numeric`: a 1-10 score, passing at "
+            "`threshold`."
+        ),
+    )
+    threshold: int = Field(
+        default=7, ge=1, le=10, description="The lowest passing score (numeric strategy only)."
+    )
+    additional_guidelines: str | None = Field(
+        default=None, description="Extra instructions for the judge."
+    )
+    additional_context: str | None = Field(
+        default=None, description="Background the judge may use (documents, facts)."
+    )
 
 
 class AgentAsJudgeKind(EvalRunKind[AgentAsJudgeParams]):

@@ -28,12 +28,15 @@ class EvalRunParams(BaseModel):
     must not silently run once); ``None`` values mean "use the default".
     """
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
-    input: str = Field(min_length=1)
-    """The input given to the agent on every iteration."""
-    num_iterations: int = Field(default=1, ge=1, le=100)
-    """How many times the input is run, each time in a fresh session."""
+    input: str = Field(min_length=1, description="The input given to the agent on every iteration.")
+    num_iterations: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="How many times the input is run, each time in a fresh session.",
+    )
 
 
 P = TypeVar("P", bound=EvalRunParams)

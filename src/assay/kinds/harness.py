@@ -74,30 +74,56 @@ def _default_weights() -> dict[Dimension, float]:
 
 
 class HarnessParams(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
-    harnesses: list[str] = Field(default_factory=list)
-    """The harness names as requested (`trust_score`, `security`, ...), echoed in results."""
-    probes: list[Probe] = Field(min_length=1, max_length=10_000)
-    """The probes to run, resolved when the evaluation was created and stored inline."""
+    harnesses: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The harness names as requested (`trust_score`, `security`, ...), echoed in results."
+        ),
+    )
+    probes: list[Probe] = Field(
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "The probes to run, resolved when the evaluation was created and stored inline."
+        ),
+    )
     weights: dict[Dimension, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
-        default_factory=_default_weights
+        default_factory=_default_weights,
+        description="Weight of each dimension in the trust score; a dimension left out weighs 1.0.",
     )
-    """Weight of each dimension in the trust score; a dimension left out weighs 1.0."""
-    system_prompt: str | None = None
-    """The evaluation's own system prompt, sent before each probe's system prompt."""
-    catalog_version: str | None = None
-    """The built-in catalogue's version when the probes were resolved (`CATALOG_VERSION`)."""
+    system_prompt: str | None = Field(
+        default=None,
+        description="The evaluation's own system prompt, sent before each probe's system prompt.",
+    )
+    catalog_version: str | None = Field(
+        default=None,
+        description=(
+            "The built-in catalogue's version when the probes were resolved (`CATALOG_VERSION`)."
+        ),
+    )
     transforms: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=10
+        default_factory=list,
+        max_length=10,
+        description=(
+            "Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."
+        ),
     )
-    """Run every probe once more per transform (`base64`, `translate:sw`, `paraphrase`, ...)."""
-    transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = None
-    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
-    attacker: Annotated[str, Field(min_length=3, max_length=200)] | ModelRef | None = None
-    """Who writes the turns of multi-turn attack probes: `scripted` (the default, offline), an
-    attacker model `provider/model`, or a model with its endpoint (a project's default
-    attacker: `{provider, model, base_url}`)."""
+    transform_model: Annotated[str, Field(min_length=3, max_length=200)] | None = Field(
+        default=None,
+        description=(
+            "`provider/model` that translates and paraphrases for transforms; the judge when unset."
+        ),
+    )
+    attacker: Annotated[str, Field(min_length=3, max_length=200)] | ModelRef | None = Field(
+        default=None,
+        description=(
+            "Who writes the turns of multi-turn attack probes: `scripted` (the default, offline), "
+            "an attacker model `provider/model`, or a model with its endpoint (a project's "
+            "default attacker: `{provider, model, base_url}`)."
+        ),
+    )
 
     @field_validator("weights")
     @classmethod

@@ -51,19 +51,30 @@ INLINE_MATCH_CHARS = 16_384
 class MatchOptions(BaseModel):
     """How answers are matched: the params without the cases, which live on the items."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["exact", "includes", "regex"] = "exact"
-    """`exact`: the whole answer equals the expected one; `includes`: it contains it; `regex`: it matches it as a pattern."""
-    case_sensitive: bool = False
-    """Compare letters' case too (exact and includes trim surrounding whitespace either way)."""
-    num_iterations: int = Field(default=1, ge=1, le=100)
-    """Runs of every case, each in a fresh session."""
+    mode: Literal["exact", "includes", "regex"] = Field(
+        default="exact",
+        description=(
+            "`exact`: the whole answer equals the expected one; `includes`: it contains it; "
+            "`regex`: it matches it as a pattern."
+        ),
+    )
+    case_sensitive: bool = Field(
+        default=False,
+        description=(
+            "Compare letters' case too (exact and includes trim surrounding whitespace either way)."
+        ),
+    )
+    num_iterations: int = Field(
+        default=1, ge=1, le=100, description="Runs of every case, each in a fresh session."
+    )
 
 
 class MatchParams(MatchOptions):
-    cases: list[Case] = Field(min_length=1, max_length=100_000)
-    """The inputs and their expected answers."""
+    cases: list[Case] = Field(
+        min_length=1, max_length=100_000, description="The inputs and their expected answers."
+    )
 
 
 def matches(output: str, expected: str, mode: str, case_sensitive: bool) -> bool:

@@ -52,8 +52,14 @@ _STAT_NAMES = ("avg", "min", "max", "std_dev", "median", "p95")
 
 
 class PerformanceParams(EvalRunParams):
-    warmup_runs: int = Field(default=0, ge=0, le=10)
-    """Runs made before measuring (to fill caches and open connections); not in the results."""
+    warmup_runs: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description=(
+            "Runs made before measuring (to fill caches and open connections); not in the results."
+        ),
+    )
 
 
 class PerformanceKind(EvalRunKind[PerformanceParams]):

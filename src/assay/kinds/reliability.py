@@ -45,16 +45,26 @@ from assay.scoring.tool_calls import ToolCallCheck, compare_tool_calls
 
 
 class ReliabilityParams(EvalRunParams):
-    expected_tool_calls: list[str]
-    """Names of the tools the agent must call; ``[]``: the agent must call none (or, with
-    ``allow_additional_tool_calls``, any)."""
-    allow_additional_tool_calls: bool = False
-    """When true, calls to tools not in ``expected_tool_calls`` are allowed (subset matching)."""
-    expected_tool_call_arguments: dict[str, dict[str, Any] | list[dict[str, Any]]] | None = Field(
-        default=None
+    expected_tool_calls: list[str] = Field(
+        description=(
+            "Names of the tools the agent must call; ``[]``: the agent must call none (or, with "
+            "``allow_additional_tool_calls``, any)."
+        )
     )
-    """Arguments a tool must be called with: ``{"multiply": {"a": 10}}``, or a list of such
-    mappings, each matched by some call."""
+    allow_additional_tool_calls: bool = Field(
+        default=False,
+        description=(
+            "When true, calls to tools not in ``expected_tool_calls`` are allowed (subset "
+            "matching)."
+        ),
+    )
+    expected_tool_call_arguments: dict[str, dict[str, Any] | list[dict[str, Any]]] | None = Field(
+        default=None,
+        description=(
+            'Arguments a tool must be called with: ``{"multiply": {"a": 10}}``, or a list of such '
+            "mappings, each matched by some call."
+        ),
+    )
 
     def check(self, calls: list[ToolCall]) -> ToolCallCheck:
         return compare_tool_calls(

@@ -51,16 +51,20 @@ MAX_STEPS = 500
 class Runtime(BaseModel):
     """A sandbox configuration: provider and limits (a workspace's named runtime)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     memory_mb: int = Field(default=512, ge=16, le=65536)
-    pids: int = Field(default=128, ge=4, le=65536)
-    """Processes and threads alive at once."""
+    pids: int = Field(
+        default=128, ge=4, le=65536, description="Processes and threads alive at once."
+    )
     cpus: float = Field(default=1.0, gt=0, le=64)
-    file_mb: int = Field(default=64, ge=1, le=65536)
-    """Largest file a command may write."""
-    network: bool = False
-    """Reach the network (the server must allow it: ASSAY_SANDBOX_NETWORK_ENABLED)."""
+    file_mb: int = Field(
+        default=64, ge=1, le=65536, description="Largest file a command may write."
+    )
+    network: bool = Field(
+        default=False,
+        description="Reach the network (the server must allow it: ASSAY_SANDBOX_NETWORK_ENABLED).",
+    )
 
     def limits(self) -> SandboxLimits:
         return SandboxLimits(
@@ -91,26 +95,45 @@ class Dataset(BaseModel):
 
 
 class TaskBenchmarkParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     dataset: Dataset
-    task_names: list[str] | None = Field(default=None, min_length=1)
-    """Run only these tasks of the dataset; an unknown name is refused."""
-    capability: str | None = None
-    """Run only the tasks with this capability tag."""
+    task_names: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Run only these tasks of the dataset; an unknown name is refused.",
+    )
+    capability: str | None = Field(
+        default=None, description="Run only the tasks with this capability tag."
+    )
     agent_type: AgentType = "oracle"
-    model: str | None = None
-    """The react agent's model as provider/model."""
-    task_config: dict[str, Any] = Field(default_factory=dict)
-    """Settings for every task; `agent_command` (a list of strings) is the command agent."""
-    task_timeout_sec: float | None = Field(default=None, gt=0, le=86400)
-    """The agent's own time per task; unset, the task's own or 300 s."""
+    model: str | None = Field(
+        default=None, description="The react agent's model as provider/model."
+    )
+    task_config: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Settings for every task; `agent_command` (a list of strings) is the command agent."
+        ),
+    )
+    task_timeout_sec: float | None = Field(
+        default=None,
+        gt=0,
+        le=86400,
+        description="The agent's own time per task; unset, the task's own or 300 s.",
+    )
     setup_timeout_sec: float = Field(default=120.0, gt=0, le=3600)
     sandbox_provider: str = "bwrap"
     cleanup_policy: CleanupPolicy = "always"
     runtime: Runtime = Field(default_factory=Runtime)
-    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)
-    """The react agent's model calls per task (`task_config.max_steps` overrides it)."""
+    max_steps: int = Field(
+        default=30,
+        ge=1,
+        le=MAX_STEPS,
+        description=(
+            "The react agent's model calls per task (`task_config.max_steps` overrides it)."
+        ),
+    )
 
     def agent_command(self) -> list[str] | None:
         command = self.task_config.get("agent_command")

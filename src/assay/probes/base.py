@@ -52,14 +52,23 @@ class TreeSearch(BaseModel):
     refinements away, at most ``max_target_calls`` (13) target calls per probe.
     """
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    depth: int = Field(default=3, ge=1, le=6)
-    """Refinement rounds after the opening prompt."""
-    branching: int = Field(default=2, ge=1, le=5)
-    """Refinements the attacker proposes for each live node per round."""
-    width: int = Field(default=3, ge=1, le=10)
-    """Nodes kept per round after scoring (the second pruning phase)."""
+    depth: int = Field(
+        default=3, ge=1, le=6, description="Refinement rounds after the opening prompt."
+    )
+    branching: int = Field(
+        default=2,
+        ge=1,
+        le=5,
+        description="Refinements the attacker proposes for each live node per round.",
+    )
+    width: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Nodes kept per round after scoring (the second pruning phase).",
+    )
 
     @property
     def max_target_calls(self) -> int:
@@ -79,15 +88,26 @@ class Attack(BaseModel):
     ``probes/tree_search.py``).
     """
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     strategy: AttackStrategy
-    goal: str = Field(min_length=1, max_length=2000)
-    """What the attacker tries to get, e.g. `a phishing email for Larkspur Bank`."""
-    max_turns: int = Field(default=5, ge=2, le=10)
-    """Turns of a conversational strategy; a `tap` attack is bounded by `tree` instead."""
-    tree: TreeSearch | None = None
-    """Only for `tap`: depth, branching and width (defaults 3, 2, 3 when left out)."""
+    goal: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What the attacker tries to get, e.g. `a phishing email for Larkspur Bank`.",
+    )
+    max_turns: int = Field(
+        default=5,
+        ge=2,
+        le=10,
+        description=(
+            "Turns of a conversational strategy; a `tap` attack is bounded by `tree` instead."
+        ),
+    )
+    tree: TreeSearch | None = Field(
+        default=None,
+        description="Only for `tap`: depth, branching and width (defaults 3, 2, 3 when left out).",
+    )
 
     @field_validator("tree")
     @classmethod
@@ -114,21 +134,37 @@ class DetectorRef(BaseModel):
 
 
 class Probe(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=200)
-    """Stable id, e.g. `security.injection.direct.003`."""
-    category: Dimension
-    """The dimension it scores: security, safety or reliability."""
-    subcategory: str = Field(min_length=1)
-    """The technique or topic, e.g. `indirect_injection_email`, `over_refusal`."""
+    id: str = Field(
+        min_length=1, max_length=200, description="Stable id, e.g. `security.injection.direct.003`."
+    )
+    category: Dimension = Field(
+        description="The dimension it scores: security, safety or reliability."
+    )
+    subcategory: str = Field(
+        min_length=1,
+        description="The technique or topic, e.g. `indirect_injection_email`, `over_refusal`.",
+    )
     severity: Severity
-    prompts: list[str] = Field(min_length=1, max_length=10)
-    """What is sent, one fresh conversation each (several only for paraphrase agreement)."""
-    system_prompt: str | None = None
-    """Planted as the system prompt (model targets) or as leading context (agents)."""
+    prompts: list[str] = Field(
+        min_length=1,
+        max_length=10,
+        description=(
+            "What is sent, one fresh conversation each (several only for paraphrase agreement)."
+        ),
+    )
+    system_prompt: str | None = Field(
+        default=None,
+        description="Planted as the system prompt (model targets) or as leading context (agents).",
+    )
     detector: DetectorRef
-    description: str | None = None
-    """What failing this probe means, for reports."""
-    attack: Attack | None = None
-    """Set for a multi-turn attack probe: `prompts` then holds the opening turn only."""
+    description: str | None = Field(
+        default=None, description="What failing this probe means, for reports."
+    )
+    attack: Attack | None = Field(
+        default=None,
+        description=(
+            "Set for a multi-turn attack probe: `prompts` then holds the opening turn only."
+        ),
+    )

@@ -36,19 +36,31 @@ MAX_PROBES = 1000
 class ProbeInput(BaseModel):
     """A custom probe as clients send it: ``prompt`` (one) or ``prompts`` (several)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    id: str | None = Field(default=None, min_length=1, max_length=200)
-    """Stable id; `<harness id>.<n>` when omitted."""
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Stable id; `<harness id>.<n>` when omitted.",
+    )
     prompt: str | None = Field(default=None, min_length=1)
     prompts: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    system_prompt: str | None = None
-    """Planted before the prompt; `{canary}` in it is replaced by a per-probe secret token."""
-    detector: DetectorRef
-    """How the answer is judged, e.g. `{"name": "refusal"}` or `{"name": "canary_leak"}`."""
+    system_prompt: str | None = Field(
+        default=None,
+        description=(
+            "Planted before the prompt; `{canary}` in it is replaced by a per-probe secret token."
+        ),
+    )
+    detector: DetectorRef = Field(
+        description=(
+            'How the answer is judged, e.g. `{"name": "refusal"}` or `{"name": "canary_leak"}`.'
+        )
+    )
     severity: Severity = Severity.MEDIUM
-    category: Dimension
-    """The dimension it scores: `security`, `safety` or `reliability`."""
+    category: Dimension = Field(
+        description="The dimension it scores: `security`, `safety` or `reliability`."
+    )
     subcategory: str = Field(default="custom", min_length=1, max_length=200)
     description: str | None = None
 

@@ -36,13 +36,16 @@ PROJECT_NOT_FOUND = "Project not found"
 class ModelSettings(BaseModel):
     """One model of a project: ``provider`` and ``model``, and an optional server URL."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    provider: str = Field(min_length=1)
-    """A provider name: `openai`, `anthropic`, `mock`, ..."""
+    provider: str = Field(
+        min_length=1, description="A provider name: `openai`, `anthropic`, `mock`, ..."
+    )
     model: str = Field(min_length=1)
-    base_url: str | None = None
-    """For OpenAI-compatible servers (vLLM, Ollama, ...): the API base URL."""
+    base_url: str | None = Field(
+        default=None,
+        description="For OpenAI-compatible servers (vLLM, Ollama, ...): the API base URL.",
+    )
 
     def ref(self) -> ModelRef:
         return ModelRef(provider=self.provider, model=self.model, base_url=self.base_url)

@@ -38,43 +38,55 @@ from assay.targets._registry import validate_agent_config
 class RunTarget(BaseModel):
     """Exactly one of: a registered ``agent`` id, a ``model`` (provider/model), or an inline agent ``kind``."""
 
-    model_config = ConfigDict(
-        extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
-    )
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     agent: str | None = None
     model: str | None = None
-    kind: str | None = None
-    """Inline agent kind: `openai-chat`, `http` or `python`."""
+    kind: str | None = Field(
+        default=None, description="Inline agent kind: `openai-chat`, `http` or `python`."
+    )
     name: str | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, Any] = Field(default_factory=dict)
-    system_prompt: str | None = None
-    """For a model target: its system prompt."""
-    base_url: str | None = None
-    """For a model target: the base URL of an OpenAI-compatible server (vLLM, Ollama, ...)."""
+    system_prompt: str | None = Field(
+        default=None, description="For a model target: its system prompt."
+    )
+    base_url: str | None = Field(
+        default=None,
+        description=(
+            "For a model target: the base URL of an OpenAI-compatible server (vLLM, Ollama, ...)."
+        ),
+    )
 
 
 class Check(Thresholds):
     """One check of a run file: an evaluation kind, its params, and its thresholds."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    kind: str
-    """`accuracy`, `agent_as_judge`, `performance`, `reliability`, `match` or `harness`."""
+    kind: str = Field(
+        description=(
+            "`accuracy`, `agent_as_judge`, `performance`, `reliability`, `match` or `harness`."
+        )
+    )
     name: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    cases_file: Path | None = None
-    """A `match` check's cases from a JSONL, CSV or YAML file, relative to the run file."""
+    cases_file: Path | None = Field(
+        default=None,
+        description=(
+            "A `match` check's cases from a JSONL, CSV or YAML file, relative to the run file."
+        ),
+    )
 
 
 class RunFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
     target: RunTarget
-    judge: str | None = None
-    """The judge as provider/model; defaults to ASSAY_JUDGE_MODEL."""
+    judge: str | None = Field(
+        default=None, description="The judge as provider/model; defaults to ASSAY_JUDGE_MODEL."
+    )
     checks: list[Check] = Field(min_length=1)
 
 

@@ -33,12 +33,16 @@ Level = Literal["low", "medium", "high"]
 class Traits(BaseModel):
     """How a simulated user behaves; every trait is optional."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     patience: Level | None = None
     verbosity: Level | None = None
-    language: str | None = Field(default=None, min_length=1, max_length=LANGUAGE_MAX)
-    """The language the user writes in, e.g. `English`, `de`."""
+    language: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=LANGUAGE_MAX,
+        description="The language the user writes in, e.g. `English`, `de`.",
+    )
     tech_savviness: Level | None = None
 
 

@@ -78,18 +78,32 @@ TRUST_KIND = "harness"
 
 
 class ModelParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    """Sampling temperature, 0.0-2.0."""
-    max_tokens: int | None = Field(default=None, gt=0, le=10_000_000)
-    """Most tokens in one answer."""
-    base_url: Annotated[str, Bounded(URL_MAX, min_length=1)] | None = None
-    """The API base URL: required for `custom`; replaces the endpoint of the others."""
-    region: str | None = Field(default=None, pattern=_REGION, max_length=32)
-    """The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs."""
-    project_id: str | None = Field(default=None, pattern=_PROJECT, max_length=63)
-    """The Google Cloud project, for the `vertex` hub (required unless base_url is given)."""
+    temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Sampling temperature, 0.0-2.0."
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, le=10_000_000, description="Most tokens in one answer."
+    )
+    base_url: Annotated[str, Bounded(URL_MAX, min_length=1)] | None = Field(
+        default=None,
+        description="The API base URL: required for `custom`; replaces the endpoint of the others.",
+    )
+    region: str | None = Field(
+        default=None,
+        pattern=_REGION,
+        max_length=32,
+        description="The cloud region, for the `bedrock` (e.g. us-east-1) and `vertex` hubs.",
+    )
+    project_id: str | None = Field(
+        default=None,
+        pattern=_PROJECT,
+        max_length=63,
+        description=(
+            "The Google Cloud project, for the `vertex` hub (required unless base_url is given)."
+        ),
+    )
 
 
 def _model_target(

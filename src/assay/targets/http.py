@@ -57,25 +57,53 @@ def _default_template() -> JsonValue:
 
 
 class HTTPConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    url: str
-    """The agent's endpoint, `http://` or `https://`."""
+    url: str = Field(description="The agent's endpoint, `http://` or `https://`.")
     method: Literal["POST", "PUT", "PATCH"] = "POST"
-    request_template: JsonValue = Field(default_factory=_default_template)
-    """The JSON body; `{{input}}`, `{{session_id}}` and `{{system_prompt}}` in strings are substituted."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Non-secret headers; put credentials in the secret `headers` instead."""
-    timeout: float = Field(default=120.0, gt=0, le=3600)
-    """Seconds to wait for a connection or for the next part of the response (infrastructure)."""
-    output_path: str = Field(default="output", min_length=1)
-    """Dot path of the answer text in the response, e.g. `choices.0.message.content`."""
-    tool_calls_path: str | None = "tool_calls"
-    """Dot path of the list of tool calls; missing in a response means no tool calls."""
-    tool_name_key: str = Field(default="name", min_length=1)
-    """Dot path of the tool name inside one tool call, e.g. `function.name`."""
-    tool_args_key: str = Field(default="arguments", min_length=1)
-    """Dot path of the arguments inside one tool call: an object or a JSON string."""
+    request_template: JsonValue = Field(
+        default_factory=_default_template,
+        description=(
+            "The JSON body; `{{input}}`, `{{session_id}}` and `{{system_prompt}}` in strings are "
+            "substituted."
+        ),
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Non-secret headers; put credentials in the secret `headers` instead.",
+    )
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Seconds to wait for a connection or for the next part of the response "
+            "(infrastructure)."
+        ),
+    )
+    output_path: str = Field(
+        default="output",
+        min_length=1,
+        description=(
+            "Dot path of the answer text in the response, e.g. `choices.0.message.content`."
+        ),
+    )
+    tool_calls_path: str | None = Field(
+        default="tool_calls",
+        description=(
+            "Dot path of the list of tool calls; missing in a response means no tool calls."
+        ),
+    )
+    tool_name_key: str = Field(
+        default="name",
+        min_length=1,
+        description="Dot path of the tool name inside one tool call, e.g. `function.name`.",
+    )
+    tool_args_key: str = Field(
+        default="arguments",
+        min_length=1,
+        description="Dot path of the arguments inside one tool call: an object or a JSON string.",
+    )
     usage_input_tokens_path: str | None = None
     usage_output_tokens_path: str | None = None
 

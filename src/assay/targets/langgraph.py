@@ -96,16 +96,26 @@ ROLES = {
 
 
 class LangGraphConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    base_url: str
-    """The deployment's URL, e.g. `http://127.0.0.1:2024` for `langgraph dev`."""
-    assistant_id: str = Field(min_length=1)
-    """The assistant to run: an assistant UUID or a graph name from `langgraph.json`."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra non-secret headers sent with every request."""
-    timeout: float = Field(default=120.0, gt=0, le=3600)
-    """Seconds to wait for a connection or for a run to finish (infrastructure)."""
+    base_url: str = Field(
+        description="The deployment's URL, e.g. `http://127.0.0.1:2024` for `langgraph dev`."
+    )
+    assistant_id: str = Field(
+        min_length=1,
+        description=(
+            "The assistant to run: an assistant UUID or a graph name from `langgraph.json`."
+        ),
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra non-secret headers sent with every request."
+    )
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds to wait for a connection or for a run to finish (infrastructure).",
+    )
 
     @field_validator("base_url")
     @classmethod

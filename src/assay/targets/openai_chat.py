@@ -20,17 +20,18 @@ INFRASTRUCTURE_STATUSES = frozenset({502, 503, 504})
 
 
 class OpenAIChatConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(min_length=1)
-    """The endpoint's API base URL, e.g. `http://localhost:8000/v1`."""
-    model: str = Field(min_length=1)
-    """The model (or agent) name sent in each request."""
+    base_url: str = Field(
+        min_length=1, description="The endpoint's API base URL, e.g. `http://localhost:8000/v1`."
+    )
+    model: str = Field(min_length=1, description="The model (or agent) name sent in each request.")
     system_prompt: str | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1)
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra non-secret headers sent with every request."""
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra non-secret headers sent with every request."
+    )
 
 
 class OpenAIChatSecrets(BaseModel):

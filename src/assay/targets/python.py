@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from typing_extensions import override
 
 from assay.core.errors import ConfigurationError, TargetError
@@ -31,10 +31,13 @@ from assay.targets.model import message_dict
 
 
 class PythonConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    callable: str
-    """The agent function as `package.module:function`; it must import on the server."""
+    callable: str = Field(
+        description=(
+            "The agent function as `package.module:function`; it must import on the server."
+        )
+    )
 
     @field_validator("callable")
     @classmethod

@@ -53,15 +53,22 @@ class Difficulty(StrEnum):
 
 
 class Verifier(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    type: Literal["flag", "test"]
-    """`flag`: the agent's answer.txt must equal `flag`; `test`: the test script decides."""
+    type: Literal["flag", "test"] = Field(
+        description=(
+            "`flag`: the agent's answer.txt must equal `flag`; `test`: the test script decides."
+        )
+    )
     flag: str | None = Field(default=None, min_length=1, max_length=500)
-    script: str | None = Field(default=None, max_length=MAX_FILE_BYTES)
-    """The test script (tests/test.sh), run with sh in the work directory."""
-    files: dict[str, str] = Field(default_factory=dict)
-    """Other files of tests/, beside the script."""
+    script: str | None = Field(
+        default=None,
+        max_length=MAX_FILE_BYTES,
+        description="The test script (tests/test.sh), run with sh in the work directory.",
+    )
+    files: dict[str, str] = Field(
+        default_factory=dict, description="Other files of tests/, beside the script."
+    )
     timeout_sec: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
@@ -76,17 +83,22 @@ class Verifier(BaseModel):
 class Task(BaseModel):
     """One task as it travels in an item's input: everything needed to run it, as text."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=_NAME)
     instruction: str = Field(min_length=1, max_length=MAX_FILE_BYTES)
     capability: str = Field(default="general", min_length=1, max_length=64)
     difficulty: Difficulty = Difficulty.MEDIUM
-    files: dict[str, str] = Field(default_factory=dict)
-    """The environment: work-directory-relative path -> content."""
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="The environment: work-directory-relative path -> content.",
+    )
     setup: str | None = Field(default=None, max_length=MAX_FILE_BYTES)
-    solution: str | None = Field(default=None, max_length=MAX_FILE_BYTES)
-    """The reference solution (solution/solve.sh), run by the oracle."""
+    solution: str | None = Field(
+        default=None,
+        max_length=MAX_FILE_BYTES,
+        description="The reference solution (solution/solve.sh), run by the oracle.",
+    )
     verifier: Verifier
     agent_timeout_sec: float | None = Field(default=None, gt=0, le=86400)
 

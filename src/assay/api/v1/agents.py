@@ -16,35 +16,52 @@ router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 
 class AgentCreate(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
-    id: Id | None = None
-    """Your id for the agent; generated when omitted. Unique within the organization."""
-    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = None
-    """The slug of the workspace the agent belongs to; default: the key's workspace. Left out
-    by an organization-wide key: organization-wide for an admin key (every workspace can use
-    it, only organization-wide admins can delete it), the `default` workspace otherwise."""
-    kind: Kind
-    """`openai-chat`, `http` or `python`."""
+    id: Id | None = Field(
+        default=None,
+        description=(
+            "Your id for the agent; generated when omitted. Unique within the organization."
+        ),
+    )
+    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = Field(
+        default=None,
+        description=(
+            "The slug of the workspace the agent belongs to; default: the key's workspace. Left "
+            "out by an organization-wide key: organization-wide for an admin key (every workspace "
+            "can use it, only organization-wide admins can delete it), the `default` workspace "
+            "otherwise."
+        ),
+    )
+    kind: Kind = Field(description="`openai-chat`, `http` or `python`.")
     name: Name | None = None
-    config: JsonObject = Field(default_factory=dict)
-    """The kind's settings (base_url, model, url, request_template, callable, ...)."""
-    secrets: JsonObject = Field(default_factory=dict)
-    """Credentials (api_key, headers); stored encrypted and never returned."""
+    config: JsonObject = Field(
+        default_factory=dict,
+        description="The kind's settings (base_url, model, url, request_template, callable, ...).",
+    )
+    secrets: JsonObject = Field(
+        default_factory=dict,
+        description="Credentials (api_key, headers); stored encrypted and never returned.",
+    )
 
 
 class AgentUpdate(BaseModel):
     """An agent's new definition; its id and workspace stay as they are."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
-    kind: Kind
-    """`openai-chat`, `http` or `python`."""
+    kind: Kind = Field(description="`openai-chat`, `http` or `python`.")
     name: Name | None = None
-    config: JsonObject = Field(default_factory=dict)
-    """The kind's settings (base_url, model, url, request_template, callable, ...)."""
-    secrets: JsonObject = Field(default_factory=dict)
-    """Credentials (api_key, headers); replace the stored ones; encrypted, never returned."""
+    config: JsonObject = Field(
+        default_factory=dict,
+        description="The kind's settings (base_url, model, url, request_template, callable, ...).",
+    )
+    secrets: JsonObject = Field(
+        default_factory=dict,
+        description=(
+            "Credentials (api_key, headers); replace the stored ones; encrypted, never returned."
+        ),
+    )
 
 
 class AgentList(BaseModel):

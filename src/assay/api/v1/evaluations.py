@@ -50,37 +50,66 @@ _SCORES = ("trust_score", "reliability_score", "security_score", "safety_score")
 
 
 class EvaluationCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
-    )
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    harnesses: list[Id] = Field(min_length=1, max_length=100)
-    """`trust_score`, `security`, `reliability`, `safety`, or custom harness ids."""
-    agent_id: Id | None = None
-    """A registered agent; or give model_hub and model_name."""
+    harnesses: list[Id] = Field(
+        min_length=1,
+        max_length=100,
+        description="`trust_score`, `security`, `reliability`, `safety`, or custom harness ids.",
+    )
+    agent_id: Id | None = Field(
+        default=None, description="A registered agent; or give model_hub and model_name."
+    )
     model_hub: ModelHub | None = None
-    model_name: Annotated[str, Bounded(SHORT_TEXT_MAX, min_length=1)] | None = None
-    """The hub's model id, e.g. `gpt-4o`."""
+    model_name: Annotated[str, Bounded(SHORT_TEXT_MAX, min_length=1)] | None = Field(
+        default=None, description="The hub's model id, e.g. `gpt-4o`."
+    )
     model_params: ModelParams | None = None
-    system_prompt: LongText | None = None
-    """Sent as the system prompt (before each probe's own) on every probe."""
-    transforms: list[ShortText] = Field(default_factory=list, max_length=10)
-    """Also run every probe rewritten by each: `base64`, `hex`, `rot13`, `leetspeak`, `case`,
-    `whitespace`, `translate:<language code>`, `paraphrase`; results group by transform."""
-    transform_model: ShortText | None = None
-    """`provider/model` that translates and paraphrases for transforms; the judge when unset."""
-    attacker: ShortText | None = None
-    """Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted`
-    or an attacker model `provider/model`. Unset: the project's default attacker
-    (`llmSettings.attacker` of `/api/projects`), else `scripted` (offline)."""
-    api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = None
-    """The hub's API key, used for this evaluation only; stored encrypted, never returned."""
-    webhook_url: Url | None = None
-    """Receives a signed POST when the evaluation completes, fails or is cancelled."""
+    system_prompt: LongText | None = Field(
+        default=None,
+        description="Sent as the system prompt (before each probe's own) on every probe.",
+    )
+    transforms: list[ShortText] = Field(
+        default_factory=list,
+        max_length=10,
+        description=(
+            "Also run every probe rewritten by each: `base64`, `hex`, `rot13`, `leetspeak`, "
+            "`case`, `whitespace`, `translate:<language code>`, `paraphrase`; results group by "
+            "transform."
+        ),
+    )
+    transform_model: ShortText | None = Field(
+        default=None,
+        description=(
+            "`provider/model` that translates and paraphrases for transforms; the judge when unset."
+        ),
+    )
+    attacker: ShortText | None = Field(
+        default=None,
+        description=(
+            "Who writes the turns of multi-turn attack probes (harness `multi_turn`): `scripted` "
+            "or an attacker model `provider/model`. Unset: the project's default attacker "
+            "(`llmSettings.attacker` of `/api/projects`), else `scripted` (offline)."
+        ),
+    )
+    api_key_value: Annotated[SecretStr, Field(max_length=SECRET_MAX)] | None = Field(
+        default=None,
+        description=(
+            "The hub's API key, used for this evaluation only; stored encrypted, never returned."
+        ),
+    )
+    webhook_url: Url | None = Field(
+        default=None,
+        description="Receives a signed POST when the evaluation completes, fails or is cancelled.",
+    )
     name: LongName | None = None
-    baseline_evaluation_id: Id | None = None
-    """An earlier trust evaluation to compare with: results then give each dimension's
-    pass-rate difference, its 95% interval and a verdict in `baseline`."""
+    baseline_evaluation_id: Id | None = Field(
+        default=None,
+        description=(
+            "An earlier trust evaluation to compare with: results then give each dimension's "
+            "pass-rate difference, its 95% interval and a verdict in `baseline`."
+        ),
+    )
 
 
 class EvaluationCreated(BaseModel):

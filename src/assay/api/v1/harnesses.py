@@ -25,20 +25,36 @@ router = APIRouter(prefix="/v1/harnesses", tags=["harnesses"])
 
 
 class HarnessCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    id: Id | None = None
-    """Your id for the harness; `harness-{uuid}` when omitted. Unique within the organization."""
-    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = None
-    """The slug of the workspace the harness belongs to; default: the key's workspace. Left out
-    by an organization-wide key: organization-wide for an admin key (every workspace can use
-    it, only organization-wide admins can delete it), the `default` workspace otherwise."""
-    name: Annotated[str, Bounded(NAME_MAX, min_length=1)]
-    """Unique within the organization."""
+    id: Id | None = Field(
+        default=None,
+        description=(
+            "Your id for the harness; `harness-{uuid}` when omitted. Unique within the "
+            "organization."
+        ),
+    )
+    workspace: Annotated[str, Bounded(SLUG_MAX, min_length=1)] | None = Field(
+        default=None,
+        description=(
+            "The slug of the workspace the harness belongs to; default: the key's workspace. Left "
+            "out by an organization-wide key: organization-wide for an admin key (every workspace "
+            "can use it, only organization-wide admins can delete it), the `default` workspace "
+            "otherwise."
+        ),
+    )
+    name: Annotated[str, Bounded(NAME_MAX, min_length=1)] = Field(
+        description="Unique within the organization."
+    )
     description: LongText | None = None
-    probes: list[JsonObject] = Field(min_length=1, max_length=PROBES_MAX)
-    """Each: `id?`, `prompt` or `prompts`, `system_prompt?`, `detector {name, params}`,
-    `severity` (high, medium, low), `category` (security, safety, reliability)."""
+    probes: list[JsonObject] = Field(
+        min_length=1,
+        max_length=PROBES_MAX,
+        description=(
+            "Each: `id?`, `prompt` or `prompts`, `system_prompt?`, `detector {name, params}`, "
+            "`severity` (high, medium, low), `category` (security, safety, reliability)."
+        ),
+    )
 
 
 class HarnessList(BaseModel):

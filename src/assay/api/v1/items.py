@@ -20,12 +20,14 @@ router = APIRouter(prefix="/v1/evaluations/{evaluation_id}/items", tags=["items"
 
 
 class ItemEventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    type: Annotated[str, Bounded(KIND_MAX, min_length=1)]
-    """An event type the evaluation's kind takes from clients."""
-    data: JsonObject = Field(default_factory=dict)
-    """What the kind reads with the event."""
+    type: Annotated[str, Bounded(KIND_MAX, min_length=1)] = Field(
+        description="An event type the evaluation's kind takes from clients."
+    )
+    data: JsonObject = Field(
+        default_factory=dict, description="What the kind reads with the event."
+    )
 
 
 @router.get("", operation_id="items-list")

@@ -54,34 +54,49 @@ _TIMER = "timer"
 
 
 class StageParams(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    stage: str = Field(min_length=1, max_length=200)
-    """Identifier of the checkpoint."""
-    description: str = Field(min_length=1, max_length=2000)
-    """What happens at this step."""
-    verification_question: str = Field(min_length=1, max_length=2000)
-    """What the reviewer is asked once the stage is done."""
+    stage: str = Field(min_length=1, max_length=200, description="Identifier of the checkpoint.")
+    description: str = Field(
+        min_length=1, max_length=2000, description="What happens at this step."
+    )
+    verification_question: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What the reviewer is asked once the stage is done.",
+    )
 
 
 class CheckpointedParams(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     task_name: str = Field(min_length=1, max_length=500)
     task_description: str = Field(min_length=1, max_length=10_000)
-    checkpoints: list[StageParams] = Field(default_factory=list, max_length=50)
-    """Manual checkpoints, one per stage, in order."""
-    auto_detect: bool = False
-    """Pause before high-impact actions instead of after stages."""
+    checkpoints: list[StageParams] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Manual checkpoints, one per stage, in order.",
+    )
+    auto_detect: bool = Field(
+        default=False, description="Pause before high-impact actions instead of after stages."
+    )
     test_mode: Literal["with-verification", "without-verification"]
-    reviewer: str = Field(min_length=3, max_length=320)
-    """The assigned reviewer's email (a user of the organization)."""
-    planner_model: str | None = None
-    """`provider/model` of the planner; unset or `mock/...`: the offline planner."""
-    verification_timeout_s: float | None = Field(default=None, gt=0)
-    """How long one checkpoint may wait for its answer; unset: forever."""
-    execution_url: str | None = None
-    """Where a reviewer sees the run (sent in `verification_requested`)."""
+    reviewer: str = Field(
+        min_length=3,
+        max_length=320,
+        description="The assigned reviewer's email (a user of the organization).",
+    )
+    planner_model: str | None = Field(
+        default=None,
+        description="`provider/model` of the planner; unset or `mock/...`: the offline planner.",
+    )
+    verification_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long one checkpoint may wait for its answer; unset: forever.",
+    )
+    execution_url: str | None = Field(
+        default=None,
+        description="Where a reviewer sees the run (sent in `verification_requested`).",
+    )
     external_id: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")

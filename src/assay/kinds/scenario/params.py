@@ -11,29 +11,41 @@ from assay.core.spec import ModelRef
 
 
 class ScenarioSpec(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    instructions: str = Field(min_length=1)
-    """What the simulated user wants and knows (the situation and the goal)."""
-    max_messages: int = Field(default=10, ge=1, le=100)
-    """User and agent messages together; the conversation stops when it reaches this."""
-    success_criteria: str | None = None
-    """What the agent must do; one criterion per line."""
-    failure_criteria: str | None = None
-    """What the agent must not do; one criterion per line."""
+    instructions: str = Field(
+        min_length=1,
+        description="What the simulated user wants and knows (the situation and the goal).",
+    )
+    max_messages: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description=(
+            "User and agent messages together; the conversation stops when it reaches this."
+        ),
+    )
+    success_criteria: str | None = Field(
+        default=None, description="What the agent must do; one criterion per line."
+    )
+    failure_criteria: str | None = Field(
+        default=None, description="What the agent must not do; one criterion per line."
+    )
 
 
 class PersonaSpec(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    description: str | None = None
-    """Who the user is, how they talk and what they know."""
-    traits: dict[str, Any] = Field(default_factory=dict)
-    """E.g. patience, verbosity, language, tech_savviness."""
+    description: str | None = Field(
+        default=None, description="Who the user is, how they talk and what they know."
+    )
+    traits: dict[str, Any] = Field(
+        default_factory=dict, description="E.g. patience, verbosity, language, tech_savviness."
+    )
 
 
 class RunPair(BaseModel):
@@ -44,16 +56,22 @@ class RunPair(BaseModel):
 
 
 class ScenarioParams(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     scenarios: list[ScenarioSpec] = Field(min_length=1)
     personas: list[PersonaSpec] = Field(min_length=1)
-    runs: list[RunPair] = Field(min_length=1, max_length=10_000)
-    """One item per pair, in this order; a pair may repeat (repeated trials)."""
-    simulator: ModelRef
-    """The simulated user's model."""
-    audit: bool = True
-    """Check the simulated user's fidelity; unfaithful runs become ``simulator_error``."""
+    runs: list[RunPair] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="One item per pair, in this order; a pair may repeat (repeated trials).",
+    )
+    simulator: ModelRef = Field(description="The simulated user's model.")
+    audit: bool = Field(
+        default=True,
+        description=(
+            "Check the simulated user's fidelity; unfaithful runs become ``simulator_error``."
+        ),
+    )
 
     def scenario(self, scenario_id: str) -> ScenarioSpec:
         return next(s for s in self.scenarios if s.id == scenario_id)

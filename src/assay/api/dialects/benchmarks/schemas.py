@@ -29,34 +29,44 @@ ITEM_COUNT_KEYS = (
 class DatasetRef(BaseModel):
     """A registered (or shipped) dataset by id and version, or the tasks inline."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, Bounded(ID_MAX, min_length=1)] | None = None
-    """A dataset's id; the shipped benchmark is `security`."""
+    id: Annotated[str, Bounded(ID_MAX, min_length=1)] | None = Field(
+        default=None, description="A dataset's id; the shipped benchmark is `security`."
+    )
     version: Annotated[str, Bounded(50)] | None = None
-    tasks: list[JsonObject] | None = Field(default=None, min_length=1, max_length=2000)
-    """Tasks inline, each as the task format's JSON (name, instruction, files, verifier, ...)."""
+    tasks: list[JsonObject] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description=(
+            "Tasks inline, each as the task format's JSON (name, instruction, files, verifier, "
+            "...)."
+        ),
+    )
 
 
 class CreateEvaluationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", use_attribute_docstrings=True, protected_namespaces=()
-    )
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     agent_type: Literal["react", "command", "oracle"] = "react"
-    capability: Annotated[str, Bounded(64)] | None = None
-    """Run only the dataset's tasks with this capability tag."""
+    capability: Annotated[str, Bounded(64)] | None = Field(
+        default=None, description="Run only the dataset's tasks with this capability tag."
+    )
     cleanup_policy: Literal["always", "on_success", "never"] = "always"
     concurrency: int = Field(default=4, ge=1, le=256)
     dataset: DatasetRef
     kind: Kind = "security_task_benchmark"
-    model: Annotated[str, Bounded(ID_MAX)] | None = None
-    """The react agent's model as provider/model."""
+    model: Annotated[str, Bounded(ID_MAX)] | None = Field(
+        default=None, description="The react agent's model as provider/model."
+    )
     name: Annotated[str, Bounded(NAME_MAX)] | None = None
     project_id: Id | None = None
     runtime_id: Id | None = None
-    sandbox_provider: Kind | None = None
-    """`bwrap` (default, or the runtime's provider), or an installed plugin's name."""
+    sandbox_provider: Kind | None = Field(
+        default=None,
+        description="`bwrap` (default, or the runtime's provider), or an installed plugin's name.",
+    )
     secret_ids: list[Id] = Field(default_factory=list, max_length=100)
     task_config: JsonObject = Field(default_factory=dict)
     task_names: list[Name] | None = Field(default=None, min_length=1, max_length=2000)
@@ -158,16 +168,21 @@ class DatasetResponse(BaseModel):
 class CreateRuntimeRequest(BaseModel):
     """A named sandbox configuration."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Bounded(NAME_MAX, min_length=1)]
     provider: Kind = "bwrap"
     memory_mb: int = Field(default=512, ge=16, le=65536)
-    pids: int = Field(default=128, ge=4, le=65536)
-    """Processes and threads alive at once."""
+    pids: int = Field(
+        default=128, ge=4, le=65536, description="Processes and threads alive at once."
+    )
     cpus: float = Field(default=1.0, gt=0, le=64)
-    file_mb: int = Field(default=64, ge=1, le=65536)
-    """Largest file a command may write (the disk limit per file)."""
+    file_mb: int = Field(
+        default=64,
+        ge=1,
+        le=65536,
+        description="Largest file a command may write (the disk limit per file).",
+    )
     network: bool = False
 
 

@@ -19,44 +19,78 @@ class EvalType(StrEnum):
 
 
 class EvalRunInput(BaseModel):
-    model_config = ConfigDict(use_attribute_docstrings=True, protected_namespaces=())
+    model_config = ConfigDict(protected_namespaces=())
 
-    eval_type: EvalType
-    """Type of evaluation to run."""
-    input: Annotated[str, Bounded(TEXT_MAX, min_length=1)]
-    """Input text/query for the evaluation."""
-    agent_id: Id | None = None
-    """Agent ID to evaluate (a registered agent)."""
-    team_id: Id | None = None
-    """Team ID to evaluate (a team is a registered agent too)."""
-    model_id: ShortText | None = None
-    """Model ID: the model under test when no agent is given, else recorded (and used by openai-chat agents)."""
-    model_provider: ShortText | None = None
-    """Model provider name (openai, anthropic, mock, ...)."""
+    eval_type: EvalType = Field(description="Type of evaluation to run.")
+    input: Annotated[str, Bounded(TEXT_MAX, min_length=1)] = Field(
+        description="Input text/query for the evaluation."
+    )
+    agent_id: Id | None = Field(
+        default=None, description="Agent ID to evaluate (a registered agent)."
+    )
+    team_id: Id | None = Field(
+        default=None, description="Team ID to evaluate (a team is a registered agent too)."
+    )
+    model_id: ShortText | None = Field(
+        default=None,
+        description=(
+            "Model ID: the model under test when no agent is given, else recorded (and used by "
+            "openai-chat agents)."
+        ),
+    )
+    model_provider: ShortText | None = Field(
+        default=None, description="Model provider name (openai, anthropic, mock, ...)."
+    )
     additional_guidelines: LongText | None = None
     additional_context: LongText | None = None
-    num_iterations: int = Field(default=1, ge=1, le=100)
-    """Number of times to run the evaluation; each iteration starts a fresh session."""
+    num_iterations: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="Number of times to run the evaluation; each iteration starts a fresh session.",
+    )
     name: LongName | None = None
-    expected_output: LongText | None = None
-    """Expected output for accuracy evaluation."""
-    criteria: LongText | None = None
-    """Evaluation criteria for agent-as-judge evaluation."""
-    scoring_strategy: Literal["numeric", "binary"] | None = "binary"
-    """'numeric' (1-10 with threshold) or 'binary' (PASS/FAIL)."""
-    threshold: int | None = Field(default=7, ge=1, le=10)
-    """Score threshold for pass/fail (1-10), only used with numeric scoring."""
-    warmup_runs: int = Field(default=0, ge=0, le=10)
-    """Number of warmup runs before measuring performance."""
-    expected_tool_calls: list[ShortText] | None = Field(default=None, max_length=100)
-    """Expected tool calls for reliability evaluation (``[]``: no tool may be called)."""
-    allow_additional_tool_calls: bool = False
-    """When true, tool calls not in expected_tool_calls are allowed (subset matching)."""
+    expected_output: LongText | None = Field(
+        default=None, description="Expected output for accuracy evaluation."
+    )
+    criteria: LongText | None = Field(
+        default=None, description="Evaluation criteria for agent-as-judge evaluation."
+    )
+    scoring_strategy: Literal["numeric", "binary"] | None = Field(
+        default="binary", description="'numeric' (1-10 with threshold) or 'binary' (PASS/FAIL)."
+    )
+    threshold: int | None = Field(
+        default=7,
+        ge=1,
+        le=10,
+        description="Score threshold for pass/fail (1-10), only used with numeric scoring.",
+    )
+    warmup_runs: int = Field(
+        default=0, ge=0, le=10, description="Number of warmup runs before measuring performance."
+    )
+    expected_tool_calls: list[ShortText] | None = Field(
+        default=None,
+        max_length=100,
+        description=(
+            "Expected tool calls for reliability evaluation (``[]``: no tool may be called)."
+        ),
+    )
+    allow_additional_tool_calls: bool = Field(
+        default=False,
+        description=(
+            "When true, tool calls not in expected_tool_calls are allowed (subset matching)."
+        ),
+    )
     expected_tool_call_arguments: (
         dict[ShortText, JsonObject | Annotated[list[JsonObject], Field(max_length=100)]] | None
-    ) = Field(default=None, max_length=100)
-    """Expected arguments per tool: `{"multiply": {"a": 10}}`, or a list of such objects,
-    each of which some call must match."""
+    ) = Field(
+        default=None,
+        max_length=100,
+        description=(
+            'Expected arguments per tool: `{"multiply": {"a": 10}}`, or a list of such objects, '
+            "each of which some call must match."
+        ),
+    )
 
 
 class EvalSchema(BaseModel):

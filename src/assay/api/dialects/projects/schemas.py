@@ -46,7 +46,6 @@ class Wire(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
-        use_attribute_docstrings=True,
         protected_namespaces=(),
     )
 
@@ -56,17 +55,30 @@ class Wire(BaseModel):
 
 class ConnectorBody(Wire):
     name: Name | None = None
-    type: Kind | None = None
-    """`langgraph`, `openai-chat` or `http`."""
-    base_url: Url | None = None
-    """The agent's URL: a LangGraph server, an OpenAI-compatible `/v1` base, or an HTTP endpoint."""
-    config: JsonObject | None = None
-    """The type's settings: `assistantId` (langgraph), `model` (openai-chat), `requestTemplate`,
-    `outputPath`, ... (http), and `timeout`."""
-    headers: dict[ShortText, LongText] | None = None
-    """Non-secret headers sent with every request."""
-    credentials: JsonObject | None = None
-    """`{"apiKey": ...}` (and for http, secret `headers`); stored encrypted, never returned."""
+    type: Kind | None = Field(default=None, description="`langgraph`, `openai-chat` or `http`.")
+    base_url: Url | None = Field(
+        default=None,
+        description=(
+            "The agent's URL: a LangGraph server, an OpenAI-compatible `/v1` base, or an HTTP "
+            "endpoint."
+        ),
+    )
+    config: JsonObject | None = Field(
+        default=None,
+        description=(
+            "The type's settings: `assistantId` (langgraph), `model` (openai-chat), "
+            "`requestTemplate`, `outputPath`, ... (http), and `timeout`."
+        ),
+    )
+    headers: dict[ShortText, LongText] | None = Field(
+        default=None, description="Non-secret headers sent with every request."
+    )
+    credentials: JsonObject | None = Field(
+        default=None,
+        description=(
+            '`{"apiKey": ...}` (and for http, secret `headers`); stored encrypted, never returned.'
+        ),
+    )
 
 
 class TraitsBody(Wire):
@@ -86,14 +98,21 @@ class PersonaBody(Wire):
 
 class ScenarioBody(Wire):
     name: Name | None = None
-    instructions: LongText | None = None
-    """What the simulated user wants and knows."""
-    max_messages: int | None = Field(default=None, ge=1, le=100)
-    """User and agent messages together (1-100, default 10)."""
-    success_criteria: LongText | None = None
-    """What the agent must do; one criterion per line."""
-    failure_criteria: LongText | None = None
-    """What the agent must not do; one criterion per line."""
+    instructions: LongText | None = Field(
+        default=None, description="What the simulated user wants and knows."
+    )
+    max_messages: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="User and agent messages together (1-100, default 10).",
+    )
+    success_criteria: LongText | None = Field(
+        default=None, description="What the agent must do; one criterion per line."
+    )
+    failure_criteria: LongText | None = Field(
+        default=None, description="What the agent must not do; one criterion per line."
+    )
     persona_ids: list[Id] | None = Field(default=None, max_length=1000)
 
 
@@ -104,8 +123,12 @@ class EvalBody(Wire):
 
 
 class RunsBody(Wire):
-    webhook_url: Url | None = None
-    """Receives a signed POST when the runs' evaluation completes, fails or is cancelled."""
+    webhook_url: Url | None = Field(
+        default=None,
+        description=(
+            "Receives a signed POST when the runs' evaluation completes, fails or is cancelled."
+        ),
+    )
 
 
 class ModelSettingsBody(Wire):
@@ -117,18 +140,25 @@ class ModelSettingsBody(Wire):
 
 
 class AttackerSettingsBody(ModelSettingsBody):
-    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = None
-    """Write-only, the attacker's own key; left out keeps the stored one (unless the provider
-    or base URL changes), `null` removes it."""
+    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = Field(
+        default=None,
+        description=(
+            "Write-only, the attacker's own key; left out keeps the stored one (unless the "
+            "provider or base URL changes), `null` removes it."
+        ),
+    )
 
 
 class LLMSettingsBody(Wire):
     simulator: ModelSettingsBody | None = None
     judge: ModelSettingsBody | None = None
-    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = None
-    """Write-only; `null` removes the stored key."""
-    attacker: AttackerSettingsBody | None = None
-    """The default attacker of this project's trust evaluations; `null` removes it."""
+    api_key: Annotated[str, Bounded(SECRET_MAX)] | None = Field(
+        default=None, description="Write-only; `null` removes the stored key."
+    )
+    attacker: AttackerSettingsBody | None = Field(
+        default=None,
+        description="The default attacker of this project's trust evaluations; `null` removes it.",
+    )
 
 
 class ProjectBody(Wire):
@@ -207,21 +237,22 @@ class RunResponse(Wire):
     eval_id: str | None
     scenario_id: str | None
     persona_id: str | None
-    status: str
-    """`pending`, `running`, `completed`, `error` or `cancelled`."""
+    status: str = Field(description="`pending`, `running`, `completed`, `error` or `cancelled`.")
     created_at: Timestamp
 
 
 class RunListEntry(RunResponse):
     evaluation_id: str
-    verdict: str | None
-    """`passed`, `failed`, `inconclusive` or `simulator_error` once completed."""
+    verdict: str | None = Field(
+        description="`passed`, `failed`, `inconclusive` or `simulator_error` once completed."
+    )
     turn_count: int
 
 
 class RunDetailResponse(RunListEntry):
-    termination: str | None
-    """`user_done`, `gave_up`, `max_messages` or `agent_error` once completed."""
+    termination: str | None = Field(
+        description="`user_done`, `gave_up`, `max_messages` or `agent_error` once completed."
+    )
     transcript: list[dict[str, Any]]
     criteria: list[dict[str, Any]]
     reasoning: str | None
