@@ -9,7 +9,7 @@ import pytest
 from assay.core.errors import ConfigurationError
 from assay.core.llm import ChatMessage, ChatRequest
 from assay.core.spec import ModelRef
-from assay.providers._registry import get_provider, known_providers
+from assay.providers._registry import get_provider, is_known_provider, known_providers
 from assay.providers.base import ProviderConfig
 from assay.providers.mock import MockProvider
 
@@ -94,6 +94,20 @@ async def test_a_provider_from_an_entry_point_is_built(
 
     assert "shout" in known_providers()
     assert (response.text, response.model) == ("HEY", "loud-1")
+
+
+def test_a_provider_is_known_when_built_in_or_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    assert not is_known_provider("shout")
+    install_entry_points(monkeypatch, tmp_path, "shout = tests.providers.plugin:shout")
+
+    assert [is_known_provider(name) for name in ("openai", "mock", "shout", "grok")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,11 @@ PROVIDERS: Registry[ProviderFactory] = Registry(
 )
 
 
+def is_known_provider(name: str) -> bool:
+    """Whether a ``ModelRef`` may name ``name``; imports nothing."""
+    return PROVIDERS.knows(name)
+
+
 def known_providers() -> list[str]:
     """Every provider name a ``ModelRef`` may use, sorted; imports nothing."""
     return PROVIDERS.names()

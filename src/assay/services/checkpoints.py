@@ -33,7 +33,7 @@ from assay.core.ids import new_id
 from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec, ModelRef, TargetSpec
 from assay.engine.waits import resume_item
-from assay.providers._registry import known_providers
+from assay.providers._registry import is_known_provider, known_providers
 from assay.services import evaluations as evaluation_service
 from assay.services.access import can_see, require_role
 from assay.services.agents import resolve_target
@@ -101,7 +101,7 @@ async def resolve_planner(
         model = agent_id or container.settings.agent_model or OFFLINE_PLANNER
         field = "agentId" if agent_id else "agent_model"
         ref = ModelRef.parse(model, field)
-        if ref.provider not in known_providers():
+        if not is_known_provider(ref.provider):
             known = ", ".join(known_providers())
             raise ValidationFailed.for_field(
                 (field,), f"unknown provider {ref.provider!r}; known: {known}"

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from assay.core.errors import NotFound, ValidationFailed
 from assay.core.principal import Principal, Role
 from assay.core.spec import ModelRef
-from assay.providers._registry import known_providers
+from assay.providers._registry import is_known_provider, known_providers
 from assay.services.access import require_role
 from assay.services.container import Container
 from assay.store.repositories import projects as project_rows
@@ -167,8 +167,8 @@ def _view(container: Container, project: Project) -> ProjectView:
 
 
 def _check_provider(model: ModelSettings, field: str) -> None:
-    known = known_providers()
-    if model.provider not in known:
+    if not is_known_provider(model.provider):
+        known = known_providers()
         raise ValidationFailed.for_field(
             ("llm_settings", field, "provider"),
             f"unknown provider {model.provider!r}; known providers: {', '.join(known)}",

@@ -24,7 +24,7 @@ from assay.core.validation_messages import did_you_mean
 from assay.core.verdict import CheckVerdict, Thresholds
 from assay.core.yamlio import load_yaml
 from assay.engine.planner import plan_evaluation
-from assay.providers._registry import known_providers
+from assay.providers._registry import is_known_provider, known_providers
 from assay.services import agents as agent_service
 from assay.services import evaluations as evaluation_service
 from assay.services import harnesses as harness_service
@@ -168,8 +168,8 @@ async def _check_params(
 
 def _check_provider(ref: ModelRef | None, field: tuple[str, ...]) -> None:
     """A provider name that no provider has is a typo: refuse it before anything is stored."""
-    known = known_providers()
-    if ref is not None and ref.provider not in known:
+    if ref is not None and not is_known_provider(ref.provider):
+        known = known_providers()
         raise ValidationFailed.for_field(
             field, f"unknown provider {ref.provider!r}{did_you_mean(ref.provider, known)}"
         )
