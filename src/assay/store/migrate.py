@@ -96,10 +96,14 @@ def _is_empty(connection: Connection) -> bool:
 
 
 def _create_at(connection: Connection, head: str) -> None:
-    """Create the newest schema from the ORM metadata and record it as ``head``."""
+    """Create the newest schema from the ORM metadata and record it as ``head``.
+
+    The caller found the database empty, under the migration lock: no table is looked up
+    before it is created (two statements a table, a third of a new database's set-up).
+    """
     from assay.store.tables import Base
 
-    Base.metadata.create_all(connection)
+    Base.metadata.create_all(connection, checkfirst=False)
     version = Table(
         "alembic_version",
         MetaData(),

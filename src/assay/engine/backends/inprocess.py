@@ -205,7 +205,9 @@ class InProcessBackend:
             first = await self._results.get()
             batch = [] if first is None else [first]
             ending = first is None
-            if not ending and self._results.qsize() < WRITE_BATCH:
+            # Linger only while items run: no other result can join the batch otherwise (the
+            # last item of every run would wait for nothing).
+            if not ending and self._tasks and self._results.qsize() < WRITE_BATCH:
                 await asyncio.sleep(WRITE_LINGER)
             while not ending and not self._results.empty() and len(batch) < WRITE_BATCH:
                 result = self._results.get_nowait()
