@@ -126,7 +126,9 @@ def _table(run: RunFile, results: list[CheckResult]) -> Table:
         verdict = result.verdict
         table.add_row(
             view.kind,
-            str(view.spec.params.get("input", f"{len(view.spec.params.get('cases', []))} cases")),
+            str(
+                view.spec.params.get("input", f"{len(result.check.params.get('cases', []))} cases")
+            ),
             verdict.result + (f"\n[red]why:[/] {escape(verdict.reason)}" if verdict.reason else ""),
             result.verdict.needs,
             "[green]PASS[/]" if result.verdict.passed else "[red]FAIL[/]",

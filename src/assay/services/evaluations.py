@@ -17,6 +17,7 @@ from assay.core.principal import Principal, Role
 from assay.core.spec import EvaluationSpec
 from assay.core.states import EvaluationStatus, ItemState, check_evaluation_move
 from assay.engine.planner import plan_evaluation
+from assay.kinds._registry import get_kind
 from assay.services.access import can_see, require_role
 from assay.services.container import Container
 from assay.store.repositories import evaluations as evaluation_rows
@@ -33,7 +34,9 @@ def view_from_row(
     row: Row[Any],
     item_counts: dict[str, int] | None = None,
     infra_errors: list[ReasonCount] | None = None,
+    spec: EvaluationSpec | None = None,
 ) -> EvaluationView:
+    """The view of ``row``; ``spec`` is the row's spec when the caller has it already."""
     return EvaluationView(
         id=row.id,
         org_id=row.org_id,
@@ -43,7 +46,7 @@ def view_from_row(
         name=row.name,
         collection=row.collection,
         agent_id=row.agent_id,
-        spec=EvaluationSpec.model_validate(row.spec),
+        spec=spec if spec is not None else EvaluationSpec.model_validate(row.spec),
         labels=row.labels or {},
         status=EvaluationStatus(row.status),
         total_items=row.total_items,
@@ -60,9 +63,11 @@ def view_from_row(
     )
 
 
-async def _visible_row(conn: AsyncConnection, principal: Principal, evaluation_id: str) -> Row[Any]:
+async def _visible_row(
+    conn: AsyncConnection, principal: Principal, evaluation_id: str, *, spec: bool = True
+) -> Row[Any]:
     """The row if the caller may see it: same organization, and same workspace for a scoped key."""
-    row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id)
+    row = await evaluation_rows.get_evaluation(conn, evaluation_id, principal.org_id, spec=spec)
     if row is None or not can_see(principal, row.workspace_id):
         raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
     return row
@@ -194,7 +199,10 @@ async def _store(
                 first_seq=start,
             )
         del plans  # 100,000 of them are tens of megabytes: freed before the view is read
-        return view_from_row(await _visible_row(conn, principal, evaluation_id))
+        # The spec as stored is the one at hand: read back, a data set would be decoded and
+        # validated twice more.
+        row = await _visible_row(conn, principal, evaluation_id, spec=False)
+        return view_from_row(row, spec=spec)
 
 
 async def project_for(
@@ -220,13 +228,29 @@ async def project_for(
 
 
 async def get_evaluation(
-    container: Container, principal: Principal, evaluation_id: str, *, with_counts: bool = False
+    container: Container,
+    principal: Principal,
+    evaluation_id: str,
+    *,
+    with_counts: bool = False,
+    without_item_fields: bool = False,
 ) -> EvaluationView:
-    """One evaluation of the caller's organization; another tenant's is NotFound."""
+    """One evaluation of the caller's organization; another tenant's is NotFound.
+
+    ``without_item_fields`` (with counts) leaves out of the spec's params what its kind copies
+    onto the items (``Kind.item_fields``, a data set's cases): for a caller that reports the
+    result, not the data set.
+    """
     async with container.db.connect() as conn:
         if not with_counts:
             return view_from_row(await _visible_row(conn, principal, evaluation_id))
-        found = await evaluation_rows.get_with_counts(conn, evaluation_id, principal.org_id)
+        item_fields: tuple[str, ...] = ()
+        if without_item_fields:
+            kind = await evaluation_rows.get_kind(conn, evaluation_id)
+            item_fields = get_kind(kind).item_fields if kind is not None else ()
+        found = await evaluation_rows.get_with_counts(
+            conn, evaluation_id, principal.org_id, item_fields
+        )
         if found is None or not can_see(principal, found[0].workspace_id):
             raise EvaluationNotFound(f"evaluation {evaluation_id!r} not found")
         row, counts = found

@@ -283,8 +283,12 @@ async def _interrupt(
 async def _results(
     container: Container, principal: Principal, run: RunFile, ids: list[str]
 ) -> list[CheckResult]:
+    # Without the data sets: the run has its cases, and 100,000 of them read back would be
+    # decoded and validated (tens of megabytes) only to be counted.
     finished = [
-        await evaluation_service.get_evaluation(container, principal, i, with_counts=True)
+        await evaluation_service.get_evaluation(
+            container, principal, i, with_counts=True, without_item_fields=True
+        )
         for i in ids
     ]
     return [

@@ -44,10 +44,15 @@ async def insert_evaluation(conn: AsyncConnection, values: dict[str, Any]) -> No
 
 
 async def get_evaluation(
-    conn: AsyncConnection, evaluation_id: str, org_id: str | None = None
+    conn: AsyncConnection, evaluation_id: str, org_id: str | None = None, *, spec: bool = True
 ) -> Row[Any] | None:
-    """The row, or None; with ``org_id`` another tenant's evaluation is invisible."""
-    query = select(evaluations).where(evaluations.c.id == evaluation_id)
+    """The row, or None; with ``org_id`` another tenant's evaluation is invisible.
+
+    Without ``spec`` the row lacks that column, for a caller that holds the spec already: a
+    data set of 100,000 cases is tens of megabytes once decoded.
+    """
+    columns = [c for c in evaluations.c if spec or c.name != "spec"]
+    query = select(*columns).where(evaluations.c.id == evaluation_id)
     if org_id is not None:
         query = query.where(evaluations.c.org_id == org_id)
     return (await conn.execute(query)).first()
@@ -67,6 +72,12 @@ async def get_for_engine(
     the database drops them before the spec is sent, so the engine never decodes a data set
     of 100,000 cases just to run or summarise its items.
     """
+    query = select(*_columns_without(conn, item_fields)).where(evaluations.c.id == evaluation_id)
+    return (await conn.execute(query)).first()
+
+
+def _columns_without(conn: AsyncConnection, item_fields: Sequence[str]) -> list[Any]:
+    """Every column of ``evaluations``, the spec's ``params`` stripped of ``item_fields``."""
     spec: Any = evaluations.c.spec
     for name in item_fields:
         if conn.dialect.name == "postgresql":
@@ -77,8 +88,7 @@ async def get_for_engine(
             spec = func.json_remove(spec, f"$.params.{name}")
     columns: list[Any] = [c for c in evaluations.c if c.name != "spec"]
     columns.append(type_coerce(spec, evaluations.c.spec.type).label("spec"))
-    query = select(*columns).where(evaluations.c.id == evaluation_id)
-    return (await conn.execute(query)).first()
+    return columns
 
 
 #: The columns of ``EvaluationProgress``: a status read decodes neither spec nor summary.
@@ -139,11 +149,19 @@ async def get_progress(
 
 
 async def get_with_counts(
-    conn: AsyncConnection, evaluation_id: str, org_id: str
+    conn: AsyncConnection, evaluation_id: str, org_id: str, item_fields: Sequence[str] = ()
 ) -> tuple[Row[Any], dict[str, int]] | None:
-    """The row of an evaluation of ``org_id`` and its items per state, or None."""
+    """The row of an evaluation of ``org_id`` and its items per state, or None.
+
+    With ``item_fields`` the spec's params lack them, as ``get_for_engine`` reads it.
+    """
     params = {"evaluation_id": evaluation_id, "org_id": org_id}
-    row = (await conn.execute(_WITH_COUNTS, params)).first()
+    query = (
+        select(*_columns_without(conn, item_fields), *_COUNTS).where(*_ONE)
+        if item_fields
+        else _WITH_COUNTS
+    )
+    row = (await conn.execute(query, params)).first()
     return None if row is None else (row, _counts(row._mapping))
 
 
