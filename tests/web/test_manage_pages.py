@@ -23,6 +23,27 @@ async def _post(ui: httpx.AsyncClient, path: str, **fields: str) -> httpx.Respon
     return await ui.post(path, data={"csrf": csrf, **fields})
 
 
+async def test_the_project_page_shows_its_default_attacker_but_never_its_key(
+    assay: RunningAssay,
+):
+    admin = await assay.key()
+    async with signed_in(assay, admin) as ui:
+        assert (
+            "attacker scripted (built in, offline)"
+            in (await ui.get("/ui/manage/projects/default")).text
+        )
+    async with assay.client(admin) as api:
+        attacker = {"provider": "openai", "model": "red-team-1", "apiKey": "sk-attacker-shh-31"}
+        updated = await api.put(
+            "/api/projects/default", json={"llmSettings": {"attacker": attacker}}
+        )
+        assert updated.status_code == 200, updated.text
+    async with signed_in(assay, admin) as ui:
+        page = (await ui.get("/ui/manage/projects/default")).text
+    assert "attacker openai/red-team-1 (with a key of its own)" in page
+    assert "sk-attacker-shh-31" not in page
+
+
 async def test_a_member_registers_and_deletes_agents_and_harnesses_a_reviewer_only_reads(
     assay: RunningAssay,
 ):
