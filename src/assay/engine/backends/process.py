@@ -37,6 +37,7 @@ from typing import Any
 
 from prometheus_client import Metric
 
+from assay.core import loops
 from assay.metrics import engine_metrics
 from assay.settings import Settings
 
@@ -257,7 +258,7 @@ def _child_main(settings: Settings, conn: Connection, levels: tuple[int, int]) -
     if parent is not None and os.getppid() != parent.pid:
         return  # the API process died before we could ask to die with it
     try:
-        asyncio.run(_serve(settings, channel))
+        loops.run(_serve(settings, channel))
     finally:
         conn.close()
 
