@@ -27,6 +27,7 @@ until a check runs.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -35,8 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from assay.core import loops
 
 if TYPE_CHECKING:
     from assay.services.runs import Check, CheckResult, RunFile
@@ -128,7 +127,7 @@ class AssayCheckItem(pytest.Item):
         self.run_file = run.model_copy(update={"checks": [check]})
 
     def runtest(self) -> None:
-        [result] = loops.run(run_in_process(_settings(self.config), self.run_file))
+        [result] = asyncio.run(run_in_process(_settings(self.config), self.run_file))
         self.user_properties.append(("evaluation", result.evaluation.id))
         self.user_properties.append(("result", result.verdict.result))
         if not result.verdict.passed:
@@ -185,7 +184,7 @@ class AssayRunner:
         self, check: dict[str, Any] | Check, *, target: dict[str, Any], judge: str | None = None
     ) -> CheckResult:
         """``arun`` for synchronous tests."""
-        return loops.run(self.arun(check, target=target, judge=judge))
+        return asyncio.run(self.arun(check, target=target, judge=judge))
 
 
 @pytest.fixture

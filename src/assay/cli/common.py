@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -9,7 +10,6 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from assay.core import loops
 from assay.core.errors import AssayError
 from assay.services.container import Container, open_container
 from assay.settings import Settings, get_settings
@@ -33,7 +33,7 @@ def run_with_container(
             await container.aclose()
 
     with exit_on_error():
-        return loops.run(main())
+        return asyncio.run(main())
 
 
 def local_settings() -> Settings:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
 from assay.cli.common import console, exit_on_error
-from assay.core import loops
 from assay.services.key_rotation import KeyProposal, rotate_key
 from assay.settings import get_settings
 
@@ -28,7 +29,7 @@ def rotate_key_command() -> None:
     ASSAY_SECRET_KEY_PREVIOUS, and a second run re-encrypts.
     """
     with exit_on_error():
-        result = loops.run(rotate_key(get_settings()))
+        result = asyncio.run(rotate_key(get_settings()))
     if isinstance(result, KeyProposal):
         typer.echo(result.new_key)
         typer.echo(_INSTALL_STEPS, err=True)

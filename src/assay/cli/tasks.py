@@ -7,6 +7,7 @@ Harbor task folders into Assay's format (``tasks/harbor.py``).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,6 @@ import typer
 from rich.table import Table
 
 from assay.cli.common import console, exit_on_error
-from assay.core import loops
 from assay.core.errors import ValidationFailed
 from assay.sandbox import get_provider
 from assay.settings import get_settings
@@ -73,7 +73,7 @@ def check(
     with exit_on_error():
         tasks = _tasks_in(folder or BUILTIN_DATASETS["security"])
         sandboxes = get_provider(provider, get_settings().sandbox_policy)
-        checks = loops.run(check_tasks(sandboxes, tasks, concurrency))
+        checks = asyncio.run(check_tasks(sandboxes, tasks, concurrency))
     console.print(_table(checks))
     broken = [c.task for c in checks if not c.ok]
     if broken:

@@ -40,7 +40,6 @@ from celery import Celery
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assay.core import loops
 from assay.core.outcome import ItemError
 from assay.core.states import ItemState
 from assay.engine.housekeeping import Housekeeping
@@ -214,7 +213,7 @@ class WorkerRuntime:
         self.settings = settings
         self.app = app or make_app(settings)
         self._open_runner = open_runner
-        self._loop = loops.new_loop()
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="assay-loop")
         self._runner: ItemRunner | None = None
         self._close: Callable[[], Awaitable[None]] | None = None

@@ -37,7 +37,6 @@ from typing import Any
 
 from prometheus_client import Metric
 
-from assay.core import loops
 from assay.metrics import engine_metrics
 from assay.settings import Settings
 
@@ -258,7 +257,7 @@ def _child_main(settings: Settings, conn: Connection, levels: tuple[int, int]) -
     if parent is not None and os.getppid() != parent.pid:
         return  # the API process died before we could ask to die with it
     try:
-        loops.run(_serve(settings, channel))
+        asyncio.run(_serve(settings, channel))
     finally:
         conn.close()
 

@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assay.core import loops
 from assay.engine.backends.base import ExecutionBackend
 from assay.store.db import create_engine
 
@@ -40,7 +39,7 @@ class EngineThread:
         self._make = make
         self._database_url = database_url
         self._on_finished = on_finished
-        self._loop = loops.new_loop()
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="assay-engine", daemon=True
         )
