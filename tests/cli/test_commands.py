@@ -91,7 +91,7 @@ def test_run_passes_and_prints_a_table(tmp_path: Path):
     result = assay(tmp_path, "run", "checks.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "called multiply" in result.stdout and "all checks passed" in result.stdout
-    assert "2 cases" in result.stdout  # counted from the run file, not read back
+    assert "2 cases" in result.stdout  # the match check, labelled by its case count
 
 
 def test_run_exits_1_when_a_threshold_fails_and_json_says_which(tmp_path: Path):
